@@ -1,0 +1,114 @@
+/**
+ * Configuration: read once from the environment, validated with zod, frozen.
+ * Defaults give the embedded mode (`npm start` on a fresh machine). Every variable is in the README.
+ */
+import { z } from 'zod';
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
+  .transform((v) => v === '1' || v === 'true' || v === 'on' || v === 'yes');
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** "south,west,north,east" in degrees. */
+const bbox = z
+  .string()
+  .transform((s, ctx) => {
+    const parts = s.split(',').map((p) => Number(p.trim()));
+    const [south, west, north, east] = parts;
+    if (parts.length !== 4 || parts.some((p) => !Number.isFinite(p)) || south === undefined || west === undefined || north === undefined || east === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected "south,west,north,east" (4 numbers), got "${s}"` });
+      return z.NEVER;
+    }
+    if (!(south < north && west < east && south >= -90 && north <= 90 && west >= -180 && east <= 180)) {
+      ctx.addIssue({ code: 'custom', message: `expected south < north and west < east within [-90,90]x[-180,180], got "${s}"` });
+      return z.NEVER;
+    }
+    return { south, west, north, east };
+  });
+
+const schema = z.object({
+  ROLE: z.enum(['all', 'api', 'ingest', 'pipeline']).default('all'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: int(0, 65535).default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  STORE_URL: z.string().min(1).default('./data/db'),
+  STORE_POOL_SIZE: int(1, 1000).default(10),
+  /** How often the application runs TimescaleDB's jobs itself (compression, retention) [ms]; 0 = never. */
+  STORE_JOBS_INTERVAL_MS: int(0, 86_400_000).default(3_600_000),
+
+  BUS_URL: z.string().min(1).default('memory://'),
+  KAFKA_CLIENT_ID: z.string().min(1).default('nowcast'),
+  TOPIC_PARTITIONS: int(1, 1024).default(12),
+  INGEST_GROUP_ID: z.string().min(1).default('ingest'),
+  /** Readings per batch insert; the ingest worker also flushes after INGEST_FLUSH_MS. */
+  INGEST_MAX_BATCH: int(1, 100_000).default(5000),
+
+  CITY_BBOX: bbox.default('52.35,13.08,52.68,13.76'),
+  H3_RESOLUTION: int(5, 12).default(9),
+  /** Resolution of the parent cell that keys bus partitions and batch shards. */
+  H3_PARTITION_RESOLUTION: int(0, 8).default(5),
+
+  /** Time between batch runs [ms]; defaults to 30 s with the simulator on (demo), 5 min otherwise. */
+  BATCH_INTERVAL_MS: int(1000, 86_400_000).optional(),
+  /** Length of the window of readings a batch corrects with [ms]. */
+  WINDOW_MS: int(60_000, 3_600_000).default(300_000),
+  /** How long a batch waits after a window closes for late readings [ms]. */
+  BATCH_LAG_MS: int(0, 600_000).default(5_000),
+
+  /** Runs the built-in simulated city (default on for ROLE=all with the memory bus). */
+  SIMULATOR: bool.optional(),
+  SIM_SEED: int(0, 2 ** 31 - 1).default(42),
+  SIM_OFFICIAL_STATIONS: int(0, 1000).default(6),
+  SIM_AMATEUR_SENSORS: int(0, 100_000).default(400),
+  /** Reporting interval of simulated amateur sensors [ms]; official stations report every 10 min. */
+  SIM_AMATEUR_INTERVAL_MS: int(10_000, 3_600_000).default(60_000),
+});
+
+export type Config = Readonly<{
+  role: 'all' | 'api' | 'ingest' | 'pipeline';
+  host: string;
+  port: number;
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  store: Readonly<{ url: string; poolSize: number; jobsIntervalMs: number }>;
+  bus: Readonly<{ url: string; clientId: string; partitions: number; ingestGroupId: string; ingestMaxBatch: number }>;
+  grid: Readonly<{ bbox: Readonly<{ south: number; west: number; north: number; east: number }>; resolution: number; partitionResolution: number }>;
+  batch: Readonly<{ intervalMs: number; windowMs: number; lagMs: number }>;
+  sim: Readonly<{ enabled: boolean; seed: number; officialStations: number; amateurSensors: number; amateurIntervalMs: number }>;
+}>;
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+}
+
+/** Parses the environment (or any string map) once; throws ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') picked[key] = v;
+  }
+  const parsed = schema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  if (e.H3_PARTITION_RESOLUTION >= e.H3_RESOLUTION) {
+    throw new ConfigError(`invalid configuration:\n  H3_PARTITION_RESOLUTION: must be coarser than H3_RESOLUTION (${e.H3_PARTITION_RESOLUTION} >= ${e.H3_RESOLUTION})`);
+  }
+  const simEnabled = e.SIMULATOR ?? (e.ROLE === 'all' && e.BUS_URL.startsWith('memory:'));
+  const config: Config = {
+    role: e.ROLE,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    store: Object.freeze({ url: e.STORE_URL, poolSize: e.STORE_POOL_SIZE, jobsIntervalMs: e.STORE_JOBS_INTERVAL_MS }),
+    bus: Object.freeze({ url: e.BUS_URL, clientId: e.KAFKA_CLIENT_ID, partitions: e.TOPIC_PARTITIONS, ingestGroupId: e.INGEST_GROUP_ID, ingestMaxBatch: e.INGEST_MAX_BATCH }),
+    grid: Object.freeze({ bbox: Object.freeze(e.CITY_BBOX), resolution: e.H3_RESOLUTION, partitionResolution: e.H3_PARTITION_RESOLUTION }),
+    batch: Object.freeze({ intervalMs: e.BATCH_INTERVAL_MS ?? (simEnabled ? 30_000 : 300_000), windowMs: e.WINDOW_MS, lagMs: e.BATCH_LAG_MS }),
+    sim: Object.freeze({ enabled: simEnabled, seed: e.SIM_SEED, officialStations: e.SIM_OFFICIAL_STATIONS, amateurSensors: e.SIM_AMATEUR_SENSORS, amateurIntervalMs: e.SIM_AMATEUR_INTERVAL_MS }),
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,27 @@
+// Runs every *.test.ts beside the code with node's own test runner (through tsx).
+// Usage: node infra/test-run.mjs [path-filter ...]
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const roots = ['ingest', 'pipeline', 'models', 'api', 'infra', 'bench', 'eval'];
+const files = [];
+function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (name.endsWith('.test.ts')) files.push(p);
+  }
+}
+for (const r of roots) {
+  try { walk(r); } catch (e) { if (e.code !== 'ENOENT') throw e; }
+}
+const filters = process.argv.slice(2);
+const chosen = files.filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
+if (chosen.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...chosen], { stdio: 'inherit' });
+process.exit(r.status ?? 1);
