@@ -11,8 +11,9 @@ const bool = z
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** "south,west,north,east" in degrees. */
-const bbox = z
+const bbox = (fallback: string) => z
   .string()
+  .default(fallback)
   .transform((s, ctx) => {
     const parts = s.split(',').map((p) => Number(p.trim()));
     const [south, west, north, east] = parts;
@@ -45,7 +46,7 @@ const schema = z.object({
   /** Readings per batch insert; the ingest worker also flushes after INGEST_FLUSH_MS. */
   INGEST_MAX_BATCH: int(1, 100_000).default(5000),
 
-  CITY_BBOX: bbox.default('52.35,13.08,52.68,13.76'),
+  CITY_BBOX: bbox('52.35,13.08,52.68,13.76'),
   H3_RESOLUTION: int(5, 12).default(9),
   /** Resolution of the parent cell that keys bus partitions and batch shards. */
   H3_PARTITION_RESOLUTION: int(0, 8).default(5),
@@ -97,6 +98,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   if (e.H3_PARTITION_RESOLUTION >= e.H3_RESOLUTION) {
     throw new ConfigError(`invalid configuration:\n  H3_PARTITION_RESOLUTION: must be coarser than H3_RESOLUTION (${e.H3_PARTITION_RESOLUTION} >= ${e.H3_RESOLUTION})`);
+  }
+  if (e.ROLE !== 'all' && (e.BUS_URL.startsWith('memory:') || !/^postgres(ql)?:\/\//.test(e.STORE_URL))) {
+    throw new ConfigError(`invalid configuration:\n  ROLE: '${e.ROLE}' runs beside other processes, so it needs a shared bus and store: BUS_URL=kafka://... and STORE_URL=postgres://... (the in-process log and the embedded database serve ROLE=all only)`);
   }
   const simEnabled = e.SIMULATOR ?? (e.ROLE === 'all' && e.BUS_URL.startsWith('memory:'));
   const config: Config = {

@@ -1,0 +1,46 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('config', () => {
+  it('defaults give the embedded demo', () => {
+    const c = loadConfig({});
+    assert.equal(c.role, 'all');
+    assert.equal(c.port, 8080);
+    assert.equal(c.store.url, './data/db');
+    assert.equal(c.bus.url, 'memory://');
+    assert.equal(c.sim.enabled, true);
+    assert.equal(c.batch.intervalMs, 30_000); // demo cadence with the simulator on
+    assert.deepEqual({ ...c.grid.bbox }, { south: 52.35, west: 13.08, north: 52.68, east: 13.76 });
+    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.store));
+  });
+
+  it('production roles default to the five-minute batch and no simulator', () => {
+    const c = loadConfig({ ROLE: 'pipeline', BUS_URL: 'kafka://127.0.0.1:9092', STORE_URL: 'postgres://u:p@db/nowcast' });
+    assert.equal(c.batch.intervalMs, 300_000);
+    assert.equal(c.sim.enabled, false);
+  });
+
+  it('names every bad variable', () => {
+    assert.throws(() => loadConfig({ PORT: 'eighty', CITY_BBOX: '1,2,3', SIMULATOR: 'maybe' }), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /PORT/);
+      assert.match(e.message, /CITY_BBOX: expected "south,west,north,east"/);
+      assert.match(e.message, /SIMULATOR/);
+      return true;
+    });
+  });
+
+  it('refuses a lone role on the in-process bus or the embedded store', () => {
+    assert.throws(() => loadConfig({ ROLE: 'api' }), /needs a shared bus and store/);
+    assert.throws(() => loadConfig({ ROLE: 'ingest', BUS_URL: 'kafka://k:9092' }), /needs a shared bus and store/);
+  });
+
+  it('refuses a partition resolution not coarser than the grid', () => {
+    assert.throws(() => loadConfig({ H3_RESOLUTION: '7', H3_PARTITION_RESOLUTION: '7' }), /coarser/);
+  });
+
+  it('refuses an inverted box', () => {
+    assert.throws(() => loadConfig({ CITY_BBOX: '52.7,13.08,52.35,13.76' }), /south < north/);
+  });
+});
