@@ -1,0 +1,111 @@
+/**
+ * The ingest worker: consumes readings and background forecasts from the bus, validates them,
+ * assigns each reading its H3 cell, writes batches idempotently to the store, and sends what it
+ * cannot accept to the dead-letter topic and table with the cause. Offsets are committed only after
+ * the store has the batch (at-least-once; the (sensor id, time) key makes redelivery harmless).
+ */
+import type { Bus, MessageBatch, Subscription } from '../infra/bus/bus.ts';
+import type { Store } from '../infra/store/store.ts';
+import type { Logger } from '../infra/log.ts';
+import { insertReadings, upsertSensors, type ReadingRow, type SensorRow } from '../infra/store/readings.ts';
+import { upsertBackground, type BackgroundRow } from '../infra/store/background.ts';
+import { insertDeadLetters, type DeadLetter } from '../infra/store/dead-letters.ts';
+import { cellOf } from '../infra/geo/grid.ts';
+import { decodeBackground, decodeReading } from './reading.ts';
+import { BACKGROUND_TOPIC, DEAD_LETTER_TOPIC, READINGS_TOPIC } from './topics.ts';
+
+export interface IngestOptions {
+  bus: Bus;
+  store: Store;
+  log: Logger;
+  groupId: string;
+  resolution: number;
+  maxBatch: number;
+  now?: () => number;
+}
+
+export interface IngestStats {
+  readings: number;
+  inserted: number;
+  background: number;
+  deadLetters: number;
+}
+
+export interface IngestWorker {
+  readonly stats: IngestStats;
+  /** Resolves once both subscriptions have joined their groups. */
+  readonly ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker> {
+  const now = o.now ?? Date.now;
+  const stats: IngestStats = { readings: 0, inserted: 0, background: 0, deadLetters: 0 };
+  const log = o.log.child({ role: 'ingest' });
+
+  async function deadLetter(batch: MessageBatch, letters: (DeadLetter & { offset: string })[]): Promise<void> {
+    if (letters.length === 0) return;
+    await o.bus.publish(DEAD_LETTER_TOPIC, letters.map((l) => ({
+      key: l.source,
+      value: new TextEncoder().encode(JSON.stringify({ reason: l.reason, topic: batch.topic, partition: batch.partition, offset: l.offset, payload: l.payload })),
+    })));
+    await insertDeadLetters(o.store, letters);
+    stats.deadLetters += letters.length;
+    log.warn({ topic: batch.topic, partition: batch.partition, count: letters.length, firstReason: letters[0]?.reason }, 'dead-lettered records');
+  }
+
+  async function onReadings(batch: MessageBatch): Promise<void> {
+    const t = now();
+    const rows: ReadingRow[] = [];
+    const sensors = new Map<string, SensorRow>();
+    const bad: (DeadLetter & { offset: string })[] = [];
+    for (const m of batch.messages) {
+      const d = decodeReading(m.value, t);
+      if (!d.ok) {
+        bad.push({ source: `${batch.topic}/${batch.partition}@${m.offset}`, reason: d.reason, payload: Buffer.from(m.value).toString('utf8').slice(0, 4000), offset: m.offset });
+        continue;
+      }
+      const r = d.value;
+      rows.push({ sensorId: r.sensorId, timeMs: r.timeMs, kind: r.kind, lat: r.lat, lon: r.lon, elevationM: r.elevationM, cell: cellOf(r, o.resolution), tempC: r.tempC, humidityPct: r.humidityPct, pressureHpa: r.pressureHpa });
+      const prev = sensors.get(r.sensorId);
+      if (!prev || prev.lastSeenMs <= r.timeMs) sensors.set(r.sensorId, { sensorId: r.sensorId, kind: r.kind, lat: r.lat, lon: r.lon, elevationM: r.elevationM, lastSeenMs: r.timeMs });
+    }
+    let inserted = 0;
+    if (rows.length > 0) {
+      inserted = await o.store.transaction(async (tx) => {
+        await upsertSensors(tx, [...sensors.values()]);
+        return insertReadings(tx, rows);
+      });
+    }
+    await deadLetter(batch, bad);
+    stats.readings += rows.length;
+    stats.inserted += inserted;
+    log.debug({ partition: batch.partition, received: batch.messages.length, inserted, rejected: bad.length }, 'readings batch stored');
+  }
+
+  async function onBackground(batch: MessageBatch): Promise<void> {
+    const rows: BackgroundRow[] = [];
+    const bad: (DeadLetter & { offset: string })[] = [];
+    for (const m of batch.messages) {
+      const d = decodeBackground(m.value);
+      if (d.ok) rows.push(d.value);
+      else bad.push({ source: `${batch.topic}/${batch.partition}@${m.offset}`, reason: d.reason, payload: Buffer.from(m.value).toString('utf8').slice(0, 4000), offset: m.offset });
+    }
+    await upsertBackground(o.store, rows);
+    await deadLetter(batch, bad);
+    stats.background += rows.length;
+  }
+
+  const subs: Subscription[] = [
+    await o.bus.subscribe({ groupId: o.groupId, topic: READINGS_TOPIC, handler: onReadings, fromBeginning: true, maxBatchSize: o.maxBatch }),
+    await o.bus.subscribe({ groupId: `${o.groupId}.background`, topic: BACKGROUND_TOPIC, handler: onBackground, fromBeginning: true, maxBatchSize: o.maxBatch }),
+  ];
+  const ready = Promise.all(subs.map((s) => s.ready)).then(() => undefined);
+  return {
+    stats,
+    ready,
+    async stop() {
+      await Promise.all(subs.map((s) => s.close()));
+    },
+  };
+}
