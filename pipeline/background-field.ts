@@ -1,0 +1,84 @@
+/**
+ * The background forecast as a continuous field: linear in time between a point's valid times,
+ * inverse-distance weighted (Shepard, power 2) in space over the grid points. Pure.
+ *
+ * IDW rather than bilinear so any set of points works (regular model grids, ERA5's 0.25°, or an
+ * irregular set of model stations); at a grid point it returns that point's value exactly.
+ */
+import { distanceM, type LatLon } from '../infra/geo/grid.ts';
+
+export interface BackgroundSample {
+  pointId: string;
+  lat: number;
+  lon: number;
+  validTimeMs: number;
+  tempC: number;
+}
+
+export interface BackgroundFieldOptions {
+  /** IDW exponent (2: Shepard's classic choice). */
+  power?: number;
+  /** How far beyond a point's first/last valid time its value may be held [ms]. */
+  holdMs?: number;
+}
+
+export interface BackgroundField {
+  /** Temperature [°C] at a place and time, or NaN where no point has a value then. */
+  at(p: LatLon, timeMs: number): number;
+  readonly points: number;
+}
+
+interface Series {
+  position: LatLon;
+  times: Float64Array;
+  temps: Float64Array;
+}
+
+export function buildBackgroundField(samples: readonly BackgroundSample[], options: BackgroundFieldOptions = {}): BackgroundField {
+  const power = options.power ?? 2;
+  const holdMs = options.holdMs ?? 3_600_000;
+  const byPoint = new Map<string, BackgroundSample[]>();
+  for (const s of samples) {
+    if (!Number.isFinite(s.tempC) || !Number.isFinite(s.validTimeMs)) continue;
+    const list = byPoint.get(s.pointId);
+    if (list) list.push(s);
+    else byPoint.set(s.pointId, [s]);
+  }
+  const series: Series[] = [...byPoint.values()].map((list) => {
+    list.sort((a, b) => a.validTimeMs - b.validTimeMs);
+    const first = list[0]!;
+    return { position: { lat: first.lat, lon: first.lon }, times: Float64Array.from(list, (s) => s.validTimeMs), temps: Float64Array.from(list, (s) => s.tempC) };
+  });
+
+  function valueInTime(s: Series, t: number): number {
+    const { times, temps } = s;
+    const n = times.length;
+    if (t <= times[0]!) return t >= times[0]! - holdMs ? temps[0]! : NaN;
+    if (t >= times[n - 1]!) return t <= times[n - 1]! + holdMs ? temps[n - 1]! : NaN;
+    let lo = 0, hi = n - 1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (times[mid]! <= t) lo = mid;
+      else hi = mid;
+    }
+    const f = (t - times[lo]!) / (times[hi]! - times[lo]!);
+    return temps[lo]! + f * (temps[hi]! - temps[lo]!);
+  }
+
+  return {
+    points: series.length,
+    at(p, t) {
+      let wSum = 0, vSum = 0;
+      for (const s of series) {
+        const v = valueInTime(s, t);
+        if (Number.isNaN(v)) continue;
+        const d = distanceM(p, s.position);
+        if (d < 1) return v; // on a grid point: its own value
+        const w = 1 / d ** power;
+        wSum += w;
+        vSum += w * v;
+      }
+      return wSum > 0 ? vSum / wSum : NaN;
+    },
+  };
+}
