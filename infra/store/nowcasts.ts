@@ -1,0 +1,102 @@
+/** Nowcasts and the batch run ledger. */
+import type { Queryable } from './store.ts';
+
+export interface NowcastRow {
+  cell: string;
+  /** temps_c[i] / sigmas_c[i] are valid at runTime + i * stepMin minutes. */
+  tempsC: number[];
+  sigmasC: number[];
+  nObs: number;
+}
+
+export interface StoredNowcast extends NowcastRow {
+  runTimeMs: number;
+  stepMin: number;
+  method: string;
+}
+
+/** Writes one run's nowcasts (replacing a previous attempt at the same run time). */
+export async function writeNowcasts(q: Queryable, run: { runTimeMs: number; stepMin: number; method: string }, rows: readonly NowcastRow[]): Promise<number> {
+  const runTime = new Date(run.runTimeMs);
+  await q.query(`DELETE FROM nowcasts WHERE run_time = $1`, [runTime]);
+  let written = 0;
+  const CHUNK = 5000;
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const part = rows.slice(i, i + CHUNK);
+    // Arrays of arrays travel as JSON: unnest() would flatten a 2-D SQL array.
+    const res = await q.query(
+      `INSERT INTO nowcasts (cell, run_time, step_min, temps_c, sigmas_c, n_obs, method)
+       SELECT x.cell, $2, $3, x.temps_c, x.sigmas_c, x.n_obs, $4
+       FROM jsonb_to_recordset($1::jsonb) AS x(cell text, temps_c real[], sigmas_c real[], n_obs int)`,
+      [JSON.stringify(part.map((r) => ({ cell: r.cell, temps_c: r.tempsC, sigmas_c: r.sigmasC, n_obs: r.nObs }))), runTime, run.stepMin, run.method],
+    );
+    written += res.rowCount;
+  }
+  return written;
+}
+
+/** The newest nowcast for a cell from a finished run no older than `maxAgeMs`. */
+export async function latestNowcast(q: Queryable, cell: string, nowMs: number, maxAgeMs: number): Promise<StoredNowcast | null> {
+  const res = await q.query<{ cell: string; run_time: Date; step_min: number; temps_c: number[]; sigmas_c: number[]; n_obs: number; method: string }>(
+    `SELECT n.cell, n.run_time, n.step_min, n.temps_c, n.sigmas_c, n.n_obs, n.method
+     FROM nowcasts n JOIN batch_runs b ON b.window_end = n.run_time AND b.status = 'done'
+     WHERE n.cell = $1 AND n.run_time >= $2
+     ORDER BY n.run_time DESC LIMIT 1`,
+    [cell, new Date(nowMs - maxAgeMs)],
+  );
+  const r = res.rows[0];
+  if (!r) return null;
+  return { cell: r.cell, runTimeMs: r.run_time.getTime(), stepMin: r.step_min, tempsC: r.temps_c, sigmasC: r.sigmas_c, nObs: r.n_obs, method: r.method };
+}
+
+export interface BatchRun {
+  windowStartMs: number;
+  windowEndMs: number;
+  status: 'running' | 'done' | 'failed';
+  method: string;
+  startedAtMs: number;
+  finishedAtMs: number | null;
+  nReadings: number | null;
+  nSensors: number | null;
+  nCells: number | null;
+  error: string | null;
+}
+
+/**
+ * Claims a window for this worker: true if it was free (or its earlier attempt failed or went stale),
+ * false if another worker runs or ran it. A claim older than `staleMs` is taken over.
+ */
+export async function claimBatchRun(q: Queryable, w: { windowStartMs: number; windowEndMs: number; method: string; nowMs: number; staleMs: number }): Promise<boolean> {
+  const res = await q.query(
+    `INSERT INTO batch_runs (window_end, window_start, status, method, started_at)
+     VALUES ($1, $2, 'running', $3, $4)
+     ON CONFLICT (window_end) DO UPDATE SET status = 'running', method = EXCLUDED.method, started_at = EXCLUDED.started_at,
+       finished_at = NULL, error = NULL
+     WHERE batch_runs.status = 'failed' OR (batch_runs.status = 'running' AND batch_runs.started_at < $5)`,
+    [new Date(w.windowEndMs), new Date(w.windowStartMs), w.method, new Date(w.nowMs), new Date(w.nowMs - w.staleMs)],
+  );
+  return res.rowCount === 1;
+}
+
+export async function finishBatchRun(q: Queryable, windowEndMs: number, r: { nowMs: number; nReadings: number; nSensors: number; nCells: number }): Promise<void> {
+  await q.query(`UPDATE batch_runs SET status = 'done', finished_at = $2, n_readings = $3, n_sensors = $4, n_cells = $5 WHERE window_end = $1`, [
+    new Date(windowEndMs), new Date(r.nowMs), r.nReadings, r.nSensors, r.nCells,
+  ]);
+}
+
+export async function failBatchRun(q: Queryable, windowEndMs: number, nowMs: number, error: string): Promise<void> {
+  await q.query(`UPDATE batch_runs SET status = 'failed', finished_at = $2, error = $3 WHERE window_end = $1`, [new Date(windowEndMs), new Date(nowMs), error.slice(0, 2000)]);
+}
+
+export async function latestBatchRun(q: Queryable): Promise<BatchRun | null> {
+  const res = await q.query<{ window_start: Date; window_end: Date; status: BatchRun['status']; method: string; started_at: Date; finished_at: Date | null; n_readings: number | null; n_sensors: number | null; n_cells: number | null; error: string | null }>(
+    `SELECT * FROM batch_runs ORDER BY window_end DESC LIMIT 1`,
+  );
+  const r = res.rows[0];
+  if (!r) return null;
+  return {
+    windowStartMs: r.window_start.getTime(), windowEndMs: r.window_end.getTime(), status: r.status, method: r.method,
+    startedAtMs: r.started_at.getTime(), finishedAtMs: r.finished_at?.getTime() ?? null,
+    nReadings: r.n_readings, nSensors: r.n_sensors, nCells: r.n_cells, error: r.error,
+  };
+}
