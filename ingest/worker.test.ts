@@ -1,0 +1,99 @@
+// The ingest worker on the embedded engines: valid readings stored once, bad ones dead-lettered
+// with the cause, redelivery harmless, background issues replaced only by newer ones.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { openStore, type Store } from '../infra/store/index.ts';
+import { openBus, type Bus, type BusMessage } from '../infra/bus/index.ts';
+import { createLogger } from '../infra/log.ts';
+import { cellOf } from '../infra/geo/grid.ts';
+import { encodeBackground, encodeReading, type Reading } from './reading.ts';
+import { BACKGROUND_TOPIC, DEAD_LETTER_TOPIC, READINGS_TOPIC, topicSpecs } from './topics.ts';
+import { startIngestWorker, type IngestWorker } from './worker.ts';
+
+const now = Date.UTC(2026, 10, 1, 12);
+const log = createLogger('silent');
+const reading = (i: number, over: Partial<Reading> = {}): Reading => ({
+  sensorId: `s${i}`, timeMs: now - 60_000 * i, kind: 'amateur', lat: 52.5 + i * 0.01, lon: 13.4, elevationM: null, tempC: 5 + i, humidityPct: null, pressureHpa: null, ...over,
+});
+const text = (s: string) => new TextEncoder().encode(s);
+
+async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('ingest worker', () => {
+  let store: Store;
+  let bus: Bus;
+  let worker: IngestWorker;
+
+  before(async () => {
+    store = await openStore('memory://', { log });
+    bus = openBus('memory://');
+    await bus.ensureTopics(topicSpecs(4));
+    worker = await startIngestWorker({ bus, store, log, groupId: 'ingest', resolution: 9, maxBatch: 100, now: () => now });
+    await worker.ready;
+  });
+
+  after(async () => {
+    await worker.stop();
+    await bus.close();
+    await store.close();
+  });
+
+  it('stores valid readings with their cell and dead-letters bad ones with the cause', async () => {
+    const dlq: BusMessage[] = [];
+    const sub = await bus.subscribe({ groupId: 'test-dlq', topic: DEAD_LETTER_TOPIC, fromBeginning: true, handler: async (b) => { dlq.push(...b.messages); } });
+    await bus.publish(READINGS_TOPIC, [
+      { key: 'k', value: encodeReading(reading(1)) },
+      { key: 'k', value: encodeReading(reading(2, { kind: 'official' })) },
+      { key: 'k', value: text('{"sensorId": "broken"') },
+      { key: 'k', value: encodeReading(reading(3, { tempC: 99 })) },
+      { key: 'k', value: encodeReading(reading(1)) }, // the same reading again
+    ]);
+    await until(() => worker.stats.readings + worker.stats.deadLetters >= 5, 'the batch');
+    const rows = await store.query<{ sensor_id: string; cell: string; temp_c: number; kind: string }>('SELECT sensor_id, cell, temp_c, kind FROM readings ORDER BY sensor_id');
+    assert.deepEqual(rows.rows, [
+      { sensor_id: 's1', cell: cellOf({ lat: 52.51, lon: 13.4 }, 9), temp_c: 6, kind: 'amateur' },
+      { sensor_id: 's2', cell: cellOf({ lat: 52.52, lon: 13.4 }, 9), temp_c: 7, kind: 'official' },
+    ]);
+    const sensors = await store.query<{ n: number }>('SELECT count(*)::int AS n FROM sensors');
+    assert.equal(sensors.rows[0]!.n, 2);
+    const dead = await store.query<{ reason: string; payload: string }>('SELECT reason, payload FROM dead_letters ORDER BY id');
+    assert.equal(dead.rows.length, 2);
+    assert.match(dead.rows[0]!.reason, /not UTF-8 JSON/);
+    assert.match(dead.rows[1]!.reason, /^tempC:/);
+    assert.match(dead.rows[1]!.payload, /"tempC":99/);
+    await until(() => dlq.length === 2, 'the dead-letter topic');
+    const letter = JSON.parse(new TextDecoder().decode(dlq[1]!.value));
+    assert.equal(letter.topic, READINGS_TOPIC);
+    assert.match(letter.reason, /tempC/);
+    await sub.close();
+  });
+
+  it('a redelivered batch changes nothing', async () => {
+    const before = worker.stats.readings;
+    await bus.publish(READINGS_TOPIC, [{ key: 'k', value: encodeReading(reading(1)) }, { key: 'k', value: encodeReading(reading(2, { kind: 'official' })) }]);
+    await until(() => worker.stats.readings >= before + 2, 'the second batch');
+    const n = await store.query<{ n: number }>('SELECT count(*)::int AS n FROM readings');
+    assert.equal(n.rows[0]!.n, 2);
+  });
+
+  it('keeps the newest issue of a background value', async () => {
+    const b = { source: 'bg', pointId: 'p', lat: 52.5, lon: 13.4, validTimeMs: now, tempC: 1 };
+    await bus.publish(BACKGROUND_TOPIC, [
+      { key: 'p', value: encodeBackground({ ...b, issuedAtMs: now - 2 * 3_600_000, tempC: 1 }) },
+      { key: 'p', value: encodeBackground({ ...b, issuedAtMs: now - 3_600_000, tempC: 2 }) },
+    ]);
+    await until(() => worker.stats.background >= 2, 'background');
+    await bus.publish(BACKGROUND_TOPIC, [{ key: 'p', value: encodeBackground({ ...b, issuedAtMs: now - 3 * 3_600_000, tempC: 3 }) }]);
+    await until(() => worker.stats.background >= 3, 'the older issue');
+    const r = await store.query<{ temp_c: number; issued_at: Date }>('SELECT temp_c, issued_at FROM background');
+    assert.equal(r.rows.length, 1);
+    assert.equal(r.rows[0]!.temp_c, 2);
+    assert.equal(r.rows[0]!.issued_at.getTime(), now - 3_600_000);
+  });
+});
