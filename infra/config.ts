@@ -42,6 +42,8 @@ const schema = z.object({
   BUS_URL: z.string().min(1).default('memory://'),
   KAFKA_CLIENT_ID: z.string().min(1).default('nowcast'),
   TOPIC_PARTITIONS: int(1, 1024).default(12),
+  /** Prefix of every topic name, so several deployments can share a cluster. */
+  TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{0,100}$/, 'letters, digits, . _ - only').default(''),
   INGEST_GROUP_ID: z.string().min(1).default('ingest'),
   /** Readings per batch insert; the ingest worker also flushes after INGEST_FLUSH_MS. */
   INGEST_MAX_BATCH: int(1, 100_000).default(5000),
@@ -73,7 +75,7 @@ export type Config = Readonly<{
   port: number;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   store: Readonly<{ url: string; poolSize: number; jobsIntervalMs: number }>;
-  bus: Readonly<{ url: string; clientId: string; partitions: number; ingestGroupId: string; ingestMaxBatch: number }>;
+  bus: Readonly<{ url: string; clientId: string; partitions: number; topicPrefix: string; ingestGroupId: string; ingestMaxBatch: number }>;
   grid: Readonly<{ bbox: Readonly<{ south: number; west: number; north: number; east: number }>; resolution: number; partitionResolution: number }>;
   batch: Readonly<{ intervalMs: number; windowMs: number; lagMs: number }>;
   sim: Readonly<{ enabled: boolean; seed: number; officialStations: number; amateurSensors: number; amateurIntervalMs: number }>;
@@ -109,7 +111,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     store: Object.freeze({ url: e.STORE_URL, poolSize: e.STORE_POOL_SIZE, jobsIntervalMs: e.STORE_JOBS_INTERVAL_MS }),
-    bus: Object.freeze({ url: e.BUS_URL, clientId: e.KAFKA_CLIENT_ID, partitions: e.TOPIC_PARTITIONS, ingestGroupId: e.INGEST_GROUP_ID, ingestMaxBatch: e.INGEST_MAX_BATCH }),
+    bus: Object.freeze({ url: e.BUS_URL, clientId: e.KAFKA_CLIENT_ID, partitions: e.TOPIC_PARTITIONS, topicPrefix: e.TOPIC_PREFIX, ingestGroupId: e.INGEST_GROUP_ID, ingestMaxBatch: e.INGEST_MAX_BATCH }),
     grid: Object.freeze({ bbox: Object.freeze(e.CITY_BBOX), resolution: e.H3_RESOLUTION, partitionResolution: e.H3_PARTITION_RESOLUTION }),
     batch: Object.freeze({ intervalMs: e.BATCH_INTERVAL_MS ?? (simEnabled ? 30_000 : 300_000), windowMs: e.WINDOW_MS, lagMs: e.BATCH_LAG_MS }),
     sim: Object.freeze({ enabled: simEnabled, seed: e.SIM_SEED, officialStations: e.SIM_OFFICIAL_STATIONS, amateurSensors: e.SIM_AMATEUR_SENSORS, amateurIntervalMs: e.SIM_AMATEUR_INTERVAL_MS }),

@@ -7,7 +7,7 @@ import { loadConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { openStore, startJobTimer } from './store/index.ts';
 import { openBus } from './bus/index.ts';
-import { topicSpecs } from '../ingest/topics.ts';
+import { topicNames, topicSpecs } from '../ingest/topics.ts';
 import { startIngestWorker } from '../ingest/worker.ts';
 import { createCity } from '../ingest/sim/city.ts';
 import { startSimulatedFeed } from '../ingest/sim/feed.ts';
@@ -36,15 +36,16 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   }
   const bus = await openBus(config.bus.url, { clientId: config.bus.clientId });
   stops.push(() => bus.close());
-  await bus.ensureTopics(topicSpecs(config.bus.partitions));
+  const topics = topicNames(config.bus.topicPrefix);
+  await bus.ensureTopics(topicSpecs(topics, config.bus.partitions));
 
   if (has('ingest')) {
-    const worker = await startIngestWorker({ bus, store, log, groupId: config.bus.ingestGroupId, resolution: config.grid.resolution, maxBatch: config.bus.ingestMaxBatch });
+    const worker = await startIngestWorker({ bus, topics, store, log, groupId: config.bus.ingestGroupId, resolution: config.grid.resolution, maxBatch: config.bus.ingestMaxBatch });
     stops.push(() => worker.stop());
   }
   if (config.sim.enabled) {
     const city = createCity({ seed: config.sim.seed, bbox: config.grid.bbox, officialStations: config.sim.officialStations, amateurSensors: config.sim.amateurSensors, amateurIntervalMs: config.sim.amateurIntervalMs });
-    const feed = await startSimulatedFeed({ bus, city, partitionResolution: config.grid.partitionResolution, backfillMs: 2 * config.batch.windowMs, log });
+    const feed = await startSimulatedFeed({ bus, topics, city, partitionResolution: config.grid.partitionResolution, backfillMs: 2 * config.batch.windowMs, log });
     stops.push(() => feed.stop());
   }
   if (has('pipeline')) {

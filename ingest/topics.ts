@@ -2,18 +2,25 @@
 import { cellOf, type LatLon } from '../infra/geo/grid.ts';
 import type { TopicSpec } from '../infra/bus/bus.ts';
 
-/** Readings from stations and sensors (JSON, see reading.ts), keyed by the H3 parent cell. */
-export const READINGS_TOPIC = 'readings.v1';
-/** Records ingest could not accept, with the cause (JSON `{ reason, topic, partition, offset, payload }`). */
-export const DEAD_LETTER_TOPIC = 'readings.dlq.v1';
-/** Background forecast values (JSON, see reading.ts), keyed by the H3 parent cell of the grid point. */
-export const BACKGROUND_TOPIC = 'background.v1';
+export interface Topics {
+  /** Readings from stations and sensors (JSON, see reading.ts), keyed by the H3 parent cell. */
+  readings: string;
+  /** Records ingest could not accept, with the cause (JSON `{ reason, topic, partition, offset, payload }`). */
+  deadLetters: string;
+  /** Background forecast values (JSON, see reading.ts), keyed by the H3 parent cell of the grid point. */
+  background: string;
+}
 
-export function topicSpecs(partitions: number): TopicSpec[] {
+/** Topic names, with an optional prefix so several deployments can share one cluster. */
+export function topicNames(prefix = ''): Topics {
+  return { readings: `${prefix}readings.v1`, deadLetters: `${prefix}readings.dlq.v1`, background: `${prefix}background.v1` };
+}
+
+export function topicSpecs(topics: Topics, partitions: number): TopicSpec[] {
   return [
-    { name: READINGS_TOPIC, partitions },
-    { name: DEAD_LETTER_TOPIC, partitions: 1 },
-    { name: BACKGROUND_TOPIC, partitions },
+    { name: topics.readings, partitions },
+    { name: topics.deadLetters, partitions: 1 },
+    { name: topics.background, partitions },
   ];
 }
 

@@ -7,7 +7,10 @@ import { openBus, type Bus, type BusMessage } from '../infra/bus/index.ts';
 import { createLogger } from '../infra/log.ts';
 import { cellOf } from '../infra/geo/grid.ts';
 import { encodeBackground, encodeReading, type Reading } from './reading.ts';
-import { BACKGROUND_TOPIC, DEAD_LETTER_TOPIC, READINGS_TOPIC, topicSpecs } from './topics.ts';
+import { topicNames, topicSpecs } from './topics.ts';
+
+const topics = topicNames();
+const { readings: READINGS_TOPIC, deadLetters: DEAD_LETTER_TOPIC, background: BACKGROUND_TOPIC } = topics;
 import { startIngestWorker, type IngestWorker } from './worker.ts';
 
 const now = Date.UTC(2026, 10, 1, 12);
@@ -33,8 +36,8 @@ describe('ingest worker', () => {
   before(async () => {
     store = await openStore('memory://', { log });
     bus = openBus('memory://');
-    await bus.ensureTopics(topicSpecs(4));
-    worker = await startIngestWorker({ bus, store, log, groupId: 'ingest', resolution: 9, maxBatch: 100, now: () => now });
+    await bus.ensureTopics(topicSpecs(topics, 4));
+    worker = await startIngestWorker({ bus, topics, store, log, groupId: 'ingest', resolution: 9, maxBatch: 100, now: () => now });
     await worker.ready;
   });
 

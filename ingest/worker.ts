@@ -12,12 +12,13 @@ import { upsertBackground, type BackgroundRow } from '../infra/store/background.
 import { insertDeadLetters, type DeadLetter } from '../infra/store/dead-letters.ts';
 import { cellOf } from '../infra/geo/grid.ts';
 import { decodeBackground, decodeReading } from './reading.ts';
-import { BACKGROUND_TOPIC, DEAD_LETTER_TOPIC, READINGS_TOPIC } from './topics.ts';
+import type { Topics } from './topics.ts';
 
 export interface IngestOptions {
   bus: Bus;
   store: Store;
   log: Logger;
+  topics: Topics;
   groupId: string;
   resolution: number;
   maxBatch: number;
@@ -45,7 +46,7 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
 
   async function deadLetter(batch: MessageBatch, letters: (DeadLetter & { offset: string })[]): Promise<void> {
     if (letters.length === 0) return;
-    await o.bus.publish(DEAD_LETTER_TOPIC, letters.map((l) => ({
+    await o.bus.publish(o.topics.deadLetters, letters.map((l) => ({
       key: l.source,
       value: new TextEncoder().encode(JSON.stringify({ reason: l.reason, topic: batch.topic, partition: batch.partition, offset: l.offset, payload: l.payload })),
     })));
@@ -97,8 +98,8 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
   }
 
   const subs: Subscription[] = [
-    await o.bus.subscribe({ groupId: o.groupId, topic: READINGS_TOPIC, handler: onReadings, fromBeginning: true, maxBatchSize: o.maxBatch }),
-    await o.bus.subscribe({ groupId: `${o.groupId}.background`, topic: BACKGROUND_TOPIC, handler: onBackground, fromBeginning: true, maxBatchSize: o.maxBatch }),
+    await o.bus.subscribe({ groupId: o.groupId, topic: o.topics.readings, handler: onReadings, fromBeginning: true, maxBatchSize: o.maxBatch }),
+    await o.bus.subscribe({ groupId: `${o.groupId}.background`, topic: o.topics.background, handler: onBackground, fromBeginning: true, maxBatchSize: o.maxBatch }),
   ];
   const ready = Promise.all(subs.map((s) => s.ready)).then(() => undefined);
   return {

@@ -6,7 +6,7 @@
 import type { Bus, OutgoingMessage } from '../../infra/bus/bus.ts';
 import type { Logger } from '../../infra/log.ts';
 import { encodeBackground, encodeReading } from '../reading.ts';
-import { BACKGROUND_TOPIC, READINGS_TOPIC, partitionKey } from '../topics.ts';
+import { partitionKey, type Topics } from '../topics.ts';
 import { backgroundTempC, readingInSlot, slotsBetween, type City, type SimReading } from './city.ts';
 
 const HOUR_MS = 3_600_000;
@@ -17,6 +17,7 @@ export const BACKGROUND_SOURCE = 'sim-background';
 
 export interface FeedOptions {
   bus: Bus;
+  topics: Topics;
   city: City;
   partitionResolution: number;
   /** How far back to backfill at start [ms]. */
@@ -61,7 +62,7 @@ export async function startSimulatedFeed(o: FeedOptions): Promise<Feed> {
         });
       }
     }
-    await o.bus.publish(BACKGROUND_TOPIC, msgs);
+    await o.bus.publish(o.topics.background, msgs);
     published.background += msgs.length;
   }
 
@@ -85,7 +86,7 @@ export async function startSimulatedFeed(o: FeedOptions): Promise<Feed> {
     late = stillLate;
     cursorMs = t;
     if (due.length > 0) {
-      await o.bus.publish(READINGS_TOPIC, due.map(toMessage));
+      await o.bus.publish(o.topics.readings, due.map(toMessage));
       published.readings += due.length;
     }
   }
