@@ -1,4 +1,7 @@
 /** The benchmarks `npm run bench -- <name>` knows. */
 import type { Benchmark } from './benchmark.ts';
+import { storeBenchmark } from './store.ts';
 
-export const benchmarks: Record<string, Benchmark> = {};
+export const benchmarks: Record<string, Benchmark> = {
+  store: storeBenchmark,
+};

@@ -28,7 +28,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const has = (role: 'api' | 'ingest' | 'pipeline') => config.role === 'all' || config.role === role;
   log.info({ role: config.role, store: redact(config.store.url), bus: config.bus.url }, 'starting');
 
-  const store = await openStore(config.store.url, { poolSize: config.store.poolSize, log });
+  const store = await openStore(config.store.url, { poolSize: config.store.poolSize, idleTimeoutMs: config.store.idleTimeoutMs, log });
   stops.push(() => store.close());
   if (store.kind === 'pglite' && config.store.jobsIntervalMs > 0) {
     const stopJobs = startJobTimer(store, config.store.jobsIntervalMs, log);

@@ -1,0 +1,45 @@
+/**
+ * Opening the store: the adapter is chosen by URL and the schema migrated before it is handed out.
+ *   postgres://… / postgresql://…  → pg (a TimescaleDB server)
+ *   memory://                      → embedded PGlite, in memory
+ *   file:///dir or a path          → embedded PGlite in that directory (relative to the cwd)
+ */
+import type { Logger } from '../log.ts';
+import { migrate } from './migrate.ts';
+import { PgStore } from './pg-store.ts';
+import { PgliteStore } from './pglite-store.ts';
+import type { Store } from './store.ts';
+
+export type { Queryable, QueryResult, Store } from './store.ts';
+export { runTimescaleJobs, startJobTimer, type JobRun } from './jobs.ts';
+export { insertReadings, upsertSensors, InvalidRowError, type ReadingRow, type SensorRow, type SensorKind } from './readings.ts';
+export { migrate, MigrationError, type AppliedMigration } from './migrate.ts';
+export { StoreUrlError } from './pglite-store.ts';
+
+export interface OpenStoreOptions {
+  /** Connections of the pg pool (ignored by the embedded store, which has one). */
+  poolSize?: number;
+  /** How long an idle pg connection stays open [ms] (server only). */
+  idleTimeoutMs?: number;
+  log?: Logger;
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+/** Opens the store at `url` and applies pending migrations; closes it again if they fail. */
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const { log } = options;
+  const store: Store = isPostgresUrl(url)
+    ? await PgStore.open(url, { poolSize: options.poolSize, idleTimeoutMs: options.idleTimeoutMs, log })
+    : await PgliteStore.open(url, { log });
+  try {
+    const applied = await migrate(store, { log });
+    log?.info({ kind: store.kind, applied: applied.map((m) => `${m.version}_${m.name}`) }, 'store ready');
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  return store;
+}

@@ -1,0 +1,102 @@
+/**
+ * TimescaleDB's policy jobs (compression, retention, continuous-aggregate refresh) run by the
+ * application: the embedded engine has no background workers, so nothing else would run them.
+ * `CALL run_job(id)` works the same on a server (where the scheduler also runs them; running a
+ * policy twice is harmless: each one acts only on chunks still due).
+ */
+import type { Logger } from '../log.ts';
+import type { Queryable } from './store.ts';
+
+export interface JobRun {
+  jobId: number;
+  /** TimescaleDB's application name, e.g. "Columnstore Policy [1000]". */
+  name: string;
+  /** Policy procedure, e.g. policy_compression, policy_retention. */
+  proc: string;
+  /** Hypertable (or continuous aggregate) the job acts on; null for internal jobs. */
+  hypertable: string | null;
+  ok: boolean;
+  error?: string;
+  /** Wall time of the job [ms]. */
+  durationMs: number;
+}
+
+interface JobRow {
+  job_id: number;
+  application_name: string;
+  proc_name: string;
+  hypertable_name: string | null;
+}
+
+/**
+ * Order of a run: refresh aggregates while their raw data still exists, then drop expired chunks
+ * (so they are not compressed first), then compress, then anything else.
+ */
+const PROC_ORDER: Record<string, number> = {
+  policy_refresh_continuous_aggregate: 0,
+  policy_retention: 1,
+  policy_compression: 2,
+};
+
+/** Runs every scheduled TimescaleDB policy job once; a failing job does not stop the others. */
+export async function runTimescaleJobs(store: Queryable): Promise<JobRun[]> {
+  const jobs = await store.query<JobRow>(
+    `SELECT job_id, application_name, proc_name, hypertable_name
+       FROM timescaledb_information.jobs
+      WHERE scheduled AND proc_name LIKE 'policy\\_%'`,
+  );
+  const ordered = [...jobs.rows].sort((a, b) => (PROC_ORDER[a.proc_name] ?? 9) - (PROC_ORDER[b.proc_name] ?? 9) || a.job_id - b.job_id);
+  const runs: JobRun[] = [];
+  for (const job of ordered) {
+    const t0 = performance.now();
+    const base = { jobId: job.job_id, name: job.application_name, proc: job.proc_name, hypertable: job.hypertable_name };
+    try {
+      await store.query('CALL run_job($1)', [job.job_id]);
+      runs.push({ ...base, ok: true, durationMs: Math.round(performance.now() - t0) });
+    } catch (err) {
+      runs.push({ ...base, ok: false, error: err instanceof Error ? err.message : String(err), durationMs: Math.round(performance.now() - t0) });
+    }
+  }
+  return runs;
+}
+
+/**
+ * Runs the jobs every `intervalMs` [ms] (first run after one interval; runs never overlap).
+ * Returns `stop`, which cancels the timer and resolves once a run in progress has finished.
+ * `intervalMs <= 0` starts nothing.
+ */
+export function startJobTimer(store: Queryable, intervalMs: number, log?: Logger): () => Promise<void> {
+  if (!(intervalMs > 0)) return async () => undefined;
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  const tick = async () => {
+    const t0 = performance.now();
+    try {
+      const runs = await runTimescaleJobs(store);
+      const failed = runs.filter((r) => !r.ok);
+      for (const f of failed) log?.warn({ jobId: f.jobId, job: f.name, error: f.error }, 'timescaledb job failed');
+      log?.debug({ jobs: runs.length, failed: failed.length, durationMs: Math.round(performance.now() - t0) }, 'timescaledb jobs run');
+    } catch (err) {
+      log?.warn({ err }, 'timescaledb jobs could not be listed');
+    }
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = tick().finally(() => {
+        running = undefined;
+        schedule();
+      });
+    }, intervalMs);
+    timer.unref();
+  };
+  schedule();
+
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    await running;
+  };
+}
