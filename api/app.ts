@@ -1,9 +1,9 @@
 /** The HTTP API as an Express app (no port: the server role listens; tests use an ephemeral one). */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Store } from '../infra/store/store.ts';
+import type { Store } from '../infra/store/index.ts';
 import type { Logger } from '../infra/log.ts';
-import type { BBox } from '../infra/geo/grid.ts';
-import { latestBatchRun } from '../infra/store/nowcasts.ts';
+import type { BBox } from '../infra/geo/index.ts';
+import { latestBatchRun } from '../infra/store/index.ts';
 import { ApiError, errorBody } from './errors.ts';
 import { forecastHandler } from './forecast.ts';
 

@@ -4,9 +4,9 @@
  * steps and a `_sigma` uncertainty beside each temperature).
  */
 import type { Request, Response } from 'express';
-import type { Queryable } from '../infra/store/store.ts';
-import { latestNowcast } from '../infra/store/nowcasts.ts';
-import { cellCenter, cellOf, inBBox, type BBox } from '../infra/geo/grid.ts';
+import type { Queryable } from '../infra/store/index.ts';
+import { latestNowcast } from '../infra/store/index.ts';
+import { cellCenter, cellOf, inBBox, type BBox } from '../infra/geo/index.ts';
 import { ApiError } from './errors.ts';
 
 export interface ForecastDeps {

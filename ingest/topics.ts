@@ -1,6 +1,6 @@
 /** The bus topics and how messages are keyed. */
-import { cellOf, type LatLon } from '../infra/geo/grid.ts';
-import type { TopicSpec } from '../infra/bus/bus.ts';
+import { cellOf, type LatLon } from '../infra/geo/index.ts';
+import type { TopicSpec } from '../infra/bus/index.ts';
 
 export interface Topics {
   /** Readings from stations and sensors (JSON, see reading.ts), keyed by the H3 parent cell. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { openStore, type Store } from '../infra/store/index.ts';
 import { openBus, type Bus, type BusMessage } from '../infra/bus/index.ts';
 import { createLogger } from '../infra/log.ts';
-import { cellOf } from '../infra/geo/grid.ts';
+import { cellOf } from '../infra/geo/index.ts';
 import { encodeBackground, encodeReading, type Reading } from './reading.ts';
 import { topicNames, topicSpecs } from './topics.ts';
 

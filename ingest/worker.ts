@@ -4,13 +4,13 @@
  * cannot accept to the dead-letter topic and table with the cause. Offsets are committed only after
  * the store has the batch (at-least-once; the (sensor id, time) key makes redelivery harmless).
  */
-import type { Bus, MessageBatch, Subscription } from '../infra/bus/bus.ts';
-import type { Store } from '../infra/store/store.ts';
+import type { Bus, MessageBatch, Subscription } from '../infra/bus/index.ts';
+import type { Store } from '../infra/store/index.ts';
 import type { Logger } from '../infra/log.ts';
-import { insertReadings, upsertSensors, type ReadingRow, type SensorRow } from '../infra/store/readings.ts';
-import { upsertBackground, type BackgroundRow } from '../infra/store/background.ts';
-import { insertDeadLetters, type DeadLetter } from '../infra/store/dead-letters.ts';
-import { cellOf } from '../infra/geo/grid.ts';
+import { insertReadings, upsertSensors, type ReadingRow, type SensorRow } from '../infra/store/index.ts';
+import { upsertBackground, type BackgroundRow } from '../infra/store/index.ts';
+import { insertDeadLetters, type DeadLetter } from '../infra/store/index.ts';
+import { cellOf } from '../infra/geo/index.ts';
 import { decodeBackground, decodeReading } from './reading.ts';
 import type { Topics } from './topics.ts';
 

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildBackgroundField, type BackgroundSample } from './background-field.ts';
 import { close } from '../infra/testing/close.ts';
-import { distanceM } from '../infra/geo/grid.ts';
+import { distanceM } from '../infra/geo/index.ts';
 
 const H = 3_600_000;
 const t0 = Date.UTC(2017, 0, 5, 0);

@@ -5,7 +5,7 @@
  * IDW rather than bilinear so any set of points works (regular model grids, ERA5's 0.25°, or an
  * irregular set of model stations); at a grid point it returns that point's value exactly.
  */
-import { distanceM, type LatLon } from '../infra/geo/grid.ts';
+import { distanceM, type LatLon } from '../infra/geo/index.ts';
 
 export interface BackgroundSample {
   pointId: string;

@@ -3,10 +3,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore, insertReadings, type Store } from '../infra/store/index.ts';
-import { upsertBackground } from '../infra/store/background.ts';
-import { latestNowcast, latestBatchRun } from '../infra/store/nowcasts.ts';
+import { upsertBackground } from '../infra/store/index.ts';
+import { latestNowcast, latestBatchRun } from '../infra/store/index.ts';
 import { createLogger } from '../infra/log.ts';
-import { cellOf } from '../infra/geo/grid.ts';
+import { cellOf } from '../infra/geo/index.ts';
 import { domainGrid, runBatch } from './batch.ts';
 import { close } from '../infra/testing/close.ts';
 

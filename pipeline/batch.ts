@@ -3,12 +3,12 @@
  * background from the store, run the pure nowcast, write the nowcasts and the ledger row.
  * Idempotent per window: a rerun replaces the window's nowcasts.
  */
-import type { Store } from '../infra/store/store.ts';
+import type { Store } from '../infra/store/index.ts';
 import type { Logger } from '../infra/log.ts';
-import { cellCenter, cellsInBBox, type BBox } from '../infra/geo/grid.ts';
-import { readingsInWindow } from '../infra/store/reading-window.ts';
-import { backgroundBetween } from '../infra/store/background.ts';
-import { claimBatchRun, failBatchRun, finishBatchRun, writeNowcasts } from '../infra/store/nowcasts.ts';
+import { cellCenter, cellsInBBox, type BBox } from '../infra/geo/index.ts';
+import { readingsInWindow } from '../infra/store/index.ts';
+import { backgroundBetween } from '../infra/store/index.ts';
+import { claimBatchRun, failBatchRun, finishBatchRun, writeNowcasts } from '../infra/store/index.ts';
 import { buildBackgroundField } from './background-field.ts';
 import { nowcastWindow, type GridCell } from './nowcast.ts';
 import { BIAS_PERSISTENCE_METHOD } from '../models/baselines/bias-persistence.ts';

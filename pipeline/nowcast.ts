@@ -4,7 +4,7 @@
  *   reduce: per cell -> bias (the baseline mean; see mean-bias.ts)
  *   emit:   per cell and lead -> background + decaying bias, with sigma
  */
-import type { LatLon } from '../infra/geo/grid.ts';
+import type { LatLon } from '../infra/geo/index.ts';
 import type { BackgroundField } from './background-field.ts';
 import { meanBiasByCell, type Innovation, type MeanBiasOptions, type MeanBiasResult } from './mean-bias.ts';
 import { biasAtLead, type BiasPersistenceOptions } from '../models/baselines/bias-persistence.ts';

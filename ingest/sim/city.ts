@@ -3,8 +3,8 @@
  * amateur sensors observing it with realistic faults, and a coarse, biased background forecast.
  * Pure: every value is a function of (seed, sensor, time). The feed (feed.ts) does the IO.
  */
-import type { BBox, LatLon } from '../../infra/geo/grid.ts';
-import { distanceM } from '../../infra/geo/grid.ts';
+import type { BBox, LatLon } from '../../infra/geo/index.ts';
+import { distanceM } from '../../infra/geo/index.ts';
 import { normal, uniform } from './random.ts';
 
 const DAY_MS = 86_400_000;

@@ -3,7 +3,7 @@
  * when they arrive), background forecasts every hour. At start it backfills recent readings so the
  * first batch has a full window.
  */
-import type { Bus, OutgoingMessage } from '../../infra/bus/bus.ts';
+import type { Bus, OutgoingMessage } from '../../infra/bus/index.ts';
 import type { Logger } from '../../infra/log.ts';
 import { encodeBackground, encodeReading } from '../reading.ts';
 import { partitionKey, type Topics } from '../topics.ts';

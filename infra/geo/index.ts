@@ -1,0 +1,2 @@
+/** The hexagon grid and distances; see grid.ts. */
+export * from './grid.ts';
