@@ -181,9 +181,14 @@ export function runStoreContract(name: string, makeStore: () => Promise<Contract
       const dir = join(tmp, 'migrations');
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir);
-      for (const m of await loadMigrations()) await copyFile(join(MIGRATIONS_DIR, m.file), join(dir, m.file));
+      const real = await loadMigrations();
+      for (const m of real) await copyFile(join(MIGRATIONS_DIR, m.file), join(dir, m.file));
+      // Probe migrations numbered after the project's own.
+      const probeV = real.at(-1)!.version + 1;
+      const brokenV = probeV + 1;
+      const pad = (v: number) => String(v).padStart(3, '0');
       await writeFile(
-        join(dir, '003_contract_probe.sql'),
+        join(dir, `${pad(probeV)}_contract_probe.sql`),
         `-- a comment; with a semicolon
 CREATE TABLE contract_probe (id INTEGER PRIMARY KEY, note TEXT NOT NULL);
 INSERT INTO contract_probe VALUES (1, 'semi;colon ''quoted'' $x$'); /* block; comment /* nested; */ */
@@ -195,29 +200,29 @@ $fn$;
 `,
       );
       // Two runs at once (as two processes starting together), held at the lock until both have
-      // seen 003 pending: the migration is applied exactly once, the loser skips it.
+      // seen the probe pending: the migration is applied exactly once, the loser skips it.
       const hold = store.transaction(async (tx) => {
         await tx.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
         await new Promise((r) => setTimeout(r, 300));
       });
       const [a, b] = await Promise.all([migrate(store, { dir }), migrate(store, { dir }), hold]);
-      assert.deepEqual([...a, ...b].map((m) => [m.version, m.name]), [[3, 'contract_probe']]);
+      assert.deepEqual([...a, ...b].map((m) => [m.version, m.name]), [[probeV, 'contract_probe']]);
       assert.deepEqual(await migrate(store, { dir }), []);
       const note = await store.query<{ note: string; v: number }>('SELECT note, contract_probe_fn() AS v FROM contract_probe');
       assert.deepEqual(note.rows, [{ note: "semi;colon 'quoted' $x$", v: 42 }]);
 
-      await writeFile(join(dir, '004_contract_broken.sql'), 'CREATE TABLE contract_broken (x INTEGER);\nSELECT * FROM no_such_table;\n');
+      await writeFile(join(dir, `${pad(brokenV)}_contract_broken.sql`), 'CREATE TABLE contract_broken (x INTEGER);\nSELECT * FROM no_such_table;\n');
       await assert.rejects(migrate(store, { dir }), (err) => {
         assert.ok(err instanceof MigrationError);
         assert.equal(err.code, 'MIGRATION_FAILED');
-        assert.match(err.message, /004_contract_broken\.sql/);
+        assert.ok(err.message.includes(`${pad(brokenV)}_contract_broken.sql`), err.message);
         return true;
       });
       const leftover = await store.query<{ t: string | null }>(`SELECT to_regclass('contract_broken')::text AS t`);
       assert.equal(leftover.rows[0]!.t, null, 'the failed migration was rolled back');
-      const v4 = await store.query<{ n: number }>('SELECT count(*) AS n FROM schema_migrations WHERE version = 4');
+      const v4 = await store.query<{ n: number }>('SELECT count(*) AS n FROM schema_migrations WHERE version = $1', [brokenV]);
       assert.equal(v4.rows[0]!.n, 0);
-      await rm(join(dir, '004_contract_broken.sql'));
+      await rm(join(dir, `${pad(brokenV)}_contract_broken.sql`));
 
       const first = (await loadMigrations())[0]!;
       await writeFile(join(dir, first.file), `${await readFile(join(MIGRATIONS_DIR, first.file), 'utf8')}\n-- edited\n`);
@@ -348,6 +353,29 @@ $fn$;
       assert.equal(two!.key_hash, null);
 
       await assert.rejects(upsertSensors(store, [{ ...s, lat: Number.NaN, lastSeenMs: t2 }]), InvalidRowError);
+    });
+
+    test('the hourly continuous aggregate fills only when its policy job runs', async () => {
+      const mode = await store.query<{ materialized_only: boolean }>(
+        `SELECT materialized_only FROM timescaledb_information.continuous_aggregates WHERE view_name = 'readings_hourly'`,
+      );
+      assert.deepEqual(mode.rows, [{ materialized_only: true }], 'a materialized-only aggregate (no real-time union)');
+      // Two sensors in one cell, 5 h ago (inside the policy's [now - 3 d, now - 1 h] refresh range).
+      const hourMs = Math.floor(Date.now() / HOUR) * HOUR - 5 * HOUR;
+      const rows = makeReadings('cagg', 2, hourMs + 10 * MINUTE, 3, 10 * MINUTE).map((r) => ({ ...r, cell: 'cagg-cell' }));
+      assert.equal(await insertReadings(store, rows), rows.length);
+      const read = () => store.query<{ hour: Date; n_readings: number; n_sensors: number; mean_temp_c: number }>(
+        `SELECT hour, n_readings, n_sensors, mean_temp_c FROM readings_hourly WHERE cell = 'cagg-cell'`,
+      );
+      assert.equal((await read()).rows.length, 0, 'nothing before the job runs');
+      const runs = await runTimescaleJobs(store);
+      assert.ok(runs.some((r) => r.proc === 'policy_refresh_continuous_aggregate' && r.ok), JSON.stringify(runs));
+      const after = (await read()).rows;
+      assert.equal(after.length, 1);
+      assert.equal(after[0]!.hour.getTime(), hourMs);
+      assert.equal(after[0]!.n_readings, 6);
+      assert.equal(after[0]!.n_sensors, 2);
+      near(after[0]!.mean_temp_c, rows.reduce((a, r) => a + r.tempC, 0) / rows.length, 1e-9, 'hourly mean');
     });
 
     test('policy jobs compress old chunks and drop expired ones; data stays queryable', async () => {
