@@ -41,6 +41,17 @@ describe('background field', () => {
     close(flat.at({ lat: 52.47, lon: 13.4 }, t0 - 0.5 * H), 4, { atol: 1e-12 }); // held within an hour
   });
 
+  it('does not interpolate across a hole in the series, only holds each side near it', () => {
+    const holey = buildBackgroundField([
+      { pointId: 'a', lat: 52.5, lon: 13.4, validTimeMs: t0, tempC: 0 },
+      { pointId: 'a', lat: 52.5, lon: 13.4, validTimeMs: t0 + 10 * H, tempC: 10 },
+    ]);
+    const p = { lat: 52.5, lon: 13.4 };
+    close(holey.at(p, t0 + 0.5 * H), 0, { atol: 1e-12 });
+    close(holey.at(p, t0 + 9.5 * H), 10, { atol: 1e-12 });
+    assert.ok(Number.isNaN(holey.at(p, t0 + 5 * H)));
+  });
+
   it('is NaN with no samples', () => {
     assert.ok(Number.isNaN(buildBackgroundField([]).at({ lat: 0, lon: 0 }, t0)));
   });

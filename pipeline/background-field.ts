@@ -18,7 +18,8 @@ export interface BackgroundSample {
 export interface BackgroundFieldOptions {
   /** IDW exponent (2: Shepard's classic choice). */
   power?: number;
-  /** How far beyond a point's first/last valid time its value may be held [ms]. */
+  /** How far beyond a point's first/last valid time, or into a hole in its series, its value may be held [ms];
+   *  valid times more than twice this apart are not interpolated across. */
   holdMs?: number;
 }
 
@@ -61,7 +62,14 @@ export function buildBackgroundField(samples: readonly BackgroundSample[], optio
       if (times[mid]! <= t) lo = mid;
       else hi = mid;
     }
-    const f = (t - times[lo]!) / (times[hi]! - times[lo]!);
+    const gap = times[hi]! - times[lo]!;
+    if (gap > 2 * holdMs) {
+      // A hole in the series (a missing issue): hold each side's value near it, nothing across it.
+      if (t - times[lo]! <= holdMs) return temps[lo]!;
+      if (times[hi]! - t <= holdMs) return temps[hi]!;
+      return NaN;
+    }
+    const f = (t - times[lo]!) / gap;
     return temps[lo]! + f * (temps[hi]! - temps[lo]!);
   }
 

@@ -7,12 +7,9 @@ import { close } from '../infra/testing/close.ts';
 const H = 3_600_000;
 const t0 = Date.UTC(2017, 5, 1, 12);
 // A background that is 10 °C everywhere at t0 and warms 1 K per hour.
-const field = buildBackgroundField([
-  { pointId: 'a', lat: 52.3, lon: 13.0, validTimeMs: t0 - H, tempC: 9 },
-  { pointId: 'a', lat: 52.3, lon: 13.0, validTimeMs: t0 + 2 * H, tempC: 12 },
-  { pointId: 'b', lat: 52.7, lon: 13.8, validTimeMs: t0 - H, tempC: 9 },
-  { pointId: 'b', lat: 52.7, lon: 13.8, validTimeMs: t0 + 2 * H, tempC: 12 },
-]);
+const field = buildBackgroundField(['a', 'b'].flatMap((pointId, i) => [-1, 0, 1, 2].map((h) => ({
+  pointId, lat: 52.3 + 0.4 * i, lon: 13.0 + 0.8 * i, validTimeMs: t0 + h * H, tempC: 10 + h,
+}))));
 const grid = [
   { cell: 'c1', centre: { lat: 52.5, lon: 13.4 } },
   { cell: 'c2', centre: { lat: 52.4, lon: 13.3 } },

@@ -1,0 +1,7 @@
+/** The evaluators `npm run eval -- <name>` knows. */
+import type { Evaluator } from './evaluator.ts';
+import { baselineEvaluator } from './baseline.ts';
+
+export const evaluators: Record<string, Evaluator> = {
+  baseline: baselineEvaluator,
+};
