@@ -34,7 +34,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
     const stopJobs = startJobTimer(store, config.store.jobsIntervalMs, log);
     stops.push(async () => stopJobs());
   }
-  const bus = await openBus(config.bus.url, { clientId: config.bus.clientId });
+  const bus = openBus(config.bus.url, { clientId: config.bus.clientId, logger: log.child({ component: 'bus' }) });
   stops.push(() => bus.close());
   const topics = topicNames(config.bus.topicPrefix);
   await bus.ensureTopics(topicSpecs(topics, config.bus.partitions));

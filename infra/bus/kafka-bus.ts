@@ -1,0 +1,382 @@
+/**
+ * The bus on Apache Kafka, through kafkajs.
+ *
+ * - Producer: idempotent (kafkajs then requires acks=-1 and retries without limit), one request in
+ *   flight so retries cannot reorder, Java-compatible murmur2 partitioner (same partition as
+ *   murmur2.ts and the memory bus). Topics are never auto-created: publishing to or subscribing to a
+ *   topic that does not exist fails at once (checked with a metadata request, then cached).
+ * - Consumer: one kafkajs consumer per subscription, `eachBatch` with autoCommit and auto-resolve off.
+ *   A fetched partition batch is cut into slices of ≤ maxBatchSize; each slice goes to the handler and
+ *   its next offset is committed when the handler resolves (at-least-once). A throwing handler gets the
+ *   same slice again after a short backoff. While a handler runs, the member keeps heartbeating so a
+ *   slow handler is not mistaken for a dead member.
+ * - `abort()` (a member dying): the in-flight handler's promise is abandoned — eachBatch stops waiting
+ *   for it through an abort signal and returns without resolving or committing — then the consumer
+ *   disconnects and leaves the group, so the group's next owner of the partition starts at the last
+ *   committed offset. JavaScript cannot cancel the handler itself: it keeps running in the background
+ *   and whatever it does when it ends is ignored (in particular, nothing is committed).
+ */
+import kafkajs from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, LogEntry, logLevel as KafkaJsLogLevel, Producer } from 'kafkajs';
+import type {
+  Bus,
+  BusMessage,
+  MessageBatch,
+  OutgoingMessage,
+  SubscribeOptions,
+  Subscription,
+  TopicSpec,
+} from './bus.ts';
+import type { BusLogger } from './bus-logger.ts';
+
+const { Kafka: KafkaClient, Partitioners, logLevel: LogLevel } = kafkajs;
+
+export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId?: string;
+  /** Receives kafkajs's own log lines and handler failures; without it kafkajs logs JSON to stdout. */
+  logger?: BusLogger;
+  /** kafkajs log level (default warn). */
+  logLevel?: KafkaLogLevel;
+  /** A member that sends no heartbeat for this long is removed from its group [ms] (default 10000). */
+  sessionTimeoutMs?: number;
+  /** [ms] (default 1000); also how soon an idle member notices a rebalance. */
+  heartbeatIntervalMs?: number;
+  /** How long the group waits for members to rejoin during a rebalance [ms] (default 30000). */
+  rebalanceTimeoutMs?: number;
+  /** Fetch long-poll [ms] (default 1000). */
+  maxWaitTimeMs?: number;
+  /** Delay before a batch whose handler threw is delivered again [ms] (default 100). */
+  retryBackoffMs?: number;
+}
+
+/** `kafka://host:port[,host:port...]` → broker list. */
+export function parseKafkaUrl(url: string): string[] {
+  const m = /^kafka:\/\/([^/?#]+)\/?$/.exec(url.trim());
+  if (!m) throw new Error(`bus url "${url}": expected kafka://host:port[,host:port...]`);
+  const brokers = m[1]!.split(',').map((b) => b.trim());
+  for (const b of brokers) {
+    if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(b)) throw new Error(`bus url "${url}": broker "${b}" is not host:port`);
+  }
+  return brokers;
+}
+
+const kafkaLevels: Record<KafkaLogLevel, KafkaJsLogLevel> = {
+  nothing: LogLevel.NOTHING,
+  error: LogLevel.ERROR,
+  warn: LogLevel.WARN,
+  info: LogLevel.INFO,
+  debug: LogLevel.DEBUG,
+};
+
+/**
+ * Routes kafkajs log entries to a pino-like logger. kafkajs logs every error response of the protocol at
+ * ERROR on its Connection namespace, including routine ones its callers retry ("The group is rebalancing",
+ * "The coordinator is loading"); those go to debug, since the error also reaches the caller.
+ */
+function logCreatorFor(logger: BusLogger) {
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      const obj = { kafkajs: namespace, ...extra };
+      if (namespace === 'Connection' && level <= LogLevel.WARN) logger.debug(obj, message);
+      else if (level <= LogLevel.ERROR) logger.error(obj, message);
+      else if (level === LogLevel.WARN) logger.warn(obj, message);
+      else if (level === LogLevel.INFO) logger.info(obj, message);
+      else logger.debug(obj, message);
+    };
+}
+
+interface Settings {
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  rebalanceTimeoutMs: number;
+  maxWaitTimeMs: number;
+  retryBackoffMs: number;
+  logger: BusLogger | undefined;
+}
+
+export class KafkaBus implements Bus {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private producerConnected: Promise<void> | undefined;
+  private adminConnected: Promise<void> | undefined;
+  /** Topics known to exist (created or seen in metadata); topics are never deleted by this bus. */
+  private readonly knownTopics = new Set<string>();
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private readonly settings: Settings;
+  private closed = false;
+
+  constructor(options: KafkaBusOptions) {
+    if (options.brokers.length === 0) throw new Error('kafka bus: no brokers');
+    const level = kafkaLevels[options.logLevel ?? 'warn'];
+    this.kafka = new KafkaClient({
+      clientId: options.clientId ?? 'nowcast',
+      brokers: options.brokers,
+      logLevel: level,
+      ...(options.logger ? { logCreator: logCreatorFor(options.logger) } : {}),
+      connectionTimeout: 3000,
+      retry: { initialRetryTime: 100, retries: 8 },
+    });
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      // An idempotent producer retries without limit (kafkajs's default for it; capping it would void the
+      // guarantee): while no broker is reachable, publish waits instead of failing.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100 },
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.admin = this.kafka.admin();
+    this.settings = {
+      sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
+      rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 30_000,
+      maxWaitTimeMs: options.maxWaitTimeMs ?? 1000,
+      retryBackoffMs: options.retryBackoffMs ?? 100,
+      logger: options.logger,
+    };
+  }
+
+  async ensureTopics(topics: TopicSpec[]): Promise<void> {
+    this.assertOpen();
+    if (topics.length === 0) return;
+    for (const { name, partitions } of topics) {
+      if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`topic ${name}: partitions must be a positive integer`);
+    }
+    const admin = await this.adminReady();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.name));
+    if (missing.length > 0) {
+      // Resolves false when a topic already exists (e.g. created concurrently): that is fine.
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions })),
+      });
+    }
+    // Confirms every topic is in the metadata (and has leaders) before anyone publishes to it.
+    await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
+    for (const t of topics) this.knownTopics.add(t.name);
+  }
+
+  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    this.assertOpen();
+    await this.assertTopic(topic);
+    if (messages.length === 0) return;
+    await this.producerReady();
+    const now = Date.now();
+    await this.producer.send({
+      topic,
+      acks: -1,
+      messages: messages.map((m) => ({
+        key: m.key,
+        value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
+        timestamp: String(m.timestampMs ?? now),
+      })),
+    });
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.assertOpen();
+    await this.assertTopic(options.topic);
+    const sub = new KafkaSubscription(this.kafka, options, this.settings, () => this.subscriptions.delete(sub));
+    this.subscriptions.add(sub);
+    try {
+      await sub.start();
+    } catch (err) {
+      await sub.abort().catch(() => {});
+      throw err;
+    }
+    return sub;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+    await Promise.allSettled([
+      this.producerConnected ? this.producer.disconnect() : undefined,
+      this.adminConnected ? this.admin.disconnect() : undefined,
+    ]);
+  }
+
+  private async assertTopic(topic: string): Promise<void> {
+    if (this.knownTopics.has(topic)) return;
+    const admin = await this.adminReady();
+    if (!(await admin.listTopics()).includes(topic)) {
+      throw new Error(`kafka bus: topic "${topic}" does not exist (call ensureTopics first)`);
+    }
+    this.knownTopics.add(topic);
+  }
+
+  private producerReady(): Promise<void> {
+    this.producerConnected ??= this.producer.connect().catch((err: unknown) => {
+      this.producerConnected = undefined;
+      throw err;
+    });
+    return this.producerConnected;
+  }
+
+  private adminReady(): Promise<Admin> {
+    this.adminConnected ??= this.admin.connect().catch((err: unknown) => {
+      this.adminConnected = undefined;
+      throw err;
+    });
+    return this.adminConnected.then(() => this.admin);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('kafka bus: closed');
+  }
+}
+
+const ABORTED = Symbol('aborted');
+type Outcome = { ok: true } | { ok: false; err: unknown } | typeof ABORTED;
+
+class KafkaSubscription implements Subscription {
+  readonly ready: Promise<void>;
+  private state: 'active' | 'closing' | 'closed' | 'aborted' = 'active';
+  private readonly consumer: Consumer;
+  private readonly aborted: Promise<typeof ABORTED>;
+  private fireAbort!: () => void;
+  private stopping: Promise<void> | undefined;
+  private joined = false;
+  private rejectReady!: (err: Error) => void;
+  private readonly maxBatchSize: number;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: SubscribeOptions,
+    private readonly settings: Settings,
+    private readonly onGone: () => void,
+  ) {
+    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? 1000);
+    this.aborted = new Promise((resolve) => (this.fireAbort = () => resolve(ABORTED)));
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: settings.heartbeatIntervalMs,
+      rebalanceTimeout: settings.rebalanceTimeoutMs,
+      maxWaitTimeInMs: settings.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+    });
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.rejectReady = reject;
+      // GROUP_JOIN is emitted after JoinGroup and SyncGroup: the member has its assignment.
+      this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        this.joined = true;
+        resolve();
+      });
+      this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+        settings.logger?.error({ err: payload.error, groupId: options.groupId, restart: payload.restart }, 'kafka consumer crashed');
+        if (!payload.restart) reject(payload.error);
+      });
+    });
+    this.ready.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.options.topic], fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'active') this.state = 'closing';
+    await this.stop();
+    if (this.state === 'closing') this.state = 'closed';
+  }
+
+  async abort(): Promise<void> {
+    if (this.state !== 'closed') {
+      this.state = 'aborted';
+      this.fireAbort(); // eachBatch stops waiting for the handler and returns without committing
+    }
+    await this.stop();
+  }
+
+  private isAborted(): boolean {
+    return this.state === 'aborted';
+  }
+
+  /** Disconnects once: kafkajs waits for eachBatch to return, then leaves the group. */
+  private stop(): Promise<void> {
+    this.stopping ??= this.consumer.disconnect().finally(() => {
+      if (!this.joined) this.rejectReady(new Error(`subscription to ${this.options.topic} ended before it joined group ${this.options.groupId}`));
+      this.onGone();
+    });
+    return this.stopping;
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    for (let i = 0; i < batch.messages.length; i += this.maxBatchSize) {
+      if (this.state !== 'active' || !isRunning() || isStale()) return;
+      const slice = batch.messages.slice(i, i + this.maxBatchSize);
+      const delivered = await this.handle({ topic, partition, messages: slice.map((m) => toBusMessage(topic, partition, m)) }, heartbeat);
+      if (!delivered) return; // aborted, or closing after a failure: stays uncommitted
+      const last = slice[slice.length - 1]!.offset;
+      // Straight to the coordinator (also while closing, when kafkajs's consumer.commitOffsets is a no-op).
+      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
+      resolveOffset(last);
+      await heartbeat();
+    }
+  }
+
+  /** Runs the handler until it resolves (true) or the member is aborted / closing after a failure (false). */
+  private async handle(batch: MessageBatch, heartbeat: () => Promise<void>): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.state === 'aborted') return false;
+      // kafkajs only heartbeats between batches; keep the membership alive during a long handler.
+      const beat = setInterval(() => heartbeat().catch(() => {}), this.settings.heartbeatIntervalMs);
+      let outcome: Outcome;
+      try {
+        outcome = await Promise.race([
+          Promise.resolve()
+            .then(() => this.options.handler(batch))
+            .then(
+              (): Outcome => ({ ok: true }),
+              (err: unknown): Outcome => ({ ok: false, err }),
+            ),
+          this.aborted,
+        ]);
+      } finally {
+        clearInterval(beat);
+      }
+      if (outcome === ABORTED || this.isAborted()) return false; // (state may change while awaiting)
+      if (outcome.ok) return true;
+      this.settings.logger?.warn(
+        { err: outcome.err, topic: batch.topic, partition: batch.partition, offset: batch.messages[0]?.offset, attempt },
+        'bus handler failed; the batch will be delivered again',
+      );
+      if (this.state !== 'active') return false;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, this.settings.retryBackoffMs))), this.aborted]);
+      clearTimeout(timer);
+      await heartbeat(); // throws if the group is rebalancing: kafkajs rejoins and the batch is fetched again
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function toBusMessage(topic: string, partition: number, m: KafkaMessage): BusMessage {
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key ? m.key.toString('utf8') : '',
+    value: m.value ?? EMPTY,
+    timestampMs: Number(m.timestamp),
+  };
+}

@@ -1,0 +1,295 @@
+/**
+ * The in-process bus of the embedded mode: Kafka's model kept in memory, with the same semantics the
+ * contract (bus.contract.ts) proves for the Kafka adapter.
+ *
+ * - A topic is N append-only partitions; a message's offset is its index in its partition.
+ * - The partition of a key is Kafka's (murmur2, see murmur2.ts), so keys land as they would on Kafka.
+ * - Consumer groups are per (groupId, topic). Members share the partitions round-robin over their sorted
+ *   ids (partition p goes to member p mod n); every join or leave reassigns. A partition whose batch is
+ *   still in a handler stays with that handler until it settles (as Kafka waits for members to rejoin);
+ *   the new owner then starts from the committed offset.
+ * - A member hands one partition's batch (≤ maxBatchSize messages) at a time to its handler and commits
+ *   the next offset when the handler resolves. A throwing handler gets the same batch again after a short
+ *   backoff. `abort()` leaves at once without committing, so the batch goes to the next owner.
+ * - Members sleep on a promise that publish and rebalances resolve: an idle consumer costs nothing.
+ *
+ * Nothing is persisted: committed offsets and messages live as long as the MemoryBus object.
+ */
+import type {
+  Bus,
+  BusMessage,
+  MessageBatch,
+  OutgoingMessage,
+  SubscribeOptions,
+  Subscription,
+  TopicSpec,
+} from './bus.ts';
+import type { BusLogger } from './bus-logger.ts';
+import { partitionForKey } from './murmur2.ts';
+
+export interface MemoryBusOptions {
+  /** Delay before a batch whose handler threw is delivered again [ms] (default 100). */
+  retryBackoffMs?: number;
+  logger?: BusLogger;
+}
+
+interface MemoryTopic {
+  name: string;
+  partitions: BusMessage[][];
+}
+
+interface Group {
+  groupId: string;
+  topic: MemoryTopic;
+  /** Sorted by id; the index decides the assignment. */
+  members: Member[];
+  /** Next offset to consume, per partition (absent: never committed). */
+  committed: Map<number, number>;
+  /** Partitions whose batch is in a handler (or waiting to be retried), and by whom. */
+  busy: Map<number, Member>;
+}
+
+const DEFAULT_MAX_BATCH = 1000;
+
+export class MemoryBus implements Bus {
+  readonly kind = 'memory' as const;
+  private readonly topics = new Map<string, MemoryTopic>();
+  private readonly groups = new Map<string, Group>();
+  private readonly members = new Set<Member>();
+  private readonly retryBackoffMs: number;
+  private readonly logger: BusLogger | undefined;
+  private memberSeq = 0;
+  private closed = false;
+
+  constructor(options: MemoryBusOptions = {}) {
+    this.retryBackoffMs = options.retryBackoffMs ?? 100;
+    this.logger = options.logger;
+  }
+
+  async ensureTopics(topics: TopicSpec[]): Promise<void> {
+    this.assertOpen();
+    for (const { name, partitions } of topics) {
+      if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`topic ${name}: partitions must be a positive integer`);
+      // Like Kafka's createTopics: an existing topic is left as it is.
+      if (!this.topics.has(name)) this.topics.set(name, { name, partitions: Array.from({ length: partitions }, () => []) });
+    }
+  }
+
+  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    this.assertOpen();
+    const t = this.topic(topic);
+    const now = Date.now();
+    for (const m of messages) {
+      const partition = partitionForKey(m.key, t.partitions.length);
+      const log = t.partitions[partition]!;
+      log.push(
+        Object.freeze({
+          topic,
+          partition,
+          offset: String(log.length),
+          key: m.key,
+          value: m.value.slice(), // the log keeps its own bytes
+          timestampMs: m.timestampMs ?? now,
+        }),
+      );
+    }
+    if (messages.length > 0) for (const g of this.groups.values()) if (g.topic === t) for (const member of g.members) member.wake();
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.assertOpen();
+    const topic = this.topic(options.topic);
+    const key = `${options.groupId}\u0000${options.topic}`;
+    let group = this.groups.get(key);
+    if (!group) {
+      group = { groupId: options.groupId, topic, members: [], committed: new Map(), busy: new Map() };
+      this.groups.set(key, group);
+    }
+    const id = `member-${String(++this.memberSeq).padStart(9, '0')}`;
+    const member = new Member(id, group, options, this.retryBackoffMs, this.logger, () => this.members.delete(member));
+    this.members.add(member);
+    group.members.push(member);
+    rebalance(group);
+    member.start();
+    return member;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.members].map((m) => m.close()));
+  }
+
+  private topic(name: string): MemoryTopic {
+    const t = this.topics.get(name);
+    if (!t) throw new Error(`memory bus: topic "${name}" does not exist (call ensureTopics first)`);
+    return t;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('memory bus: closed');
+  }
+}
+
+/** Reassigns the group's partitions round-robin over its members sorted by id, then wakes them all. */
+function rebalance(group: Group): void {
+  group.members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const n = group.members.length;
+  group.members.forEach((member, index) => {
+    const assignment: number[] = [];
+    for (let p = index; p < group.topic.partitions.length; p += n) assignment.push(p);
+    member.assign(assignment);
+  });
+  for (const m of group.members) m.wake();
+}
+
+type State = 'active' | 'closing' | 'closed' | 'aborted';
+
+class Member implements Subscription {
+  readonly ready: Promise<void> = Promise.resolve();
+  private state: State = 'active';
+  private assignment: number[] = [];
+  /** Where to start a partition that has no committed offset ("latest" is fixed when it is assigned). */
+  private readonly resetOffsets = new Map<number, number>();
+  private cursor = 0;
+  private wakeUp: (() => void) | undefined;
+  private loop: Promise<void> = Promise.resolve();
+  private readonly maxBatchSize: number;
+
+  constructor(
+    readonly id: string,
+    private readonly group: Group,
+    private readonly options: SubscribeOptions,
+    private readonly retryBackoffMs: number,
+    private readonly logger: BusLogger | undefined,
+    private readonly onGone: () => void,
+  ) {
+    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? DEFAULT_MAX_BATCH);
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  assign(partitions: number[]): void {
+    this.assignment = partitions;
+    this.resetOffsets.clear();
+    const fromBeginning = this.options.fromBeginning ?? true;
+    for (const p of partitions) {
+      this.resetOffsets.set(p, fromBeginning ? 0 : this.group.topic.partitions[p]!.length);
+    }
+  }
+
+  wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+  }
+
+  async close(): Promise<void> {
+    if (this.state !== 'active') {
+      if (this.state === 'closing') await this.loop;
+      return;
+    }
+    this.state = 'closing';
+    this.wake();
+    await this.loop; // the running handler finishes and commits
+    this.state = 'closed';
+    this.leave();
+  }
+
+  async abort(): Promise<void> {
+    if (this.state === 'closed' || this.state === 'aborted') return;
+    this.state = 'aborted';
+    this.wake();
+    // The batch in flight stays uncommitted; its partition is free for the next owner right away.
+    for (const [p, owner] of this.group.busy) if (owner === this) this.group.busy.delete(p);
+    this.leave();
+  }
+
+  private leave(): void {
+    const i = this.group.members.indexOf(this);
+    if (i >= 0) {
+      this.group.members.splice(i, 1);
+      rebalance(this.group);
+    }
+    this.onGone();
+  }
+
+  private async run(): Promise<void> {
+    while (this.state === 'active') {
+      const batch = this.nextBatch();
+      if (!batch) {
+        await new Promise<void>((resolve) => (this.wakeUp = resolve));
+        continue;
+      }
+      await this.deliver(batch);
+    }
+  }
+
+  /** The next partition (round-robin over the assignment) with messages past its position, sliced. */
+  private nextBatch(): MessageBatch | undefined {
+    const n = this.assignment.length;
+    for (let i = 0; i < n; i++) {
+      const p = this.assignment[(this.cursor + i) % n]!;
+      const busyWith = this.group.busy.get(p);
+      if (busyWith && busyWith !== this) continue; // the previous owner's handler is still running
+      const log = this.group.topic.partitions[p]!;
+      const from = this.group.committed.get(p) ?? this.resetOffsets.get(p) ?? 0;
+      if (from >= log.length) continue;
+      this.cursor = (this.cursor + i + 1) % n;
+      return { topic: this.group.topic.name, partition: p, messages: log.slice(from, from + this.maxBatchSize) };
+    }
+    return undefined;
+  }
+
+  /** Runs the handler until it succeeds (then commits), the member stops, or it is aborted. */
+  private async deliver(batch: MessageBatch): Promise<void> {
+    const { busy, committed } = this.group;
+    busy.set(batch.partition, this);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        let failure: unknown;
+        let failed = false;
+        try {
+          await this.options.handler(batch);
+        } catch (err) {
+          failed = true;
+          failure = err;
+        }
+        if (this.state === 'aborted') return; // died meanwhile: no commit, partition already released
+        if (!failed) {
+          const last = batch.messages[batch.messages.length - 1]!;
+          committed.set(batch.partition, Number(last.offset) + 1);
+          return;
+        }
+        this.logger?.warn(
+          { err: failure, topic: batch.topic, partition: batch.partition, offset: batch.messages[0]?.offset, attempt },
+          'bus handler failed; the batch will be delivered again',
+        );
+        if (this.state !== 'active') return; // closing: leave it uncommitted for the next owner
+        await this.backoff();
+        if (this.state !== 'active') return;
+      }
+    } finally {
+      if (busy.get(batch.partition) === this) {
+        busy.delete(batch.partition);
+        for (const m of this.group.members) if (m !== this) m.wake();
+      }
+    }
+  }
+
+  /** Waits retryBackoffMs, cut short only by close or abort. */
+  private async backoff(): Promise<void> {
+    const deadline = Date.now() + this.retryBackoffMs;
+    while (this.state === 'active' && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+}
