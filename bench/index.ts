@@ -1,7 +1,11 @@
 /** The benchmarks `npm run bench -- <name>` knows. */
 import type { Benchmark } from './benchmark.ts';
+import { batchBenchmark } from './batch.ts';
+import { startupBenchmark } from './startup.ts';
 import { storeBenchmark } from './store.ts';
 
 export const benchmarks: Record<string, Benchmark> = {
   store: storeBenchmark,
+  batch: batchBenchmark,
+  startup: startupBenchmark,
 };

@@ -7,7 +7,8 @@
  * Default store: in memory; `--dir` writes to a data directory instead (created if missing; rows
  * already there from an earlier run within the same 5-minute slots are skipped, see `inserted`).
  */
-import { latLngToCell } from 'h3-js';
+import { cellOf } from '../infra/geo/index.ts';
+import { uniform } from '../ingest/sim/random.ts';
 import { insertReadings, openStore, type ReadingRow } from '../infra/store/index.ts';
 import type { Benchmark } from './benchmark.ts';
 
@@ -41,16 +42,10 @@ function parseOptions(args: string[]): Options {
   return opts;
 }
 
-/** Small deterministic PRNG (mulberry32), uniform in [0, 1). */
+/** A deterministic stream of uniforms in [0, 1) (the simulated city's seeded hash). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  let i = 0;
+  return () => uniform(seed, i++);
 }
 
 interface Sensor {
@@ -75,7 +70,7 @@ function makeSensors(n: number, random: () => number): Sensor[] {
       lat,
       lon,
       elevationM: official || random() < 0.3 ? 30 + random() * 90 : null,
-      cell: latLngToCell(lat, lon, 9),
+      cell: cellOf({ lat, lon }, 9),
       biasC: official ? 0 : (random() - 0.3) * 2,
     });
   }
