@@ -8,8 +8,8 @@ import { openStore, insertReadings, upsertBackground, type ReadingRow } from '..
 import { cellOf } from '../infra/geo/index.ts';
 import { createLogger } from '../infra/log.ts';
 import { loadConfig } from '../infra/config.ts';
-import { backgroundTempC, createCity, readingInSlot, slotsBetween } from '../ingest/sim/city.ts';
-import { domainGrid, runBatch } from '../pipeline/batch.ts';
+import { backgroundTempC, createCity, readingInSlot, slotsBetween } from '../ingest/index.ts';
+import { domainGrid, runBatch } from '../pipeline/index.ts';
 import type { Benchmark } from './benchmark.ts';
 
 const H = 3_600_000;

@@ -8,7 +8,7 @@
  * already there from an earlier run within the same 5-minute slots are skipped, see `inserted`).
  */
 import { cellOf } from '../infra/geo/index.ts';
-import { uniform } from '../ingest/sim/random.ts';
+import { uniform } from '../ingest/index.ts';
 import { insertReadings, openStore, type ReadingRow } from '../infra/store/index.ts';
 import type { Benchmark } from './benchmark.ts';
 

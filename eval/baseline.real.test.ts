@@ -13,8 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { close } from '../infra/testing/close.ts';
 import { cellCenter, cellOf } from '../infra/geo/index.ts';
-import { buildBackgroundField, type BackgroundSample } from '../pipeline/background-field.ts';
-import { nowcastWindow } from '../pipeline/nowcast.ts';
+import { buildBackgroundField, type BackgroundSample, nowcastWindow } from '../pipeline/index.ts';
 import { baselineOptionsFromArgs, evaluateBaseline } from './baseline.ts';
 
 const dataDir = new URL('../../shared/data/', import.meta.url);

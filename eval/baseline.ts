@@ -18,8 +18,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildBackgroundField } from '../pipeline/background-field.ts';
-import { nowcastWindow, type GridCell, type WindowColumns } from '../pipeline/nowcast.ts';
+import { buildBackgroundField, nowcastWindow, STEP_MIN, STEPS, type GridCell, type WindowColumns, median } from '../pipeline/index.ts';
 import { cellCenter, cellOf, distanceM, type LatLon } from '../infra/geo/index.ts';
 import { parseUtcMs } from './csv.ts';
 import {
@@ -31,8 +30,6 @@ import {
 } from './metrics.ts';
 import { UsageError, type Evaluator } from './evaluator.ts';
 
-export const STEP_MIN = 5;
-export const STEPS = 12;
 export const DEFAULT_RESOLUTION = 9;
 /** DWD 433 Berlin-Tempelhof (dwd_berlin_tempelhof_hourly/SOURCE.md). */
 export const TEMPELHOF: LatLon = { lat: 52.4675, lon: 13.4021 };
@@ -129,13 +126,6 @@ export function coversFn(times: readonly number[]): (t: number) => boolean {
     if (sorted[lo] === t) return true;
     return lo > 0 && t - sorted[lo - 1]! <= HOUR_MS && sorted[lo]! - t <= HOUR_MS;
   };
-}
-
-function medianOf(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function iso(ms: number): string {
@@ -305,8 +295,8 @@ export async function evaluateBaseline(o: BaselineOptions): Promise<BaselineEval
     crowd: {
       stations: reported.reduce((a, b) => a + b, 0),
       readingsUsed: perHourReadings.reduce((a, b) => a + b, 0),
-      readingsPerHour: { min: Math.min(...perHourReadings), median: medianOf(perHourReadings), max: Math.max(...perHourReadings) },
-      sensorsPerHourMedian: medianOf(perHourSensors),
+      readingsPerHour: { min: Math.min(...perHourReadings), median: median(perHourReadings), max: Math.max(...perHourReadings) },
+      sensorsPerHourMedian: median(perHourSensors),
       meanDomainBiasK: domainBiasSum / hours.length,
       truthCellObservedFraction: truthPairs > 0 ? truthCellObserved / truthPairs : NaN,
       rowsRead: crowd.stats.rows,

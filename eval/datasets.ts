@@ -13,7 +13,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { forEachCsvRow, parseNumber, parseUtcMs, readHeader } from './csv.ts';
-import type { BackgroundSample } from '../pipeline/background-field.ts';
+import type { BackgroundSample } from '../pipeline/index.ts';
 import { UsageError } from './evaluator.ts';
 
 export const HOUR_MS = 3_600_000;

@@ -7,13 +7,9 @@ import { loadConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { openStore, startJobTimer } from './store/index.ts';
 import { openBus } from './bus/index.ts';
-import { topicNames, topicSpecs } from '../ingest/topics.ts';
-import { startIngestWorker } from '../ingest/worker.ts';
-import { createCity } from '../ingest/sim/city.ts';
-import { startSimulatedFeed } from '../ingest/sim/feed.ts';
-import { domainGrid } from '../pipeline/batch.ts';
-import { startScheduler } from '../pipeline/scheduler.ts';
-import { createApp } from '../api/app.ts';
+import { topicNames, topicSpecs, startIngestWorker, createCity, startSimulatedFeed } from '../ingest/index.ts';
+import { domainGrid, startScheduler } from '../pipeline/index.ts';
+import { createApp } from '../api/index.ts';
 
 export interface Running {
   config: Config;

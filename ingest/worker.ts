@@ -7,9 +7,7 @@
 import type { Bus, MessageBatch, Subscription } from '../infra/bus/index.ts';
 import type { Store } from '../infra/store/index.ts';
 import type { Logger } from '../infra/log.ts';
-import { insertReadings, upsertSensors, type ReadingRow, type SensorRow } from '../infra/store/index.ts';
-import { upsertBackground, type BackgroundRow } from '../infra/store/index.ts';
-import { insertDeadLetters, type DeadLetter } from '../infra/store/index.ts';
+import { insertReadings, upsertSensors, type ReadingRow, type SensorRow, upsertBackground, type BackgroundRow, insertDeadLetters, type DeadLetter } from '../infra/store/index.ts';
 import { cellOf } from '../infra/geo/index.ts';
 import { decodeBackground, decodeReading } from './reading.ts';
 import type { Topics } from './topics.ts';

@@ -2,9 +2,7 @@
 // idempotence per window, and a clear failure without a background.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStore, insertReadings, type Store } from '../infra/store/index.ts';
-import { upsertBackground } from '../infra/store/index.ts';
-import { latestNowcast, latestBatchRun } from '../infra/store/index.ts';
+import { openStore, insertReadings, type Store, upsertBackground, latestNowcast, latestBatchRun } from '../infra/store/index.ts';
 import { createLogger } from '../infra/log.ts';
 import { cellOf } from '../infra/geo/index.ts';
 import { domainGrid, runBatch } from './batch.ts';

@@ -6,15 +6,11 @@
 import type { Store } from '../infra/store/index.ts';
 import type { Logger } from '../infra/log.ts';
 import { cellCenter, cellsInBBox, type BBox } from '../infra/geo/index.ts';
-import { readingsInWindow } from '../infra/store/index.ts';
-import { backgroundBetween } from '../infra/store/index.ts';
-import { claimBatchRun, failBatchRun, finishBatchRun, writeNowcasts } from '../infra/store/index.ts';
+import { readingsInWindow, backgroundBetween, claimBatchRun, failBatchRun, finishBatchRun, writeNowcasts } from '../infra/store/index.ts';
 import { buildBackgroundField } from './background-field.ts';
-import { nowcastWindow, type GridCell } from './nowcast.ts';
-import { BIAS_PERSISTENCE_METHOD } from '../models/baselines/bias-persistence.ts';
+import { nowcastWindow, STEP_MIN, STEPS, type GridCell } from './nowcast.ts';
+import { BIAS_PERSISTENCE_METHOD } from '../models/index.ts';
 
-export const STEP_MIN = 5;
-export const STEPS = 12;
 const HOUR_MS = 3_600_000;
 
 export interface BatchOptions {

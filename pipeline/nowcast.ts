@@ -7,7 +7,11 @@
 import type { LatLon } from '../infra/geo/index.ts';
 import type { BackgroundField } from './background-field.ts';
 import { meanBiasByCell, type Innovation, type MeanBiasOptions, type MeanBiasResult } from './mean-bias.ts';
-import { biasAtLead, type BiasPersistenceOptions } from '../models/baselines/bias-persistence.ts';
+import { biasAtLead, type BiasPersistenceOptions } from '../models/index.ts';
+
+/** The product's horizon: now and the next hour in 5-minute steps. */
+export const STEP_MIN = 5;
+export const STEPS = 12;
 
 export interface WindowColumns {
   sensorId: readonly string[];
@@ -56,8 +60,8 @@ export function innovationsOf(w: WindowColumns, field: BackgroundField): Innovat
 
 /** REDUCE + EMIT for every grid cell. Cells where the background is unknown are left out. */
 export function nowcastCells(grid: readonly GridCell[], field: BackgroundField, biases: MeanBiasResult, o: NowcastOptions): CellNowcast[] {
-  const stepMin = o.stepMin ?? 5;
-  const steps = o.steps ?? 12;
+  const stepMin = o.stepMin ?? STEP_MIN;
+  const steps = o.steps ?? STEPS;
   const out: CellNowcast[] = [];
   for (const g of grid) {
     const b = biases.cells.get(g.cell) ?? biases.domain;

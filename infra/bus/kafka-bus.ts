@@ -31,6 +31,8 @@ import type { BusLogger } from './bus-logger.ts';
 
 const { Kafka: KafkaClient, Partitioners, logLevel: LogLevel } = kafkajs;
 
+/** How long ensureTopics waits for new topics to have leaders [ms]. */
+const TOPIC_READY_TIMEOUT_MS = 30_000;
 export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
 export interface KafkaBusOptions {
@@ -154,12 +156,25 @@ export class KafkaBus implements Bus {
     if (missing.length > 0) {
       // Resolves false when a topic already exists (e.g. created concurrently): that is fine.
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions })),
       });
     }
-    // Confirms every topic is in the metadata (and has leaders) before anyone publishes to it.
-    await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
+    // Confirms every topic is in the metadata with a leader for each partition before anyone
+    // publishes to it. A broker that has just created a topic (or just started) may for a moment
+    // answer UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE: both are retriable, so wait.
+    const deadline = Date.now() + TOPIC_READY_TIMEOUT_MS;
+    for (;;) {
+      try {
+        const meta = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
+        if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) break;
+        if (Date.now() > deadline) throw new Error(`kafka bus: topics ${topics.map((t) => t.name).join(', ')} have no leaders after ${TOPIC_READY_TIMEOUT_MS} ms`);
+      } catch (err) {
+        const retriable = (err as { retriable?: boolean }).retriable === true;
+        if (!retriable || Date.now() > deadline) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
     for (const t of topics) this.knownTopics.add(t.name);
   }
 

@@ -1,0 +1,2 @@
+/** Next-hour models. For now the baseline the BiLSTM will have to beat. */
+export { biasAtLead, BIAS_PERSISTENCE_METHOD, type BiasPersistenceOptions, type LeadForecast } from './baselines/bias-persistence.ts';
