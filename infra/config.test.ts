@@ -10,7 +10,8 @@ describe('config', () => {
     assert.equal(c.store.url, './data/db');
     assert.equal(c.bus.url, 'memory://');
     assert.equal(c.sim.enabled, true);
-    assert.equal(c.batch.intervalMs, 30_000); // demo cadence with the simulator on
+    assert.equal(c.batch.intervalMs, 60_000); // demo cadence with the simulator on
+    assert.equal(c.batch.retentionMs, 3_600_000); // and a short history, so the demo's disk use stays bounded
     assert.deepEqual({ ...c.grid.bbox }, { south: 52.35, west: 13.08, north: 52.68, east: 13.76 });
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.store));
   });
@@ -18,6 +19,7 @@ describe('config', () => {
   it('production roles default to the five-minute batch and no simulator', () => {
     const c = loadConfig({ ROLE: 'pipeline', BUS_URL: 'kafka://127.0.0.1:9092', STORE_URL: 'postgres://u:p@db/nowcast' });
     assert.equal(c.batch.intervalMs, 300_000);
+    assert.equal(c.batch.retentionMs, 86_400_000);
     assert.equal(c.sim.enabled, false);
   });
 

@@ -54,10 +54,12 @@ const schema = z.object({
   /** Resolution of the parent cell that keys bus partitions and batch shards. */
   H3_PARTITION_RESOLUTION: int(0, 8).default(5),
 
-  /** Time between batch runs [ms]; defaults to 30 s with the simulator on (demo), 5 min otherwise. */
+  /** Time between batch runs [ms]; defaults to 1 min with the simulator on (demo), 5 min otherwise. */
   BATCH_INTERVAL_MS: int(1000, 86_400_000).optional(),
   /** Length of the window of readings a batch corrects with [ms]. */
   WINDOW_MS: int(60_000, 3_600_000).default(300_000),
+  /** How long nowcasts are kept [ms]; defaults to 1 h with the simulator on (demo), 1 day otherwise. */
+  NOWCAST_RETENTION_MS: int(600_000, 366 * 86_400_000).optional(),
   /** How long a batch waits after a window closes for late readings [ms]. */
   BATCH_LAG_MS: int(0, 600_000).default(5_000),
 
@@ -78,7 +80,7 @@ export type Config = Readonly<{
   store: Readonly<{ url: string; poolSize: number; idleTimeoutMs: number; jobsIntervalMs: number }>;
   bus: Readonly<{ url: string; clientId: string; partitions: number; topicPrefix: string; ingestGroupId: string; ingestMaxBatch: number }>;
   grid: Readonly<{ bbox: Readonly<{ south: number; west: number; north: number; east: number }>; resolution: number; partitionResolution: number }>;
-  batch: Readonly<{ intervalMs: number; windowMs: number; lagMs: number }>;
+  batch: Readonly<{ intervalMs: number; windowMs: number; lagMs: number; retentionMs: number }>;
   sim: Readonly<{ enabled: boolean; seed: number; officialStations: number; amateurSensors: number; amateurIntervalMs: number }>;
 }>;
 
@@ -114,7 +116,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     store: Object.freeze({ url: e.STORE_URL, poolSize: e.STORE_POOL_SIZE, idleTimeoutMs: e.STORE_IDLE_TIMEOUT_MS, jobsIntervalMs: e.STORE_JOBS_INTERVAL_MS }),
     bus: Object.freeze({ url: e.BUS_URL, clientId: e.KAFKA_CLIENT_ID, partitions: e.TOPIC_PARTITIONS, topicPrefix: e.TOPIC_PREFIX, ingestGroupId: e.INGEST_GROUP_ID, ingestMaxBatch: e.INGEST_MAX_BATCH }),
     grid: Object.freeze({ bbox: Object.freeze(e.CITY_BBOX), resolution: e.H3_RESOLUTION, partitionResolution: e.H3_PARTITION_RESOLUTION }),
-    batch: Object.freeze({ intervalMs: e.BATCH_INTERVAL_MS ?? (simEnabled ? 30_000 : 300_000), windowMs: e.WINDOW_MS, lagMs: e.BATCH_LAG_MS }),
+    batch: Object.freeze({
+      intervalMs: e.BATCH_INTERVAL_MS ?? (simEnabled ? 60_000 : 300_000),
+      windowMs: e.WINDOW_MS,
+      lagMs: e.BATCH_LAG_MS,
+      retentionMs: e.NOWCAST_RETENTION_MS ?? (simEnabled ? 3_600_000 : 86_400_000),
+    }),
     sim: Object.freeze({ enabled: simEnabled, seed: e.SIM_SEED, officialStations: e.SIM_OFFICIAL_STATIONS, amateurSensors: e.SIM_AMATEUR_SENSORS, amateurIntervalMs: e.SIM_AMATEUR_INTERVAL_MS }),
   };
   return Object.freeze(config);

@@ -47,7 +47,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   if (has('pipeline')) {
     const grid = domainGrid(config.grid.bbox, config.grid.resolution);
     log.info({ cells: grid.length, resolution: config.grid.resolution }, 'domain grid ready');
-    const scheduler = startScheduler({ store, log, grid, windowMs: config.batch.windowMs, intervalMs: config.batch.intervalMs, lagMs: config.batch.lagMs });
+    const scheduler = startScheduler({ store, log, grid, windowMs: config.batch.windowMs, retentionMs: config.batch.retentionMs, intervalMs: config.batch.intervalMs, lagMs: config.batch.lagMs });
     stops.push(() => scheduler.stop());
   }
   let url: string | undefined;

@@ -75,4 +75,14 @@ describe('batch run', () => {
     const r = await runBatch({ store, log, grid, windowMs, now: () => end + 9000 }, end);
     assert.equal(r.status, 'skipped');
   });
+
+  it('drops nowcast chunks older than the retention after a run', async () => {
+    const count = async (t: number) => (await store.query<{ n: number }>('SELECT count(*)::int AS n FROM nowcasts WHERE run_time = $1', [new Date(t)])).rows[0]!.n;
+    assert.equal(await count(end), grid.length);
+    const later = end + 2 * H;
+    const r = await runBatch({ store, log, grid, windowMs, retentionMs: H, now: () => later + 5000 }, later);
+    assert.equal(r.status, 'done');
+    assert.equal(await count(later), grid.length);
+    assert.equal(await count(end), 0, 'the run two hours back is gone (its 30-minute chunk lies wholly before later - 1 h)');
+  });
 });

@@ -6,7 +6,7 @@
 import type { Store } from '../infra/store/index.ts';
 import type { Logger } from '../infra/log.ts';
 import { cellCenter, cellsInBBox, type BBox } from '../infra/geo/index.ts';
-import { readingsInWindow, backgroundBetween, claimBatchRun, failBatchRun, finishBatchRun, writeNowcasts } from '../infra/store/index.ts';
+import { readingsInWindow, backgroundBetween, claimBatchRun, failBatchRun, finishBatchRun, writeNowcasts, dropNowcastsBefore } from '../infra/store/index.ts';
 import { buildBackgroundField } from './background-field.ts';
 import { nowcastWindow, STEP_MIN, STEPS, type GridCell } from './nowcast.ts';
 import { BIAS_PERSISTENCE_METHOD } from '../models/index.ts';
@@ -19,6 +19,8 @@ export interface BatchOptions {
   /** The domain's cells (see domainGrid). */
   grid: readonly GridCell[];
   windowMs: number;
+  /** Nowcasts older than this are dropped after each run [ms] (whole chunks). */
+  retentionMs?: number;
   now?: () => number;
 }
 
@@ -59,6 +61,7 @@ export async function runBatch(o: BatchOptions, windowEndMs: number): Promise<Ba
       await writeNowcasts(tx, { runTimeMs: windowEndMs, stepMin: STEP_MIN, method: BIAS_PERSISTENCE_METHOD }, result.cells);
       await finishBatchRun(tx, windowEndMs, { nowMs: now(), nReadings: window.sensorId.length, nSensors: result.biases.nSensors, nCells: result.cells.length });
     });
+    if (o.retentionMs !== undefined) await dropNowcastsBefore(o.store, windowEndMs - o.retentionMs);
     const r: BatchResult = { windowEndMs, status: 'done', nReadings: window.sensorId.length, nSensors: result.biases.nSensors, nCells: result.cells.length, elapsedMs: now() - started };
     o.log.info({ role: 'pipeline', window: new Date(windowEndMs).toISOString(), readings: r.nReadings, sensors: r.nSensors, cells: r.nCells, domainBiasK: Number(result.biases.domain.biasK.toFixed(2)), elapsedMs: r.elapsedMs }, 'batch done');
     return r;

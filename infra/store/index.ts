@@ -48,4 +48,4 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 export { upsertBackground, backgroundBetween, type BackgroundRow } from './background.ts';
 export { insertDeadLetters, type DeadLetter } from './dead-letters.ts';
 export { readingsInWindow, type WindowReadings } from './reading-window.ts';
-export { writeNowcasts, latestNowcast, claimBatchRun, finishBatchRun, failBatchRun, latestBatchRun, type NowcastRow, type StoredNowcast, type BatchRun } from './nowcasts.ts';
+export { writeNowcasts, dropNowcastsBefore, latestNowcast, claimBatchRun, finishBatchRun, failBatchRun, latestBatchRun, type NowcastRow, type StoredNowcast, type BatchRun } from './nowcasts.ts';

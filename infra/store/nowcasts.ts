@@ -35,6 +35,12 @@ export async function writeNowcasts(q: Queryable, run: { runTimeMs: number; step
   return written;
 }
 
+/** Drops the nowcast chunks wholly older than `beforeMs`; returns how many chunks went. */
+export async function dropNowcastsBefore(q: Queryable, beforeMs: number): Promise<number> {
+  const res = await q.query(`SELECT drop_chunks('nowcasts', older_than => $1::timestamptz)`, [new Date(beforeMs)]);
+  return res.rowCount;
+}
+
 /** The newest nowcast for a cell from a finished run no older than `maxAgeMs`. */
 export async function latestNowcast(q: Queryable, cell: string, nowMs: number, maxAgeMs: number): Promise<StoredNowcast | null> {
   const res = await q.query<{ cell: string; run_time: Date; step_min: number; temps_c: number[]; sigmas_c: number[]; n_obs: number; method: string }>(

@@ -58,7 +58,8 @@ CREATE TABLE nowcasts (
   method      TEXT NOT NULL,
   PRIMARY KEY (cell, run_time)
 );
-SELECT create_hypertable('nowcasts', by_range('run_time', INTERVAL '1 day'));
+-- Short chunks: the pipeline drops whole chunks older than its retention after every run.
+SELECT create_hypertable('nowcasts', by_range('run_time', INTERVAL '30 minutes'));
 
 -- Batch run ledger: one row per window; a rerun of a window replaces its nowcasts and its row.
 CREATE TABLE batch_runs (

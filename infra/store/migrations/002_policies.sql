@@ -5,7 +5,7 @@ SELECT add_compression_policy('readings', INTERVAL '7 days');
 SELECT add_retention_policy('readings', INTERVAL '400 days');
 
 ALTER TABLE nowcasts SET (timescaledb.compress, timescaledb.compress_segmentby = 'cell', timescaledb.compress_orderby = 'run_time DESC');
-SELECT add_compression_policy('nowcasts', INTERVAL '1 day');
-SELECT add_retention_policy('nowcasts', INTERVAL '3 days');
+SELECT add_compression_policy('nowcasts', INTERVAL '2 hours');
+-- Nowcasts' retention is the pipeline's (NOWCAST_RETENTION_MS): it drops old chunks after each run.
 
 SELECT add_retention_policy('background', INTERVAL '30 days');
