@@ -47,7 +47,7 @@ export function forecastHandler(deps: ForecastDeps) {
       throw new ApiError('OUTSIDE_COVERAGE', `(${latitude}, ${longitude}) is outside the covered area: latitude ${b.south} to ${b.north}, longitude ${b.west} to ${b.east}.`);
     }
     const cell = cellOf(p, deps.resolution);
-    const n = await deps.store.query('SELECT 1').then(() => latestNowcast(deps.store, cell, now(), deps.maxAgeMs), (err: unknown) => {
+    const n = await latestNowcast(deps.store, cell, now(), deps.maxAgeMs).catch((err: unknown) => {
       throw new ApiError('STORE_UNAVAILABLE', `The store did not answer: ${err instanceof Error ? err.message : String(err)}`, { retryAfterS: 5 });
     });
     if (!n) throw new ApiError('NOT_READY', `No nowcast for cell ${cell} yet; the next batch run will produce one.`, { retryAfterS: 30 });

@@ -99,4 +99,26 @@ describe('ingest worker', () => {
     assert.equal(r.rows[0]!.temp_c, 2);
     assert.equal(r.rows[0]!.issued_at.getTime(), now - 3_600_000);
   });
+
+  it('a store failure mid-batch loses nothing and writes each dead letter once', async () => {
+    // A second worker in its own group, over a store whose first transaction fails (an outage).
+    let failures = 1;
+    const flaky: Store = {
+      kind: store.kind,
+      query: (sql, params) => store.query(sql, params),
+      transaction: (fn) => (failures-- > 0 ? Promise.reject(new Error('store outage')) : store.transaction(fn)),
+      close: async () => undefined,
+    };
+    const own = topicNames('flaky.');
+    await bus.ensureTopics(topicSpecs(own, 1));
+    const w2 = await startIngestWorker({ bus, topics: own, store: flaky, log, groupId: 'ingest-flaky', resolution: 9, maxBatch: 100, now: () => now });
+    await w2.ready;
+    await bus.publish(own.readings, [{ key: 'z', value: encodeReading(reading(9, { sensorId: 'flaky-1' })) }, { key: 'z', value: text('not json at all') }]);
+    await until(async () => (await store.query<{ n: number }>(`SELECT count(*)::int AS n FROM readings WHERE sensor_id = 'flaky-1'`)).rows[0]!.n === 1, 'the retried batch');
+    await w2.stop();
+    assert.equal(failures, -1, 'the first attempt failed and the batch came again');
+    assert.ok(w2.stats.deadLetters >= 1);
+    const dead = await store.query<{ n: number }>(`SELECT count(*)::int AS n FROM dead_letters WHERE payload = 'not json at all'`);
+    assert.equal(dead.rows[0]!.n, 1);
+  });
 });

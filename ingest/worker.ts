@@ -42,13 +42,25 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
   const stats: IngestStats = { readings: 0, inserted: 0, background: 0, deadLetters: 0 };
   const log = o.log.child({ role: 'ingest' });
 
-  async function deadLetter(batch: MessageBatch, letters: (DeadLetter & { offset: string })[]): Promise<void> {
+  type Letter = DeadLetter & { offset: string };
+  const letterOf = (batch: MessageBatch, offset: string, value: Uint8Array, reason: string): Letter => ({
+    source: `${batch.topic}/${batch.partition}@${offset}`, reason, payload: Buffer.from(value).toString('utf8').slice(0, 4000), offset,
+  });
+
+  /**
+   * Dead letters go to the topic first, then into the table in the same transaction as the batch's
+   * good records: a redelivered batch may repeat them on the topic (at-least-once) but never in the table.
+   */
+  async function publishDeadLetters(batch: MessageBatch, letters: Letter[]): Promise<void> {
     if (letters.length === 0) return;
     await o.bus.publish(o.topics.deadLetters, letters.map((l) => ({
       key: l.source,
       value: new TextEncoder().encode(JSON.stringify({ reason: l.reason, topic: batch.topic, partition: batch.partition, offset: l.offset, payload: l.payload })),
     })));
-    await insertDeadLetters(o.store, letters);
+  }
+
+  function counted(batch: MessageBatch, letters: Letter[]): void {
+    if (letters.length === 0) return;
     stats.deadLetters += letters.length;
     log.warn({ topic: batch.topic, partition: batch.partition, count: letters.length, firstReason: letters[0]?.reason }, 'dead-lettered records');
   }
@@ -57,11 +69,11 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
     const t = now();
     const rows: ReadingRow[] = [];
     const sensors = new Map<string, SensorRow>();
-    const bad: (DeadLetter & { offset: string })[] = [];
+    const bad: Letter[] = [];
     for (const m of batch.messages) {
       const d = decodeReading(m.value, t);
       if (!d.ok) {
-        bad.push({ source: `${batch.topic}/${batch.partition}@${m.offset}`, reason: d.reason, payload: Buffer.from(m.value).toString('utf8').slice(0, 4000), offset: m.offset });
+        bad.push(letterOf(batch, m.offset, m.value, d.reason));
         continue;
       }
       const r = d.value;
@@ -69,14 +81,14 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
       const prev = sensors.get(r.sensorId);
       if (!prev || prev.lastSeenMs <= r.timeMs) sensors.set(r.sensorId, { sensorId: r.sensorId, kind: r.kind, lat: r.lat, lon: r.lon, elevationM: r.elevationM, lastSeenMs: r.timeMs });
     }
-    let inserted = 0;
-    if (rows.length > 0) {
-      inserted = await o.store.transaction(async (tx) => {
-        await upsertSensors(tx, [...sensors.values()]);
-        return insertReadings(tx, rows);
-      });
-    }
-    await deadLetter(batch, bad);
+    await publishDeadLetters(batch, bad);
+    const inserted = await o.store.transaction(async (tx) => {
+      await insertDeadLetters(tx, bad);
+      if (rows.length === 0) return 0;
+      await upsertSensors(tx, [...sensors.values()]);
+      return insertReadings(tx, rows);
+    });
+    counted(batch, bad);
     stats.readings += rows.length;
     stats.inserted += inserted;
     log.debug({ partition: batch.partition, received: batch.messages.length, inserted, rejected: bad.length }, 'readings batch stored');
@@ -84,14 +96,18 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
 
   async function onBackground(batch: MessageBatch): Promise<void> {
     const rows: BackgroundRow[] = [];
-    const bad: (DeadLetter & { offset: string })[] = [];
+    const bad: Letter[] = [];
     for (const m of batch.messages) {
       const d = decodeBackground(m.value);
       if (d.ok) rows.push(d.value);
-      else bad.push({ source: `${batch.topic}/${batch.partition}@${m.offset}`, reason: d.reason, payload: Buffer.from(m.value).toString('utf8').slice(0, 4000), offset: m.offset });
+      else bad.push(letterOf(batch, m.offset, m.value, d.reason));
     }
-    await upsertBackground(o.store, rows);
-    await deadLetter(batch, bad);
+    await publishDeadLetters(batch, bad);
+    await o.store.transaction(async (tx) => {
+      await insertDeadLetters(tx, bad);
+      await upsertBackground(tx, rows);
+    });
+    counted(batch, bad);
     stats.background += rows.length;
   }
 
