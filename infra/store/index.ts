@@ -15,6 +15,7 @@ export { runTimescaleJobs, startJobTimer, type JobRun } from './jobs.ts';
 export { insertReadings, upsertSensors, InvalidRowError, type ReadingRow, type SensorRow, type SensorKind } from './readings.ts';
 export { migrate, MigrationError, type AppliedMigration } from './migrate.ts';
 export { StoreUrlError } from './pglite-store.ts';
+export { DataDirLockedError } from './dir-lock.ts';
 
 export interface OpenStoreOptions {
   /** Connections of the pg pool (ignored by the embedded store, which has one). */

