@@ -52,6 +52,20 @@ describe('background field', () => {
     assert.ok(Number.isNaN(holey.at(p, t0 + 5 * H)));
   });
 
+  it('keeps points of different sources apart even when their ids coincide', () => {
+    // Two models each name their point 'p'; merged into one series, the time interpolation would
+    // zig-zag between them. Kept apart, the value is the IDW mean of two constant series.
+    const two = buildBackgroundField([
+      { source: 'm1', pointId: 'p', lat: 52.4, lon: 13.3, validTimeMs: t0, tempC: 0 },
+      { source: 'm1', pointId: 'p', lat: 52.4, lon: 13.3, validTimeMs: t0 + H, tempC: 0 },
+      { source: 'm2', pointId: 'p', lat: 52.6, lon: 13.5, validTimeMs: t0, tempC: 10 },
+      { source: 'm2', pointId: 'p', lat: 52.6, lon: 13.5, validTimeMs: t0 + H, tempC: 10 },
+    ]);
+    assert.equal(two.points, 2);
+    close(two.at({ lat: 52.4, lon: 13.3 }, t0 + H / 2), 0, { atol: 1e-12 });
+    close(two.at({ lat: 52.6, lon: 13.5 }, t0 + H / 2), 10, { atol: 1e-12 });
+  });
+
   it('is NaN with no samples', () => {
     assert.ok(Number.isNaN(buildBackgroundField([]).at({ lat: 0, lon: 0 }, t0)));
   });

@@ -8,6 +8,8 @@
 import { distanceM, type LatLon } from '../infra/geo/index.ts';
 
 export interface BackgroundSample {
+  /** The model the value comes from; points of different sources are separate series. */
+  source?: string;
   pointId: string;
   lat: number;
   lon: number;
@@ -41,9 +43,10 @@ export function buildBackgroundField(samples: readonly BackgroundSample[], optio
   const byPoint = new Map<string, BackgroundSample[]>();
   for (const s of samples) {
     if (!Number.isFinite(s.tempC) || !Number.isFinite(s.validTimeMs)) continue;
-    const list = byPoint.get(s.pointId);
+    const key = `${s.source ?? ''}\u0000${s.pointId}`;
+    const list = byPoint.get(key);
     if (list) list.push(s);
-    else byPoint.set(s.pointId, [s]);
+    else byPoint.set(key, [s]);
   }
   const series: Series[] = [...byPoint.values()].map((list) => {
     list.sort((a, b) => a.validTimeMs - b.validTimeMs);
