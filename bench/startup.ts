@@ -19,7 +19,7 @@ export const startupBenchmark: Benchmark = {
     const dir = mkdtempSync(join(tmpdir(), 'nowcast-startup-'));
     const port = await freePort();
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'infra/main.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'system/main.ts'], {
       cwd: root,
       env: { ...process.env, PORT: String(port), STORE_URL: join(dir, 'db'), LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],

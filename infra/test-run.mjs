@@ -4,7 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const roots = ['ingest', 'pipeline', 'models', 'api', 'infra', 'bench', 'eval'];
+const roots = ['ingest', 'pipeline', 'models', 'api', 'infra', 'system', 'bench', 'eval'];
 const files = [];
 function walk(dir) {
   for (const name of readdirSync(dir)) {

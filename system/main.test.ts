@@ -5,7 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { freePort } from './testing/free-port.ts';
+import { freePort } from '../infra/testing/free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,7 @@ describe('npm start: the embedded system end to end', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     startedAt = Date.now();
-    proc = spawn(process.execPath, ['--import', 'tsx', 'infra/main.ts'], {
+    proc = spawn(process.execPath, ['--import', 'tsx', 'system/main.ts'], {
       cwd: root,
       env: { ...process.env, PORT: String(port), STORE_URL: join(dir, 'db'), BATCH_INTERVAL_MS: '5000', BATCH_LAG_MS: '1000', SIM_AMATEUR_SENSORS: '150', LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,10 +3,10 @@
  * roles this process runs (ROLE=all: every role plus the simulated city, on the embedded default).
  */
 import type { Server } from 'node:http';
-import { loadConfig, type Config } from './config.ts';
-import { createLogger, type Logger } from './log.ts';
-import { openStore, startJobTimer } from './store/index.ts';
-import { openBus } from './bus/index.ts';
+import { loadConfig, type Config } from '../infra/config.ts';
+import { createLogger, type Logger } from '../infra/log.ts';
+import { openStore, startJobTimer } from '../infra/store/index.ts';
+import { openBus } from '../infra/bus/index.ts';
 import { topicNames, topicSpecs, startIngestWorker, createCity, startSimulatedFeed } from '../ingest/index.ts';
 import { domainGrid, startScheduler } from '../pipeline/index.ts';
 import { createApp } from '../api/index.ts';

