@@ -16,7 +16,8 @@ import { forEachCsvRow, parseNumber, parseUtcMs, readHeader } from './csv.ts';
 import type { BackgroundSample } from '../pipeline/index.ts';
 import { UsageError } from './evaluator.ts';
 
-export const HOUR_MS = 3_600_000;
+export { HOUR_MS } from '../infra/time.ts';
+import { HOUR_MS } from '../infra/time.ts';
 
 export type DatasetKind = 'crowd-netatmo' | 'official-dwd' | 'official-uco' | 'background-era5';
 

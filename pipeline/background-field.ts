@@ -6,6 +6,7 @@
  * irregular set of model stations); at a grid point it returns that point's value exactly.
  */
 import { distanceM, type LatLon } from '../infra/geo/index.ts';
+import { HOUR_MS } from '../infra/time.ts';
 
 export interface BackgroundSample {
   /** The model the value comes from; points of different sources are separate series. */
@@ -39,7 +40,7 @@ interface Series {
 
 export function buildBackgroundField(samples: readonly BackgroundSample[], options: BackgroundFieldOptions = {}): BackgroundField {
   const power = options.power ?? 2;
-  const holdMs = options.holdMs ?? 3_600_000;
+  const holdMs = options.holdMs ?? HOUR_MS;
   const byPoint = new Map<string, BackgroundSample[]>();
   for (const s of samples) {
     if (!Number.isFinite(s.tempC) || !Number.isFinite(s.validTimeMs)) continue;

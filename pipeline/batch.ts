@@ -11,7 +11,7 @@ import { buildBackgroundField } from './background-field.ts';
 import { nowcastWindow, STEP_MIN, STEPS, type GridCell } from './nowcast.ts';
 import { BIAS_PERSISTENCE_METHOD } from '../models/index.ts';
 
-const HOUR_MS = 3_600_000;
+import { HOUR_MS } from '../infra/time.ts';
 
 export interface BatchOptions {
   store: Store;

@@ -7,8 +7,7 @@ import type { BBox, LatLon } from '../../infra/geo/index.ts';
 import { distanceM } from '../../infra/geo/index.ts';
 import { normal, uniform } from './random.ts';
 
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
+import { DAY_MS, HOUR_MS } from '../../infra/time.ts';
 const DEG = Math.PI / 180;
 
 export type SensorFault = 'none' | 'sun-exposed' | 'indoor' | 'stuck';

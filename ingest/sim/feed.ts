@@ -9,7 +9,7 @@ import { encodeBackground, encodeReading } from '../reading.ts';
 import { partitionKey, type Topics } from '../topics.ts';
 import { backgroundTempC, readingInSlot, slotsBetween, type City, type SimReading } from './city.ts';
 
-const HOUR_MS = 3_600_000;
+import { HOUR_MS } from '../../infra/time.ts';
 /** Background issues cover this many hours before and after the issue hour. */
 const BACKGROUND_PAST_H = 3;
 const BACKGROUND_AHEAD_H = 7;
