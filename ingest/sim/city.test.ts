@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { backgroundTempC, createCity, readingInSlot, sinSolarElevation, slotsBetween, trueTempC, LATE_P, DROPOUT_P } from './city.ts';
+import { backgroundTempC, createCity, readingInSlot, slotsBetween, trueTempC, LATE_P, DROPOUT_P } from './city.ts';
+import { sinSolarElevation } from '../../infra/geo/index.ts';
 import { close } from '../../infra/testing/close.ts';
 
 const bbox = { south: 52.35, west: 13.08, north: 52.68, east: 13.76 };

@@ -4,11 +4,10 @@
  * Pure: every value is a function of (seed, sensor, time). The feed (feed.ts) does the IO.
  */
 import type { BBox, LatLon } from '../../infra/geo/index.ts';
-import { distanceM } from '../../infra/geo/index.ts';
+import { distanceM, sinSolarElevation } from '../../infra/geo/index.ts';
 import { normal, uniform } from './random.ts';
 
 import { DAY_MS, HOUR_MS } from '../../infra/time.ts';
-const DEG = Math.PI / 180;
 
 export type SensorFault = 'none' | 'sun-exposed' | 'indoor' | 'stuck';
 
@@ -166,16 +165,6 @@ export function slotsBetween(sensor: SimSensor, fromMs: number, toMs: number): n
   const out: number[] = [];
   for (let s = first; s * sensor.intervalMs + sensor.phaseMs < toMs; s++) out.push(s);
   return out;
-}
-
-/** Sine of the sun's elevation (NOAA-style low-precision formula; ±0.5° is enough here). */
-export function sinSolarElevation(p: LatLon, timeMs: number): number {
-  const dayOfYear = (timeMs % (365.25 * DAY_MS)) / DAY_MS; // days since 1 Jan (to within a day)
-  const declination = -23.44 * DEG * Math.cos((2 * Math.PI * (dayOfYear + 10)) / 365.25);
-  const solarHour = ((timeMs % DAY_MS) / HOUR_MS + p.lon / 15 + 24) % 24;
-  const hourAngle = (solarHour - 12) * 15 * DEG;
-  const lat = p.lat * DEG;
-  return Math.sin(lat) * Math.sin(declination) + Math.cos(lat) * Math.cos(declination) * Math.cos(hourAngle);
 }
 
 function largeScaleTempC(city: City, p: LatLon, timeMs: number): number {
