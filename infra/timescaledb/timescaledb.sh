@@ -15,7 +15,8 @@
 # TSDB_CACHE_DIR (${XDG_CACHE_HOME:-$HOME/.cache}/hyperlocal-nowcast/timescaledb),
 # TSDB_PG_BINDIR (/usr/lib/postgresql/15/bin), TIMESCALEDB_VERSION (2.28.3),
 # TSDB_SOURCE (<project>/../shared/vendor/timescaledb-$TIMESCALEDB_VERSION.tar.gz),
-# TSDB_SOURCE_SHA256 (the vendored 2.28.3 archive's), TSDB_BUILD_JOBS (nproc), TSDB_START_TIMEOUT_S (60).
+# TSDB_SOURCE_SHA256 (the vendored 2.28.3 archive's), TSDB_BUILD_JOBS (nproc), TSDB_START_TIMEOUT_S (60),
+# TSDB_PRELOAD (timescaledb: shared_preload_libraries at start; '' runs a server without TimescaleDB loaded).
 #
 # The role owns its database and may create databases (tests make one per suite); it is not a superuser.
 # The build is keyed on the TimescaleDB version, the exact `postgres --version` and the architecture
@@ -37,6 +38,7 @@ cache_root="${TSDB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hyperlocal-nowcast
 bindir="${TSDB_PG_BINDIR:-/usr/lib/postgresql/$pg_major/bin}"
 source_tgz="${TSDB_SOURCE:-$root/../shared/vendor/timescaledb-$version.tar.gz}"
 start_timeout_s="${TSDB_START_TIMEOUT_S:-60}"
+preload="${TSDB_PRELOAD-timescaledb}"
 build_jobs="${TSDB_BUILD_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 # sha256 of the vendored archive (see ../shared/vendor/SOURCE.md); other versions: set TSDB_SOURCE_SHA256.
 if [[ "$version" == 2.28.3 ]]; then
@@ -277,9 +279,11 @@ SELECT format('CREATE ROLE %I LOGIN', '$db_user') WHERE NOT EXISTS (SELECT FROM 
 ALTER ROLE "$db_user" LOGIN NOSUPERUSER CREATEDB NOCREATEROLE PASSWORD '$pw_sql';
 SELECT format('CREATE DATABASE %I OWNER %I', '$db_name', '$db_user') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$db_name') \gexec
 EOF
-  # The extension must be loadable: check it here, so a broken build fails at start, not in a test.
-  psql_super -d "$db_name" -c "SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb' AND default_version = '$version'" -t -A |
-    grep -qx 1 || die "TimescaleDB $version is not available to the server (see $log_file)"
+  # The extension must be loaded: check it here, so a broken build fails at start, not in a test.
+  [[ "$preload" == *timescaledb* ]] || return 0
+  psql_super -d "$db_name" -t -A -c "SELECT current_setting('timescaledb.license', true) IS NOT NULL
+    FROM pg_available_extensions WHERE name = 'timescaledb' AND default_version = '$version'" |
+    grep -qx t || die "TimescaleDB $version is not loaded by the server (see $log_file)"
 }
 
 start() {
@@ -308,7 +312,8 @@ start() {
   say "starting PostgreSQL $pg_major with TimescaleDB $version on 127.0.0.1:$port (log: $log_file)"
   # setsid: the server outlives the calling shell and its process group (it is a daemon for tests).
   # 9>&-: it must not inherit the lock, or the next stop/start would wait for the server to exit.
-  if ! setsid --wait "${run_as[@]}" "$bindir/pg_ctl" start -D "$data" -l "$log_file" -w -t "$start_timeout_s" -s </dev/null 9>&-; then
+  if ! setsid --wait "${run_as[@]}" "$bindir/pg_ctl" start -D "$data" -l "$log_file" -w -t "$start_timeout_s" -s \
+    -o "-c shared_preload_libraries='$preload'" </dev/null 9>&-; then
     tail -n 30 "$log_file" >&2 || true
     die "the server did not start within ${start_timeout_s}s (log: $log_file)"
   fi
