@@ -281,7 +281,7 @@ SELECT format('CREATE DATABASE %I OWNER %I', '$db_name', '$db_user') WHERE NOT E
 EOF
   # The extension must be loaded: check it here, so a broken build fails at start, not in a test.
   [[ "$preload" == *timescaledb* ]] || return 0
-  psql_super -d "$db_name" -t -A -c "SELECT current_setting('timescaledb.license', true) IS NOT NULL
+  psql_super -d "$db_name" -t -A -c "SELECT current_setting('timescaledb.disable_load', true) IS NOT NULL
     FROM pg_available_extensions WHERE name = 'timescaledb' AND default_version = '$version'" |
     grep -qx t || die "TimescaleDB $version is not loaded by the server (see $log_file)"
 }
