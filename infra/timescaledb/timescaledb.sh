@@ -181,10 +181,18 @@ install_build() {
   done < <(staged_files "$entry")
 }
 
+# True if TimescaleDB $version is installed into PostgreSQL's directories (by whoever installed it).
+system_has_version() {
+  [[ -f "$(pkglibdir)/timescaledb-$version.so" ]] &&
+    grep -qE "^default_version *= *'$version'" "$(extensiondir)/timescaledb.control" 2>/dev/null
+}
+
 # apt-get what is missing, build once (or take the cached build), install if not installed.
+# Without root, a TimescaleDB $version already installed (e.g. by root before) is used as it is.
 ensure_extension() {
   if is_root; then ensure_postgres; fi
   [[ -x "$bindir/postgres" ]] || die "$bindir/postgres not found (PostgreSQL $pg_major; run as root to apt-get it)"
+  if ! is_root && system_has_version; then return 0; fi
   lock_build
   local entry
   entry="$(cache_entry)"
@@ -212,6 +220,7 @@ check() {
     return 0
   fi
   [[ -x "$bindir/postgres" ]] || cannot "PostgreSQL $pg_major is not installed ($bindir/postgres) and installing it needs root (apt-get)"
+  if system_has_version; then return 0; fi
   entry="$(cache_entry)"
   if [[ -f "$entry/.complete" ]] && installed "$entry"; then return 0; fi
   if [[ ! -f "$entry/.complete" ]]; then
