@@ -10,3 +10,8 @@ export interface Benchmark {
   description: string;
   run(ctx: BenchmarkContext): Promise<Record<string, unknown>>;
 }
+
+/** A store URL for output: the password of a postgres:// URL replaced by ***. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}

@@ -1,26 +1,29 @@
 /**
- * `npm run bench -- store [--rows N] [--batch N] [--sensors N] [--dir PATH] [--json]`:
- * write throughput of the embedded store through insertReadings (the ingest hot path).
+ * `npm run bench -- store [--rows N] [--batch N] [--sensors N] [--store URL | --dir PATH] [--json]`:
+ * write throughput of the store through insertReadings (the ingest hot path).
  *
  * Rows are realistic: `--sensors` sensors spread over Berlin, each reporting every 5 minutes, with
  * real H3 cells (resolution 9). Only the insertReadings calls are timed (row generation is not).
- * Default store: in memory; `--dir` writes to a data directory instead (created if missing; rows
- * already there from an earlier run within the same 5-minute slots are skipped, see `inserted`).
+ * Default store: embedded, in memory; `--store` takes any STORE_URL (a data directory, or
+ * postgres://… for a TimescaleDB server: give it a database for benchmarks), `--dir` a data
+ * directory. Rows already there from an earlier run within the same 5-minute slots are skipped
+ * (see `inserted`).
  */
 import { cellOf } from '../infra/geo/index.ts';
 import { uniform } from '../ingest/index.ts';
 import { insertReadings, openStore, type ReadingRow } from '../infra/store/index.ts';
+import { redactUrl } from './benchmark.ts';
 import type { Benchmark } from './benchmark.ts';
 
 interface Options {
   rows: number;
   batch: number;
   sensors: number;
-  dir: string | undefined;
+  url: string | undefined;
 }
 
 function parseOptions(args: string[]): Options {
-  const opts: Options = { rows: 200_000, batch: 5000, sensors: 2000, dir: undefined };
+  const opts: Options = { rows: 200_000, batch: 5000, sensors: 2000, url: undefined };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
     const value = args[i + 1];
@@ -33,11 +36,11 @@ function parseOptions(args: string[]): Options {
     if (flag === '--rows') opts.rows = int('--rows');
     else if (flag === '--batch') opts.batch = int('--batch');
     else if (flag === '--sensors') opts.sensors = int('--sensors');
-    else if (flag === '--dir') {
-      if (!value) throw new Error('--dir expects a path');
-      opts.dir = value;
+    else if (flag === '--dir' || flag === '--store') {
+      if (!value) throw new Error(`${flag} expects ${flag === '--dir' ? 'a path' : 'a store URL'}`);
+      opts.url = value;
       i++;
-    } else throw new Error(`unknown option ${String(flag)} (known: --rows N, --batch N, --sensors N, --dir PATH)`);
+    } else throw new Error(`unknown option ${String(flag)} (known: --rows N, --batch N, --sensors N, --store URL, --dir PATH)`);
   }
   return opts;
 }
@@ -80,7 +83,7 @@ function makeSensors(n: number, random: () => number): Sensor[] {
 const STEP_MS = 5 * 60_000;
 
 export const storeBenchmark: Benchmark = {
-  description: 'rows/s written to the embedded store through insertReadings (--rows, --batch, --sensors, --dir)',
+  description: 'rows/s written to the store through insertReadings (--rows, --batch, --sensors, --store URL, --dir)',
   async run(ctx) {
     const opts = parseOptions(ctx.args);
     const random = rng(42);
@@ -88,11 +91,11 @@ export const storeBenchmark: Benchmark = {
     const ticks = Math.ceil(opts.rows / sensors.length);
     const startMs = Math.floor(Date.now() / STEP_MS) * STEP_MS - ticks * STEP_MS;
 
-    const url = opts.dir ?? 'memory://';
+    const url = opts.url ?? 'memory://';
     const t0 = performance.now();
     const store = await openStore(url);
     const openMs = Math.round(performance.now() - t0);
-    ctx.progress(`store ${url} open in ${openMs} ms; writing ${opts.rows} rows in batches of ${opts.batch}`);
+    ctx.progress(`store ${redactUrl(url)} (${store.kind}) open in ${openMs} ms; writing ${opts.rows} rows in batches of ${opts.batch}`);
 
     let produced = 0;
     let inserted = 0;
@@ -143,7 +146,8 @@ export const storeBenchmark: Benchmark = {
       sensors: sensors.length,
       elapsedMs: Math.round(elapsedMs),
       openMs,
-      store: url,
+      store: redactUrl(url),
+      adapter: store.kind,
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     };
   },

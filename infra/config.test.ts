@@ -38,6 +38,21 @@ describe('config', () => {
     assert.throws(() => loadConfig({ ROLE: 'ingest', BUS_URL: 'kafka://k:9092' }), /needs a shared bus and store/);
   });
 
+  it('bounds the store waits: defaults, overrides, and bad values named', () => {
+    const d = loadConfig({});
+    assert.equal(d.store.connectTimeoutMs, 10_000);
+    assert.equal(d.store.statementTimeoutMs, 60_000);
+    const c = loadConfig({ STORE_CONNECT_TIMEOUT_MS: '2500', STORE_STATEMENT_TIMEOUT_MS: '0' });
+    assert.equal(c.store.connectTimeoutMs, 2500);
+    assert.equal(c.store.statementTimeoutMs, 0, '0: no statement limit');
+    assert.throws(() => loadConfig({ STORE_CONNECT_TIMEOUT_MS: '0', STORE_STATEMENT_TIMEOUT_MS: 'soon' }), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /STORE_CONNECT_TIMEOUT_MS/, 'a wait without bound is refused');
+      assert.match(e.message, /STORE_STATEMENT_TIMEOUT_MS/);
+      return true;
+    });
+  });
+
   it('refuses a partition resolution not coarser than the grid', () => {
     assert.throws(() => loadConfig({ H3_RESOLUTION: '7', H3_PARTITION_RESOLUTION: '7' }), /coarser/);
   });

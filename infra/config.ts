@@ -37,6 +37,10 @@ const schema = z.object({
   STORE_URL: z.string().min(1).default('./data/db'),
   STORE_POOL_SIZE: int(1, 1000).default(10),
   STORE_IDLE_TIMEOUT_MS: int(1, 3_600_000).default(10_000),
+  /** How long a store call waits for a server connection (free in the pool, or newly opened) [ms]. */
+  STORE_CONNECT_TIMEOUT_MS: int(1, 600_000).default(10_000),
+  /** The server cancels a statement running longer than this [ms]; 0 = no limit. */
+  STORE_STATEMENT_TIMEOUT_MS: int(0, 86_400_000).default(60_000),
   /** How often the application runs TimescaleDB's jobs itself (compression, retention) [ms]; 0 = never. */
   STORE_JOBS_INTERVAL_MS: int(0, 86_400_000).default(3_600_000),
 
@@ -77,7 +81,7 @@ export type Config = Readonly<{
   host: string;
   port: number;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
-  store: Readonly<{ url: string; poolSize: number; idleTimeoutMs: number; jobsIntervalMs: number }>;
+  store: Readonly<{ url: string; poolSize: number; idleTimeoutMs: number; connectTimeoutMs: number; statementTimeoutMs: number; jobsIntervalMs: number }>;
   bus: Readonly<{ url: string; clientId: string; partitions: number; topicPrefix: string; ingestGroupId: string; ingestMaxBatch: number }>;
   grid: Readonly<{ bbox: Readonly<{ south: number; west: number; north: number; east: number }>; resolution: number; partitionResolution: number }>;
   batch: Readonly<{ intervalMs: number; windowMs: number; lagMs: number; retentionMs: number }>;
@@ -113,7 +117,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
-    store: Object.freeze({ url: e.STORE_URL, poolSize: e.STORE_POOL_SIZE, idleTimeoutMs: e.STORE_IDLE_TIMEOUT_MS, jobsIntervalMs: e.STORE_JOBS_INTERVAL_MS }),
+    store: Object.freeze({
+      url: e.STORE_URL, poolSize: e.STORE_POOL_SIZE, idleTimeoutMs: e.STORE_IDLE_TIMEOUT_MS,
+      connectTimeoutMs: e.STORE_CONNECT_TIMEOUT_MS, statementTimeoutMs: e.STORE_STATEMENT_TIMEOUT_MS, jobsIntervalMs: e.STORE_JOBS_INTERVAL_MS,
+    }),
     bus: Object.freeze({ url: e.BUS_URL, clientId: e.KAFKA_CLIENT_ID, partitions: e.TOPIC_PARTITIONS, topicPrefix: e.TOPIC_PREFIX, ingestGroupId: e.INGEST_GROUP_ID, ingestMaxBatch: e.INGEST_MAX_BATCH }),
     grid: Object.freeze({ bbox: Object.freeze(e.CITY_BBOX), resolution: e.H3_RESOLUTION, partitionResolution: e.H3_PARTITION_RESOLUTION }),
     batch: Object.freeze({

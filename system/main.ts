@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import { loadConfig, type Config } from '../infra/config.ts';
 import { createLogger, type Logger } from '../infra/log.ts';
-import { openStore, startJobTimer } from '../infra/store/index.ts';
+import { openStore, startJobTimer, StoreError } from '../infra/store/index.ts';
 import { openBus } from '../infra/bus/index.ts';
 import { topicNames, topicSpecs, startIngestWorker, createCity, startSimulatedFeed } from '../ingest/index.ts';
 import { domainGrid, startScheduler } from '../pipeline/index.ts';
@@ -24,9 +24,13 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const has = (role: 'api' | 'ingest' | 'pipeline') => config.role === 'all' || config.role === role;
   log.info({ role: config.role, store: redact(config.store.url), bus: config.bus.url }, 'starting');
 
-  const store = await openStore(config.store.url, { poolSize: config.store.poolSize, idleTimeoutMs: config.store.idleTimeoutMs, log });
+  const store = await openStore(config.store.url, {
+    poolSize: config.store.poolSize, idleTimeoutMs: config.store.idleTimeoutMs,
+    connectionTimeoutMs: config.store.connectTimeoutMs, statementTimeoutMs: config.store.statementTimeoutMs, log,
+  });
   stops.push(() => store.close());
-  if (store.kind === 'pglite' && config.store.jobsIntervalMs > 0) {
+  // TimescaleDB's policy jobs, run by the process that runs batches (embedded or server alike).
+  if (has('pipeline') && config.store.jobsIntervalMs > 0) {
     const stopJobs = startJobTimer(store, config.store.jobsIntervalMs, log);
     stops.push(async () => stopJobs());
   }
@@ -104,7 +108,9 @@ async function main(): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   main().catch((err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // A store that cannot be used (wrong password, no TimescaleDB, no server) is one line naming STORE_URL.
+    const line = err instanceof StoreError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`${line}\n`);
     process.exit(1);
   });
 }

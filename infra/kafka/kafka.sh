@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # A single-node Apache Kafka broker (KRaft: broker and controller in one JVM) for tests and local use.
 #
-#   bash infra/kafka/kafka.sh fetch    # jars from Maven Central into .cache/kafka/libs (cached)
+#   bash infra/kafka/kafka.sh fetch    # jars from Maven Central into the jar cache (once per version)
+#   bash infra/kafka/kafka.sh fetched  # exit 0 if the jars of KAFKA_VERSION are cached
 #   bash infra/kafka/kafka.sh start    # fetch, format storage once, start, wait until it serves clients
 #   bash infra/kafka/kafka.sh stop     # SIGTERM, wait up to 30 s, then SIGKILL
 #   bash infra/kafka/kafka.sh status   # exit 0 if running
 #
 # Environment: KAFKA_VERSION (3.9.1), KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093),
-# KAFKA_HEAP_OPTS (-Xms256m -Xmx512m), KAFKA_START_TIMEOUT_S (90).
-# Everything it writes lives under <project>/.cache/kafka (git-ignored); works from any cwd.
+# KAFKA_HEAP_OPTS (-Xms256m -Xmx512m), KAFKA_START_TIMEOUT_S (90),
+# KAFKA_LIBS_DIR (${XDG_CACHE_HOME:-$HOME/.cache}/hyperlocal-nowcast/kafka/$KAFKA_VERSION).
+# The jars are cached outside the checkout, shared by every clone on the machine; the broker's data,
+# log and pid live under <project>/.cache/kafka (git-ignored). Works from any cwd.
 set -euo pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,7 +24,7 @@ heap_opts="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 start_timeout_s="${KAFKA_START_TIMEOUT_S:-90}"
 
 cache="$root/.cache/kafka"
-libs="$cache/libs"
+libs="${KAFKA_LIBS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hyperlocal-nowcast/kafka/$version}"
 data="$cache/data"
 props="$cache/server.properties"
 pid_file="$cache/broker.pid"
@@ -57,28 +60,36 @@ lock() {
   if command -v flock >/dev/null 2>&1; then flock 9; fi
 }
 
+fetched() {
+  [[ -f "$libs/.version" && "$(cat "$libs/.version")" == "$version" && -f "$libs/kafka_2.13-$version.jar" ]]
+}
+
 fetch() {
-  local stamp="$libs/.version"
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$version" && -f "$libs/kafka_2.13-$version.jar" ]]; then
-    return 0
-  fi
+  fetched && return 0
+  # Clones share the jar cache: one fetch at a time (the lock is released when this shell exits).
+  mkdir -p "$(dirname "$libs")"
+  exec 7>"$libs.lock"
+  if command -v flock >/dev/null 2>&1; then flock 7; fi
+  if fetched; then exec 7>&-; return 0; fi
   need mvn "Maven fetches the Kafka jars"
   need java "the broker is a JVM program"
   say "fetching Apache Kafka $version jars from Maven Central into $libs"
   # Into a fresh directory first: a failed fetch leaves the libs that were there untouched.
-  local fetch_log="$cache/fetch.log" tmp="$cache/libs.fetching"
+  local fetch_log="$cache/fetch.log" tmp="$libs.fetching.$$"
   rm -rf "$tmp"
   mkdir -p "$tmp"
   if ! mvn -q -B -Dstyle.color=never -f "$script_dir/pom.xml" -Dkafka.version="$version" \
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" >"$fetch_log" 2>&1; then
     tail -n 40 "$fetch_log" >&2
     rm -rf "$tmp"
+    exec 7>&-
     die "mvn could not fetch org.apache.kafka:kafka_2.13:$version (log: $fetch_log)"
   fi
   [[ -f "$tmp/kafka_2.13-$version.jar" ]] || { rm -rf "$tmp"; die "kafka_2.13-$version.jar missing after fetch"; }
   echo "$version" >"$tmp/.version"
   rm -rf "$libs"
   mv "$tmp" "$libs"
+  exec 7>&-
 }
 
 write_properties() {
@@ -173,11 +184,11 @@ start() {
   format_once
   say "starting Apache Kafka $version (log: $log_file)"
   # setsid: the broker outlives the calling shell and its terminal (it is a daemon for tests).
-  # 9>&-: it must not inherit the lock, or the next stop/start would wait for the broker to exit.
+  # 9>&- 7>&-: it must not inherit a lock, or the next stop/start/fetch would wait for the broker to exit.
   # shellcheck disable=SC2086
   nohup setsid java $heap_opts -Djava.awt.headless=true \
     -Dlog4j.configuration="file:$script_dir/log4j.properties" \
-    -cp "$libs/*" kafka.Kafka "$props" >>"$log_file" 2>&1 </dev/null 9>&- &
+    -cp "$libs/*" kafka.Kafka "$props" >>"$log_file" 2>&1 </dev/null 9>&- 7>&- &
   pid=$!
   echo "$pid" >"$pid_file"
   await_ready "$pid"
@@ -222,8 +233,9 @@ status() {
 
 case "${1:-}" in
   fetch) lock; fetch; say "libs ready in $libs (Kafka $version)" ;;
+  fetched) fetched ;;
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 fetch|start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 fetch|fetched|start|stop|status" >&2; exit 2 ;;
 esac

@@ -15,6 +15,7 @@ export { runTimescaleJobs, startJobTimer, type JobRun } from './jobs.ts';
 export { insertReadings, upsertSensors, InvalidRowError, type ReadingRow, type SensorRow, type SensorKind } from './readings.ts';
 export { migrate, MigrationError, type AppliedMigration } from './migrate.ts';
 export { StoreUrlError } from './pglite-store.ts';
+export { StoreError, isRetryableStoreError, STORE_ERROR_CODES, type StoreErrorCode } from './store-error.ts';
 export { DataDirLockedError } from './dir-lock.ts';
 
 export interface OpenStoreOptions {
@@ -22,6 +23,10 @@ export interface OpenStoreOptions {
   poolSize?: number;
   /** How long an idle pg connection stays open [ms] (server only). */
   idleTimeoutMs?: number;
+  /** How long a query waits for a pg connection [ms] (server only). */
+  connectionTimeoutMs?: number;
+  /** The server cancels a statement running longer than this [ms]; 0 = no limit (server only). */
+  statementTimeoutMs?: number;
   log?: Logger;
 }
 
@@ -33,7 +38,7 @@ export function isPostgresUrl(url: string): boolean {
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const { log } = options;
   const store: Store = isPostgresUrl(url)
-    ? await PgStore.open(url, { poolSize: options.poolSize, idleTimeoutMs: options.idleTimeoutMs, log })
+    ? await PgStore.open(url, { poolSize: options.poolSize, idleTimeoutMs: options.idleTimeoutMs, connectionTimeoutMs: options.connectionTimeoutMs, statementTimeoutMs: options.statementTimeoutMs, log })
     : await PgliteStore.open(url, { log });
   try {
     const applied = await migrate(store, { log });

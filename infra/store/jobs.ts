@@ -1,8 +1,14 @@
 /**
  * TimescaleDB's policy jobs (compression, retention, continuous-aggregate refresh) run by the
- * application: the embedded engine has no background workers, so nothing else would run them.
- * `CALL run_job(id)` works the same on a server (where the scheduler also runs them; running a
- * policy twice is harmless: each one acts only on chunks still due).
+ * application with `CALL run_job(id)`: the embedded engine has no background workers, and on a
+ * server TimescaleDB's own scheduler cannot be relied on (with TimescaleDB 2.28 on PostgreSQL 15.20
+ * it fails every job with "cannot drop portal"), while the same jobs succeed when called. Where the
+ * scheduler works, the application may leave the jobs to it (STORE_JOBS_INTERVAL_MS=0); running a
+ * policy twice is harmless: each acts only on chunks still due.
+ *
+ * Only the jobs of the application's own hypertables and continuous aggregates are run: a server's
+ * non-superuser owner may not run TimescaleDB's internal jobs (policy_job_stat_history_retention
+ * fails with "permission denied for table bgw_job_stat_history"); the server's scheduler runs those.
  */
 import type { Logger } from '../log.ts';
 import type { Queryable } from './store.ts';
@@ -38,13 +44,23 @@ const PROC_ORDER: Record<string, number> = {
   policy_compression: 2,
 };
 
-/** Runs every scheduled TimescaleDB policy job once; a failing job does not stop the others. */
+/**
+ * The scheduled policy jobs of hypertables and continuous aggregates that the current role owns
+ * (or is a member of the owner of), in no particular order.
+ */
+export const OWN_JOBS_SQL = `
+  SELECT j.job_id, j.application_name, j.proc_name, j.hypertable_name
+    FROM timescaledb_information.jobs j
+   WHERE j.scheduled
+     AND j.proc_schema = '_timescaledb_functions' AND j.proc_name LIKE 'policy\\_%'
+     AND j.hypertable_name IS NOT NULL
+     AND EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = j.hypertable_schema AND c.relname = j.hypertable_name
+                    AND pg_has_role(current_user, c.relowner, 'USAGE'))`;
+
+/** Runs each of the application's scheduled policy jobs once; a failing job does not stop the others. */
 export async function runTimescaleJobs(store: Queryable): Promise<JobRun[]> {
-  const jobs = await store.query<JobRow>(
-    `SELECT job_id, application_name, proc_name, hypertable_name
-       FROM timescaledb_information.jobs
-      WHERE scheduled AND proc_name LIKE 'policy\\_%'`,
-  );
+  const jobs = await store.query<JobRow>(OWN_JOBS_SQL);
   const ordered = [...jobs.rows].sort((a, b) => (PROC_ORDER[a.proc_name] ?? 9) - (PROC_ORDER[b.proc_name] ?? 9) || a.job_id - b.job_id);
   const runs: JobRun[] = [];
   for (const job of ordered) {

@@ -4,10 +4,17 @@
  * Rows come back with the port's JS types: the pool has its own type parsers (never the global
  * `pg.types`) mapping INT8 and NUMERIC (and their arrays) to numbers, as PGlite does.
  * Every statement goes through the extended protocol (one statement per call), like PGlite.
+ *
+ * Nothing waits forever: a query waits at most `connectionTimeoutMs` for a connection, and the server
+ * cancels a statement after `statementTimeoutMs` (a client-side timer backs that up, for a server
+ * that no longer answers at all). A lost connection (ECONNRESET, a server restart) never surfaces as
+ * an unhandled 'error' event: it rejects the call in flight with a retryable StoreError, and the
+ * broken connection leaves the pool.
  */
 import pg from 'pg';
 import type { Logger } from '../log.ts';
 import type { Queryable, QueryResult, Store } from './store.ts';
+import { StoreError } from './store-error.ts';
 
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -42,11 +49,62 @@ export const portTypes: pg.CustomTypesConfig = {
 export interface PgStoreOptions {
   /** Upper bound on open connections (default 10). */
   poolSize?: number;
-  /** How long a query waits for a free connection before failing [ms]; 0 = forever (default). */
+  /** How long a query waits for a connection, free in the pool or newly opened [ms] (default 10000). */
   connectionTimeoutMs?: number;
+  /** The server cancels a statement running longer than this [ms]; 0 = no limit (default 60000). */
+  statementTimeoutMs?: number;
   /** How long an idle connection stays open before the pool closes it [ms] (default 10000). */
   idleTimeoutMs?: number;
   log?: Logger;
+}
+
+/** How long past the statement timeout the client gives up on a server that does not answer [ms]. */
+const CLIENT_GRACE_MS = 10_000;
+
+/** Socket errors of a connection that is gone or cannot be made. */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN', 'ENOTFOUND']);
+/** SQLSTATEs of a server shutting down, starting up, or out of connections; class 08 is added below. */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '25P03']);
+/** pg's own messages for a connection that dropped or never came. */
+const UNAVAILABLE_MESSAGES = /^(Connection terminated|Client has encountered a connection error|Query read timeout|Connection ended unexpectedly)/;
+
+/** Where the store is, for messages (never the password). */
+function describeServer(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return 'the server';
+  }
+}
+
+type DriverError = Error & { code?: string };
+
+/**
+ * The StoreError a driver error stands for, or undefined for errors of the SQL itself (which keep
+ * their SQLSTATE). `limits` names the timeouts in messages.
+ */
+export function storeErrorOf(err: unknown, limits: { server: string; connectionTimeoutMs: number; statementTimeoutMs: number }): StoreError | undefined {
+  if (err instanceof StoreError) return err;
+  if (!(err instanceof Error)) return undefined;
+  const code = (err as DriverError).code;
+  const msg = err.message;
+  if (msg.startsWith('timeout exceeded when trying to connect') || msg.includes('due to connection timeout')) {
+    return new StoreError('STORE_UNAVAILABLE', `no store connection to ${limits.server} within ${limits.connectionTimeoutMs} ms (STORE_CONNECT_TIMEOUT_MS)`, { cause: err });
+  }
+  if (code === '57014' && /statement timeout/.test(msg)) {
+    return new StoreError('STORE_TIMEOUT', `a statement ran longer than ${limits.statementTimeoutMs} ms (STORE_STATEMENT_TIMEOUT_MS) and was cancelled: ${msg}`, { cause: err });
+  }
+  if (msg.startsWith('Query read timeout')) {
+    return new StoreError('STORE_UNAVAILABLE', `${limits.server} did not answer a statement within ${limits.statementTimeoutMs + CLIENT_GRACE_MS} ms: ${msg}`, { cause: err });
+  }
+  if ((code !== undefined && (SOCKET_CODES.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith('08'))) || UNAVAILABLE_MESSAGES.test(msg)) {
+    return new StoreError('STORE_UNAVAILABLE', `store unavailable at ${limits.server}: ${msg}`, { cause: err });
+  }
+  if (code === '28P01' || code === '28000' || code === '3D000') {
+    return new StoreError('STORE_REFUSED', `${limits.server} refused the connection: ${msg}`, { cause: err });
+  }
+  return undefined;
 }
 
 type ExtendedQuery = pg.QueryConfig & { queryMode: 'extended' };
@@ -61,28 +119,50 @@ export class PgStore implements Store {
   readonly kind = 'pg' as const;
   readonly #pool: pg.Pool;
   readonly #log: Logger | undefined;
+  readonly #limits: { server: string; connectionTimeoutMs: number; statementTimeoutMs: number };
   #closed = false;
 
   constructor(url: string, options: PgStoreOptions = {}) {
     this.#log = options.log;
+    const connectionTimeoutMs = options.connectionTimeoutMs ?? 10_000;
+    const statementTimeoutMs = options.statementTimeoutMs ?? 60_000;
+    this.#limits = { server: describeServer(url), connectionTimeoutMs, statementTimeoutMs };
     this.#pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize ?? 10,
-      connectionTimeoutMillis: options.connectionTimeoutMs ?? 0,
+      connectionTimeoutMillis: connectionTimeoutMs,
       idleTimeoutMillis: options.idleTimeoutMs ?? 10_000,
+      ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs, query_timeout: statementTimeoutMs + CLIENT_GRACE_MS } : {}),
+      keepAlive: true,
       types: portTypes,
     });
     // An idle client losing its server must not crash the process; the pool replaces it.
-    this.#pool.on('error', (err) => this.#log?.warn({ err }, 'idle store connection failed'));
+    this.#pool.on('error', (err) => this.#log?.warn({ err: err.message }, 'idle store connection lost'));
   }
 
-  /** Creates the pool and proves a connection works (fails fast on a wrong URL or a down server). */
+  /**
+   * Creates the pool and proves the server is usable: it answers, takes the credentials, and has the
+   * TimescaleDB extension preloaded. Each failure is one StoreError naming STORE_URL.
+   */
   static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
     const store = new PgStore(url, options);
+    const where = store.#limits.server;
     try {
-      await store.query('SELECT 1');
+      const r = await store.query<{ available: string | null; loader: string | null }>(
+        `SELECT (SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb') AS available,
+                current_setting('timescaledb.disable_load', true) AS loader`,
+      );
+      const row = r.rows[0];
+      if (!row?.available) {
+        throw new StoreError('STORE_NO_TIMESCALEDB', `STORE_URL: the server at ${where} has no TimescaleDB extension (none in pg_available_extensions); install TimescaleDB for its PostgreSQL version and preload it (shared_preload_libraries = 'timescaledb')`);
+      }
+      if (row.loader === null) { // the loader's setting exists only when it is preloaded
+        throw new StoreError('STORE_NO_TIMESCALEDB', `STORE_URL: the server at ${where} has TimescaleDB ${row.available} installed but does not preload it; set shared_preload_libraries = 'timescaledb' in its postgresql.conf and restart it`);
+      }
     } catch (err) {
       await store.close().catch(() => undefined);
+      if (err instanceof StoreError && err.message.startsWith('STORE_URL: ')) throw err;
+      if (err instanceof StoreError) throw new StoreError(err.code, `STORE_URL: ${err.message}`, { cause: err.cause ?? err });
       throw err;
     }
     return store;
@@ -92,29 +172,65 @@ export class PgStore implements Store {
     return this.#pool;
   }
 
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
-    return run<R>(this.#pool, sql, params);
+  #wrap(err: unknown): unknown {
+    return storeErrorOf(err, this.#limits) ?? err;
+  }
+
+  async query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+    try {
+      return await run<R>(this.#pool, sql, params);
+    } catch (err) {
+      throw this.#wrap(err);
+    }
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      throw this.#wrap(err);
+    }
+    // While checked out the pool does not listen for the client's errors: without this, a server
+    // dropping the connection between two statements would be an unhandled 'error' event.
+    let lost: Error | undefined;
+    const onError = (err: Error) => {
+      lost ??= err;
+      this.#log?.warn({ err: err.message }, 'store connection lost during a transaction');
+    };
+    client.on('error', onError);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      const tx: Queryable = { query: <R = Record<string, unknown>>(sql: string, params?: unknown[]) => run<R>(client, sql, params) };
+      const tx: Queryable = {
+        query: async <R = Record<string, unknown>>(sql: string, params?: unknown[]) => {
+          try {
+            return await run<R>(client, sql, params);
+          } catch (err) {
+            throw this.#wrap(err);
+          }
+        },
+      };
       const result = await fn(tx);
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackErr) {
-        // The connection is unusable (e.g. lost); drop it from the pool rather than reuse it.
-        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+      if (lost) {
+        broken = lost;
+      } else {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackErr) {
+          // The connection is unusable; drop it from the pool rather than reuse it.
+          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+        }
       }
-      throw err;
+      const wrapped = this.#wrap(err);
+      // A statement that failed because the connection went away reports that, not a side effect.
+      throw lost && !(wrapped instanceof StoreError) ? (storeErrorOf(lost, this.#limits) ?? wrapped) : wrapped;
     } finally {
-      client.release(broken);
+      client.removeListener('error', onError);
+      client.release(broken ?? lost);
     }
   }
 

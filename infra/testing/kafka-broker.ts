@@ -5,7 +5,6 @@
  * except with CI=true, where a missing broker is an error.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -23,7 +22,8 @@ export function kafkaBrokersForTests(): Promise<string[] | { skip: string }> {
 async function find(): Promise<string[] | { skip: string }> {
   const fromEnv = process.env.KAFKA_BROKERS?.trim();
   if (fromEnv) return fromEnv.split(',').map((b) => b.trim());
-  const libsCached = existsSync(join(root, '.cache', 'kafka', 'libs', '.version'));
+  const script = join(root, 'infra', 'kafka', 'kafka.sh');
+  const libsCached = spawnSync('bash', [script, 'fetched'], { stdio: 'ignore' }).status === 0;
   const missing = !onPath('java') ? 'java is not on PATH' : !onPath('mvn') && !libsCached ? 'mvn is not on PATH (and no cached Kafka jars)' : undefined;
   if (missing) {
     const reason = `no Kafka broker: KAFKA_BROKERS is unset and ${missing}, so infra/kafka/kafka.sh cannot start one`;
@@ -31,6 +31,6 @@ async function find(): Promise<string[] | { skip: string }> {
     return { skip: reason };
   }
   // Idempotent: reuses a running broker. A failure here is a real failure, not a skip.
-  await promisify(execFile)('bash', [join(root, 'infra', 'kafka', 'kafka.sh'), 'start'], { timeout: 240_000 });
+  await promisify(execFile)('bash', [script, 'start'], { timeout: 240_000 });
   return [`127.0.0.1:${process.env.KAFKA_PORT ?? '19092'}`];
 }
