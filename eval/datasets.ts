@@ -6,6 +6,7 @@
  *   official-dwd     obs: time,station_id,ta[,qn_9,rh]  (position given separately: DWD files carry none)
  *   official-uco     obs: time,station,ta            + stations.csv: station,lat,lon[,...]
  *   background-era5  obs: time,lat,lon,t2m_c[,...]
+ *   station-pws      obs: time,delay_min,ta[,...]   (one amateur station's log, pywws format; position given separately)
  *
  * A data set is a folder: its data files are every `*.csv.gz` / `*.csv` other than `stations.csv(.gz)`,
  * and all of them must have the same kind of header. Empty fields are missing values and are skipped.
@@ -19,7 +20,7 @@ import { UsageError } from './evaluator.ts';
 export { HOUR_MS } from '../infra/time.ts';
 import { HOUR_MS } from '../infra/time.ts';
 
-export type DatasetKind = 'crowd-netatmo' | 'official-dwd' | 'official-uco' | 'background-era5';
+export type DatasetKind = 'crowd-netatmo' | 'official-dwd' | 'official-uco' | 'background-era5' | 'station-pws';
 
 export interface Dataset {
   kind: DatasetKind;
@@ -45,6 +46,7 @@ export function classifyHeaders(dataHeader: readonly string[], stationsHeader?: 
   if (has(dataHeader, 'time', 'station_id', 'ta')) return 'official-dwd';
   if (has(dataHeader, 'time', 'station', 'ta') && stationsHeader && has(stationsHeader, 'station', 'lat', 'lon')) return 'official-uco';
   if (has(dataHeader, 'time', 'lat', 'lon', 't2m_c')) return 'background-era5';
+  if (has(dataHeader, 'time', 'delay_min', 'ta')) return 'station-pws';
   return undefined;
 }
 
@@ -78,7 +80,7 @@ export function detectDataset(dir: string): Dataset | UnrecognisedFolder {
   }
   if (kinds.size > 1) return { kind: 'unknown', dir: abs, reason: `data files of different kinds: ${[...kinds].join('; ')}` };
   const kind = [...kinds][0]!;
-  if (!['crowd-netatmo', 'official-dwd', 'official-uco', 'background-era5'].includes(kind)) return { kind: 'unknown', dir: abs, reason: kind };
+  if (!['crowd-netatmo', 'official-dwd', 'official-uco', 'background-era5', 'station-pws'].includes(kind)) return { kind: 'unknown', dir: abs, reason: kind };
   return { kind: kind as DatasetKind, dir: abs, dataFiles, ...(stationsFile ? { stationsFile } : {}) };
 }
 
@@ -148,6 +150,8 @@ export interface CrowdStations {
   ids: string[];
   lat: Float64Array;
   lon: Float64Array;
+  /** Elevation [m] from the optional `z` column; NaN where unknown. */
+  z: Float64Array;
   /** p_id -> index into ids/lat/lon. */
   index: Map<string, number>;
 }
@@ -156,8 +160,9 @@ export async function loadCrowdStations(file: string): Promise<CrowdStations> {
   const ids: string[] = [];
   const lat: number[] = [];
   const lon: number[] = [];
+  const z: number[] = [];
   await forEachCsvRow(file, (h) => {
-    const iId = col(h, 'p_id', file), iLat = col(h, 'lat', file), iLon = col(h, 'lon', file);
+    const iId = col(h, 'p_id', file), iLat = col(h, 'lat', file), iLon = col(h, 'lon', file), iZ = h.indexOf('z');
     return (f) => {
       const id = f[iId]!.trim();
       const la = parseNumber(f[iLat]), lo = parseNumber(f[iLon]);
@@ -165,11 +170,12 @@ export async function loadCrowdStations(file: string): Promise<CrowdStations> {
       ids.push(id);
       lat.push(la);
       lon.push(lo);
+      z.push(iZ >= 0 ? parseNumber(f[iZ]) : NaN);
     };
   });
   const index = new Map<string, number>();
   ids.forEach((id, i) => index.set(id, i));
-  return { ids, lat: Float64Array.from(lat), lon: Float64Array.from(lon), index };
+  return { ids, lat: Float64Array.from(lat), lon: Float64Array.from(lon), z: Float64Array.from(z), index };
 }
 
 /** One hour's crowd readings, as indices into the station table. */
@@ -340,4 +346,41 @@ export async function loadEra5Background(ds: Dataset, o: { range?: TimeRange } =
     addStats(stats, r);
   }
   return { samples, stats };
+}
+
+// ---------------------------------------------------------------- one amateur station's log (pywws format)
+
+/** Every valid reading of a station log: time [ms] -> °C (readings at any interval, e.g. every 3 min). */
+export async function loadPwsSeries(ds: Dataset, o: { range?: TimeRange } = {}): Promise<{ series: Map<number, number>; stats: LoadStats }> {
+  const range = o.range ?? ALL_TIME;
+  const series = new Map<number, number>();
+  const stats = emptyStats();
+  for (const file of ds.dataFiles) {
+    const toMs = timeParser();
+    const r = await forEachCsvRow(file, (h) => {
+      const iTime = col(h, 'time', file), iTa = col(h, 'ta', file);
+      return (f) => {
+        const t = toMs(f[iTime]!);
+        const ta = parseNumber(f[iTa]);
+        if (Number.isNaN(t) || Number.isNaN(ta)) { stats.missing++; return; }
+        if (t < range.fromMs || t >= range.toMs) { stats.skipped++; return; }
+        series.set(t, ta);
+      };
+    });
+    addStats(stats, r);
+  }
+  return { series, stats };
+}
+
+/** The reading nearest each full hour, within `maxOffsetMs` of it: hour [ms] -> °C. */
+export function hourlyNearest(series: ReadonlyMap<number, number>, maxOffsetMs: number): Map<number, number> {
+  const best = new Map<number, { d: number; v: number }>();
+  for (const [t, v] of series) {
+    const hour = Math.round(t / HOUR_MS) * HOUR_MS;
+    const d = Math.abs(t - hour);
+    if (d > maxOffsetMs) continue;
+    const b = best.get(hour);
+    if (!b || d < b.d || (d === b.d && t < hour)) best.set(hour, { d, v });
+  }
+  return new Map([...best].map(([h, b]) => [h, b.v]));
 }

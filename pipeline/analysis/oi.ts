@@ -88,7 +88,8 @@ export function optimalInterpolation(targets: PlanePoints, obs: OiObservations, 
       g[a] = cand[a]!.rho;
       for (let b = 0; b < a; b++) {
         const ib = cand[b]!.i;
-        const rho = barnesRho(s, Math.hypot(obs.x[ia]! - obs.x[ib]!, obs.y[ia]! - obs.y[ib]!), obs.z[ia]! - obs.z[ib]!);
+        const dx = obs.x[ia]! - obs.x[ib]!, dy = obs.y[ia]! - obs.y[ib]!;
+        const rho = barnesRho(s, Math.sqrt(dx * dx + dy * dy), obs.z[ia]! - obs.z[ib]!);
         m[a * k + b] = rho;
         m[b * k + a] = rho;
       }

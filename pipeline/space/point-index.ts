@@ -66,6 +66,26 @@ export class PointIndex {
     return out;
   }
 
+  /** How many indexed points lie within `radiusM` of (x, y). */
+  count(x: number, y: number, radiusM: number): number {
+    const c = this.#cellM;
+    const k = Math.ceil(radiusM / c);
+    const cx = Math.floor(x / c), cy = Math.floor(y / c);
+    const r2 = radiusM * radiusM;
+    let n = 0;
+    for (let a = cx - k; a <= cx + k; a++) {
+      for (let b = cy - k; b <= cy + k; b++) {
+        const list = this.#buckets.get(this.#key(a, b));
+        if (!list) continue;
+        for (const i of list) {
+          const dx = this.#x[i]! - x, dy = this.#y[i]! - y;
+          if (dx * dx + dy * dy <= r2) n++;
+        }
+      }
+    }
+    return n;
+  }
+
   /** The `k` nearest indexed points within `maxRadiusM`, nearest first (ties by index). */
   nearest(x: number, y: number, k: number, maxRadiusM: number): Neighbour[] {
     if (k <= 0) return [];

@@ -1,0 +1,380 @@
+/**
+ * `analysis`: the batch's numerical core (QC chain, large-scale + local OI, Kalman in time) replayed
+ * hour by hour on real data, scored at places it never saw.
+ *
+ * Withheld from the filter:
+ *   - every amateur (crowd) station whose id hashes to 0 mod 10 (FNV-1a 32-bit of the id string):
+ *     its readings go through QC with everyone else's (so they get flags), never into the analysis;
+ *   - every official station, and the amateur station log (pywws format): used only as truth.
+ * For every hour h of the crowd data where the background covers h, the window is the crowd readings
+ * in (h − 1 h, h] (hourly snapshots stamped h belong to h), and the analysis is valid at h. At each
+ * truth place, the product's answer is its H3 cell's: background at the cell centre + the cell's bias.
+ * Scored (RMSE, MAE, bias [K]):
+ *   background    the background at the cell centre at h
+ *   nearest       the temperature of the nearest non-withheld crowd sensor that passed QC at h
+ *   analysis      lead 0
+ *   forecast_60   issued at h − 1 h for h: background(h) + the bias decayed over 60 min
+ *   persistence_60  the truth at h − 1 h for h
+ * At withheld amateur stations on all their readings and on those that passed QC; at official
+ * stations and the station log separately. Spread-skill: truths within the analysis ± 1 sigma.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cellCenter, cellOf, localPlane, type LatLon } from '../infra/geo/index.ts';
+import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
+import { buildBackgroundField } from '../pipeline/index.ts';
+import { analyseCells, biasAtLead, largeScaleBias, type CellStates } from '../pipeline/analysis/cell-analysis.ts';
+import { DEFAULT_ANALYSIS } from '../pipeline/analysis/defaults.ts';
+import { largeScaleInputOf, mapShard } from '../pipeline/map-stage.ts';
+import { DEFAULT_QC } from '../pipeline/qc/defaults.ts';
+import { QC_REASONS } from '../pipeline/qc/reasons.ts';
+import type { SensorRecord } from '../pipeline/qc/sensor-record.ts';
+import { parseUtcMs } from './csv.ts';
+import {
+  detectDatasets, hourlyNearest, loadCrowdByHour, loadCrowdStations, loadDwdTruth, loadEra5Background, loadPwsSeries, loadUcoTruth,
+  type Dataset, type TimeRange,
+} from './datasets.ts';
+import { ErrorAccumulator, roundFigures, SpreadSkillAccumulator, type ErrorStats } from './metrics.ts';
+import { TEMPELHOF } from './baseline.ts';
+import { UsageError, type Evaluator } from './evaluator.ts';
+import { barChartSvg } from './bar-chart.ts';
+
+/** FNV-1a, 32 bit, over the UTF-16 code units of the id: the stated withholding hash. */
+export function fnv1a32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+export const isWithheld = (id: string): boolean => fnv1a32(id) % 10 === 0;
+
+/** Falkensee town centre (falkensee_pws/SOURCE.md: the exact site is not published). */
+export const FALKENSEE: LatLon = { lat: 52.56, lon: 13.08 };
+
+const LEAD_60_MS = 60 * MINUTE_MS;
+
+class Scores {
+  readonly background = new ErrorAccumulator();
+  readonly nearest = new ErrorAccumulator();
+  readonly analysis = new ErrorAccumulator();
+  readonly forecast60 = new ErrorAccumulator();
+  readonly persistence60 = new ErrorAccumulator();
+  readonly backgroundAt60 = new ErrorAccumulator();
+  readonly spread = new SpreadSkillAccumulator();
+  result(): Record<string, ErrorStats | ReturnType<SpreadSkillAccumulator['result']>> {
+    return {
+      background: this.background.result(), nearest: this.nearest.result(), analysis: this.analysis.result(),
+      forecast60: this.forecast60.result(), persistence60: this.persistence60.result(), backgroundAt60: this.backgroundAt60.result(), spread: this.spread.result(),
+    };
+  }
+}
+
+interface Truth {
+  id: string;
+  kind: 'official' | 'pws';
+  position: LatLon;
+  byHour: Map<number, number>;
+}
+
+export interface AnalysisEvalOptions {
+  crowd: Dataset;
+  background: Dataset;
+  officials: Dataset[];
+  pws: Dataset[];
+  dwdPosition: LatLon;
+  pwsPosition: LatLon;
+  range: TimeRange;
+  resolution: number;
+  chart?: string;
+  progress: (m: string) => void;
+}
+
+export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<string, unknown>> {
+  const t0 = Date.now();
+  const stations = await loadCrowdStations(o.crowd.stationsFile!);
+  const hourOk = (h: number) => h >= o.range.fromMs && h < o.range.toMs;
+  const { byHour, stats: crowdStats } = await loadCrowdByHour(o.crowd, stations, { keepHour: hourOk, progress: o.progress });
+  const { samples } = await loadEra5Background(o.background, { range: { fromMs: o.range.fromMs - 3 * HOUR_MS, toMs: o.range.toMs + 3 * HOUR_MS } });
+  const field = buildBackgroundField(samples);
+  const truths: Truth[] = [];
+  for (const ds of o.officials) {
+    if (ds.kind === 'official-dwd') {
+      const { station } = await loadDwdTruth(ds, { lat: o.dwdPosition.lat, lon: o.dwdPosition.lon, range: o.range });
+      truths.push({ id: station.id, kind: 'official', position: o.dwdPosition, byHour: station.series });
+    } else {
+      const { stations: uco } = await loadUcoTruth(ds, { range: o.range });
+      for (const s of uco) truths.push({ id: s.id, kind: 'official', position: { lat: s.lat, lon: s.lon }, byHour: s.series });
+    }
+  }
+  for (const ds of o.pws) {
+    const { series } = await loadPwsSeries(ds, { range: { fromMs: o.range.fromMs - HOUR_MS, toMs: o.range.toMs + HOUR_MS } });
+    truths.push({ id: ds.dir.split('/').pop() ?? 'pws', kind: 'pws', position: o.pwsPosition, byHour: hourlyNearest(series, 5 * MINUTE_MS) });
+  }
+
+  const hours = [...byHour.keys()].filter((h) => Number.isFinite(field.at({ lat: median(stations.lat), lon: median(stations.lon) }, h))).sort((a, b) => a - b);
+  if (hours.length === 0) throw new UsageError('no hour where both the crowd data and the background have values');
+  const plane = localPlane(median(stations.lat));
+  const ns = stations.ids.length;
+  const sx = Float64Array.from(stations.lon, (lon) => plane.x(lon));
+  const sy = Float64Array.from(stations.lat, (lat) => plane.y(lat));
+  const withheld = Uint8Array.from(stations.ids, (id) => (isWithheld(id) ? 1 : 0));
+
+  // Targets: the cells of the withheld crowd stations and of the truth stations (the product's answer there).
+  const cellIndex = new Map<string, number>();
+  const targetCell = (p: LatLon): number => {
+    const c = cellOf(p, o.resolution);
+    let i = cellIndex.get(c);
+    if (i === undefined) { i = cellIndex.size; cellIndex.set(c, i); }
+    return i;
+  };
+  const stationTarget = new Int32Array(ns).fill(-1);
+  for (let i = 0; i < ns; i++) if (withheld[i]) stationTarget[i] = targetCell({ lat: stations.lat[i]!, lon: stations.lon[i]! });
+  const truthTarget = truths.map((t) => targetCell(t.position));
+  const nt = cellIndex.size;
+  const centres = [...cellIndex.keys()].map((c) => cellCenter(c));
+  const targets = { x: Float64Array.from(centres, (c) => plane.x(c.lon)), y: Float64Array.from(centres, (c) => plane.y(c.lat)), z: new Float64Array(nt).fill(NaN) };
+  let states: CellStates = { biasK: new Float64Array(nt), varK2: new Float64Array(nt), validMs: new Float64Array(nt).fill(NaN) };
+
+  const records = new Map<string, SensorRecord>();
+  const amateurAll = new Scores(), amateur = new Scores(), official = new Scores(), pws = new Scores();
+  const byMonth = new Map<string, { amateur: Scores; official: Scores }>();
+  const reasonCounts = new Array<number>(QC_REASONS.length).fill(0);
+  let withheldReadings = 0, withheldKept = 0;
+  const withheldSeen = new Set<number>();
+  const prevTemp = new Map<number, number>(); // crowd station -> temperature in the previous hour
+  let prevHour = NaN;
+  let prevStates: CellStates | undefined;
+  const analysis = DEFAULT_ANALYSIS;
+  let pointVarK2 = 0;
+
+  for (let k = 0; k < hours.length; k++) {
+    const h = hours[k]!;
+    const hr = byHour.get(h)!;
+    // The window's sensors: the stations reporting this hour, sorted by station (one or more readings each).
+    const order = Array.from(hr.station.keys()).sort((a, b) => hr.station[a]! - hr.station[b]! || hr.timeMs[a]! - hr.timeMs[b]!);
+    const present: number[] = [];
+    const sensorOfReading = new Int32Array(order.length);
+    order.forEach((j, r) => {
+      const st = hr.station[j]!;
+      if (present.length === 0 || present[present.length - 1] !== st) present.push(st);
+      sensorOfReading[r] = present.length - 1;
+    });
+    const timeMs = Float64Array.from(order, (j) => hr.timeMs[j]!);
+    const tempC = Float64Array.from(order, (j) => hr.tempC[j]!);
+    const backgroundC = Float64Array.from(order, (j) => field.at({ lat: stations.lat[hr.station[j]!]!, lon: stations.lon[hr.station[j]!]! }, hr.timeMs[j]!));
+    const ids = present.map((st) => stations.ids[st]!);
+    // Each sensor's raw temperature this hour (median of its readings, before QC).
+    const rawTemp = new Float64Array(present.length);
+    for (let r0 = 0; r0 < order.length;) {
+      let r1 = r0;
+      while (r1 < order.length && sensorOfReading[r1] === sensorOfReading[r0]) r1++;
+      rawTemp[sensorOfReading[r0]!] = medianOf(Array.from(tempC.subarray(r0, r1)));
+      r0 = r1;
+    }
+    const out = mapShard({
+      windowStartMs: h - HOUR_MS, windowEndMs: h,
+      sensors: {
+        id: ids, official: new Uint8Array(present.length),
+        x: Float64Array.from(present, (st) => sx[st]!), y: Float64Array.from(present, (st) => sy[st]!), z: Float64Array.from(present, (st) => stations.z[st]!),
+        lat: Float64Array.from(present, (st) => stations.lat[st]!), lon: Float64Array.from(present, (st) => stations.lon[st]!),
+      },
+      readings: { sensor: sensorOfReading, timeMs, tempC, backgroundC },
+      records: ids.map((id) => records.get(id)),
+      own: new Uint8Array(present.length).fill(1),
+      useInAnalysis: Uint8Array.from(present, (st) => 1 - withheld[st]!),
+    }, DEFAULT_QC, analysis);
+    for (const [id, rec] of out.records) records.set(id, rec);
+    for (const code of out.qc.reason) reasonCounts[code]!++;
+    const large = largeScaleBias(largeScaleInputOf(out.summary), analysis);
+    const cells = analyseCells(targets, states, out.observations, large, h, analysis);
+    // The point scatter around a cell's value: the SCT's cross-validation spread beyond the cells' own error.
+    const cvSigma = 1.482602218505602 * out.summary.cvDeviation.mad();
+    if (Number.isFinite(cvSigma)) pointVarK2 = cvSigma * cvSigma;
+
+    const month = new Date(h).toISOString().slice(0, 7);
+    let m = byMonth.get(month);
+    if (!m) byMonth.set(month, (m = { amateur: new Scores(), official: new Scores() }));
+    const hasPrev = prevHour === h - HOUR_MS && prevStates !== undefined;
+    const score = (sets: Scores[], t: number, truth: number, prevTruth: number | undefined, nearest: number) => {
+      const centre = centres[t]!;
+      const bg = field.at(centre, h);
+      const ana = bg + cells.biasK[t]!;
+      for (const s of sets) {
+        s.background.add(bg, truth);
+        s.analysis.add(ana, truth);
+        s.spread.add(ana, Math.sqrt(cells.varK2[t]! + pointVarK2), truth);
+        if (Number.isFinite(nearest)) s.nearest.add(nearest, truth);
+        if (hasPrev) {
+          const f = biasAtLead(prevStates!.biasK[t]!, prevStates!.varK2[t]!, LEAD_60_MS, analysis.process);
+          s.forecast60.add(bg + f.biasK, truth);
+          s.backgroundAt60.add(bg, truth);
+          if (prevTruth !== undefined) s.persistence60.add(prevTruth, truth);
+        }
+      }
+    };
+    // Nearest non-withheld crowd sensor that passed QC, for each truth place.
+    const usable = present.map((st, si) => (out.qc.sensorReason[si] === 0 && !withheld[st] ? si : -1)).filter((si) => si >= 0);
+    const nearestTemp = (p: { x: number; y: number }): number => {
+      let best = -1, bd = Infinity;
+      for (const si of usable) {
+        const d = (sx[present[si]!]! - p.x) ** 2 + (sy[present[si]!]! - p.y) ** 2;
+        if (d < bd) { bd = d; best = si; }
+      }
+      return best >= 0 ? out.qc.tempC[best]! : NaN;
+    };
+    present.forEach((st, si) => {
+      if (!withheld[st]) return;
+      const truth = out.qc.tempC[si]!;
+      const raw = rawTemp[si]!;
+      const t = stationTarget[st]!;
+      withheldSeen.add(st);
+      withheldReadings++;
+      score([amateurAll], t, raw, prevTemp.get(st), NaN);
+      if (out.qc.sensorReason[si] !== 0) return;
+      withheldKept++;
+      score([amateur, m!.amateur], t, truth, prevTemp.get(st), nearestTemp({ x: sx[st]!, y: sy[st]! }));
+    });
+    truths.forEach((tr, i) => {
+      const truth = tr.byHour.get(h);
+      if (truth === undefined) return;
+      const p = plane.project(tr.position);
+      score(tr.kind === 'official' ? [official, m!.official] : [pws], truthTarget[i]!, truth, tr.byHour.get(h - HOUR_MS), nearestTemp(p));
+    });
+
+    prevTemp.clear();
+    present.forEach((st, si) => prevTemp.set(st, rawTemp[si]!));
+    prevStates = cells;
+    states = cells;
+    prevHour = h;
+    if (k % 100 === 0 || k === hours.length - 1) o.progress(`hour ${k + 1}/${hours.length} (${new Date(h).toISOString().slice(0, 13)}Z): ${present.length} sensors, large-scale bias ${large.biasK.toFixed(2)} K`);
+  }
+
+  const a = amateur.result(), all = amateurAll.result(), off = official.result(), pw = pws.result();
+  const rmse = (s: unknown) => (s as ErrorStats).rmseK;
+  const result = {
+    n_points: (a.analysis as ErrorStats).n,
+    withheld_stations: withheldSeen.size,
+    qc_kept_fraction: withheldReadings > 0 ? withheldKept / withheldReadings : NaN,
+    rmse_background: rmse(a.background),
+    rmse_nearest: rmse(a.nearest),
+    rmse_analysis: rmse(a.analysis),
+    rmse_forecast_60: rmse(a.forecast60),
+    rmse_persistence_60: rmse(a.persistence60),
+    rmse_analysis_all: rmse(all.analysis),
+    rmse_background_all: rmse(all.background),
+    official_rmse_background: rmse(off.background),
+    official_rmse_analysis: rmse(off.analysis),
+    official_rmse_forecast_60: rmse(off.forecast60),
+    official_rmse_persistence_60: rmse(off.persistence60),
+    official_n: (off.analysis as ErrorStats).n,
+    within_one_sigma: (a.spread as { withinOneSigma: number }).withinOneSigma,
+    official_within_one_sigma: (off.spread as { withinOneSigma: number }).withinOneSigma,
+    pws_rmse_background: rmse(pw.background),
+    pws_rmse_analysis: rmse(pw.analysis),
+    pws_rmse_forecast_60: rmse(pw.forecast60),
+    pws_rmse_persistence_60: rmse(pw.persistence60),
+    detail: {
+      amateur_qc_passed: a, amateur_all: all, official: off, pws: pw,
+      by_month: Object.fromEntries([...byMonth].map(([mo, s]) => [mo, { amateur: s.amateur.result(), official: s.official.result() }])),
+      qc_reasons: Object.fromEntries(QC_REASONS.map((r, i) => [r, reasonCounts[i]])),
+      hours: hours.length,
+      period: { from: new Date(hours[0]!).toISOString(), to: new Date(hours[hours.length - 1]!).toISOString() },
+      crowd_rows: crowdStats.rows,
+      datasets: { crowd: o.crowd.dir, background: o.background.dir, officials: o.officials.map((d) => d.dir), pws: o.pws.map((d) => d.dir) },
+      withholding: 'amateur stations whose id hashes to 0 mod 10 (FNV-1a 32-bit), every official station, every station log',
+      elapsed_s: (Date.now() - t0) / 1000,
+    },
+  };
+  if (o.chart) {
+    const svg = barChartSvg({
+      title: 'Analysis error by lead time at withheld stations (RMSE, K)',
+      groups: ['amateur, lead 0', 'amateur, +60 min', 'official, lead 0', 'official, +60 min'],
+      series: [
+        { name: 'background', values: [result.rmse_background, rmse(a.backgroundAt60), result.official_rmse_background, rmse(off.backgroundAt60)] },
+        { name: 'nearest station', values: [result.rmse_nearest, NaN, rmse(off.nearest), NaN] },
+        { name: 'analysis / forecast', values: [result.rmse_analysis, result.rmse_forecast_60, result.official_rmse_analysis, result.official_rmse_forecast_60] },
+        { name: 'persistence', values: [NaN, result.rmse_persistence_60, NaN, result.official_rmse_persistence_60] },
+      ],
+    });
+    const file = resolve(o.chart);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, svg);
+    o.progress(`chart written to ${file}`);
+  }
+  return roundFigures(result, 4);
+}
+
+function median(xs: ArrayLike<number>): number {
+  const s = Array.from(xs).filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[s.length >> 1]!;
+}
+
+function medianOf(xs: number[]): number {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export const ANALYSIS_USAGE = [
+  '--data <dir>              folder holding the data sets (found by their columns)',
+  '--from <iso> --to <iso>   restrict the hours scored (default: all)',
+  '--station-lat/--station-lon  position of a DWD-format official station (default Berlin-Tempelhof)',
+  '--pws-lat/--pws-lon       position of a pywws-format station log (default Falkensee)',
+  '--resolution <7..10>      H3 resolution of the cells (default 9)',
+  '--chart <file.svg>        where to write the chart (default data/eval/analysis.svg)',
+].join('\n');
+
+export const analysisEvaluator: Evaluator = {
+  description: 'the batch (QC, Kalman filter + OI) replayed on real data, scored at withheld amateur, official and station-log places',
+  usage: ANALYSIS_USAGE,
+  async run(ctx) {
+    const { values } = parseArgs({
+      args: ctx.args,
+      options: {
+        data: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
+        'station-lat': { type: 'string' }, 'station-lon': { type: 'string' }, 'pws-lat': { type: 'string' }, 'pws-lon': { type: 'string' },
+        resolution: { type: 'string' }, chart: { type: 'string' },
+      },
+      strict: true,
+    });
+    if (!values.data) throw new UsageError('--data <dir> is required');
+    const { datasets } = detectDatasets(values.data);
+    const crowd = datasets.find((d) => d.kind === 'crowd-netatmo');
+    const background = datasets.find((d) => d.kind === 'background-era5');
+    if (!crowd || !background) throw new UsageError(`${values.data} must hold a crowd data set (p_id,time,ta + stations.csv) and a background (time,lat,lon,t2m_c)`);
+    const num = (v: string | undefined, name: string, dflt: number): number => {
+      if (v === undefined) return dflt;
+      const x = Number(v);
+      if (!Number.isFinite(x)) throw new UsageError(`--${name} must be a number, got "${v}"`);
+      return x;
+    };
+    const time = (v: string | undefined, name: string, dflt: number): number => {
+      if (v === undefined) return dflt;
+      const t = parseUtcMs(v);
+      if (Number.isNaN(t)) throw new UsageError(`--${name} must be an ISO 8601 time, got "${v}"`);
+      return t;
+    };
+    const resolution = num(values.resolution, 'resolution', 9);
+    if (!(Number.isInteger(resolution) && resolution >= 7 && resolution <= 10)) throw new UsageError(`--resolution must be an integer from 7 to 10, got ${resolution}`);
+    return evaluateAnalysis({
+      crowd, background,
+      officials: datasets.filter((d) => d.kind === 'official-dwd' || d.kind === 'official-uco'),
+      pws: datasets.filter((d) => d.kind === 'station-pws'),
+      dwdPosition: { lat: num(values['station-lat'], 'station-lat', TEMPELHOF.lat), lon: num(values['station-lon'], 'station-lon', TEMPELHOF.lon) },
+      pwsPosition: { lat: num(values['pws-lat'], 'pws-lat', FALKENSEE.lat), lon: num(values['pws-lon'], 'pws-lon', FALKENSEE.lon) },
+      range: { fromMs: time(values.from, 'from', -Infinity), toMs: time(values.to, 'to', Infinity) },
+      resolution,
+      chart: values.chart ?? 'data/eval/analysis.svg',
+      progress: ctx.progress,
+    });
+  },
+  table(r) {
+    const lines = Object.entries(r).filter(([k]) => k !== 'detail').map(([k, v]) => `${k.padEnd(30)} ${String(v)}`);
+    return `${lines.join('\n')}\n`;
+  },
+};

@@ -1,0 +1,166 @@
+/**
+ * The reduce step of a window: from the sensors that passed QC to each cell's bias estimate (truth −
+ * background) and its uncertainty, in two scales and in time.
+ *
+ * 1. Large scale. The crowd's median innovation (after each sensor's learned offset) says how wrong
+ *    the background is over the whole area now, but crowd sensors share a systematic error (siting,
+ *    sun, their own housing: σ_rep) that an area-wide average cannot remove. So it enters as an
+ *    observation of the large-scale bias with variance σ_rep² (+ its sampling error), official
+ *    stations with their own small errors plus the local variability they sample, and the prior is 0
+ *    with the background's error σ_B²: the precision-weighted estimate g (shrunk toward the background
+ *    by σ_B²/(σ_B² + σ_rep²) when the crowd alone speaks).
+ * 2. Small scale. The sensors' increments over g are spread by localised optimal interpolation with a
+ *    short Barnes length scale (the scale of the urban heat island: streets, parks), at most
+ *    `maxPoints` per cell, with increments bounded by the observed ones. A cell far from any sensor
+ *    keeps g: the crowd's local warmth stays where the crowd is.
+ * 3. Time. Each cell's window estimate z = g + increment, with variance var(g) + σ_S² · (OI variance
+ *    ratio), updates the cell's Kalman state, which relaxes toward 0 between windows.
+ * Pure: state and observations in, state out.
+ */
+import { optimalInterpolation, type PlanePoints } from './oi.ts';
+import type { BarnesStructure } from './structure.ts';
+import { predictBias, updateBias, type BiasProcess, type BiasState } from './kalman.ts';
+import { PointIndex } from '../space/point-index.ts';
+
+export interface AnalysisOptions {
+  /** The background's large-scale error σ_B [K]. */
+  backgroundSigmaK: number;
+  /** The crowd's shared (systematic) representativeness error σ_rep [K]. */
+  crowdSharedSigmaK: number;
+  /** Small-scale (sub-grid of the background) variability σ_S [K]: the prior of the local increments. */
+  localSigmaK: number;
+  /** One amateur sensor's own error after its offset is removed [K]. */
+  amateurSigmaK: number;
+  /** One official station's error [K]. */
+  officialSigmaK: number;
+  /** Correlation of the local increments. */
+  structure: BarnesStructure;
+  maxPoints: number;
+  /** The bias's relaxation in time; its σ should be sqrt(σ_B² + σ_S²). */
+  process: BiasProcess;
+  /** Learned sensor offsets count in proportion to their weight: offset × w / (w + offsetPriorWeight). */
+  offsetPriorWeight: number;
+  /** Reliability weights below this count as this (so a failing sensor's error grows by at most 1/minWeight). */
+  minReliability: number;
+}
+
+export interface AnalysisObservations extends PlanePoints {
+  innovationK: Float64Array;
+  /** 1 for official stations. */
+  official: Uint8Array;
+  /** Learned offset [K] and its weight (0..1); 0 for official stations. */
+  offsetK: Float64Array;
+  offsetWeight: Float64Array;
+  /** Reliability (0..1]. */
+  reliability: Float64Array;
+  /** Time of the sensor's newest reading [epoch ms]. */
+  newestMs: Float64Array;
+}
+
+/** The window-wide summary of the large scale, mergeable across shards (see LargeScaleInput). */
+export interface LargeScaleInput {
+  /** Median and MAD of the amateur sensors' offset-corrected innovations [K], and their number. */
+  crowdMedianK: number;
+  crowdMadK: number;
+  crowdN: number;
+  /** Mean of the official stations' innovations [K] and their number. */
+  officialMeanK: number;
+  officialN: number;
+}
+
+export interface LargeScale {
+  biasK: number;
+  varK2: number;
+}
+
+/** Normal-consistent scale of a MAD (1 / Φ⁻¹(3/4)). */
+const MAD_TO_SIGMA = 1.482602218505602;
+
+export function largeScaleBias(s: LargeScaleInput, o: AnalysisOptions): LargeScale {
+  let precision = 1 / (o.backgroundSigmaK * o.backgroundSigmaK);
+  let weighted = 0;
+  if (s.crowdN > 0 && Number.isFinite(s.crowdMedianK)) {
+    // The median's sampling variance (π/2 σ²/n for normal data) plus the shared error.
+    const spread = MAD_TO_SIGMA * (Number.isFinite(s.crowdMadK) ? s.crowdMadK : 0);
+    const v = o.crowdSharedSigmaK * o.crowdSharedSigmaK + (Math.PI / 2) * (spread * spread) / s.crowdN;
+    precision += 1 / v;
+    weighted += s.crowdMedianK / v;
+  }
+  if (s.officialN > 0) {
+    // Each station samples the small scale too: that is error for the large-scale estimate.
+    const v = (o.localSigmaK * o.localSigmaK + o.officialSigmaK * o.officialSigmaK) / s.officialN;
+    precision += 1 / v;
+    weighted += s.officialMeanK / v;
+  }
+  return { biasK: weighted / precision, varK2: 1 / precision };
+}
+
+/** The offset-corrected innovation of observation i [K]. */
+export function correctedInnovation(obs: AnalysisObservations, i: number, o: AnalysisOptions): number {
+  if (obs.official[i]) return obs.innovationK[i]!;
+  const w = obs.offsetWeight[i]!;
+  return obs.innovationK[i]! - (obs.offsetK[i]! * w) / (w + o.offsetPriorWeight);
+}
+
+export interface CellStates {
+  biasK: Float64Array;
+  varK2: Float64Array;
+  /** When each state was last valid [epoch ms]; NaN: no state yet (prior 0, σ²). */
+  validMs: Float64Array;
+}
+
+export interface CellAnalysis extends CellStates {
+  /** Observations that informed each cell (0 where none was in reach). */
+  nObs: Int32Array;
+  /** Newest reading that informed each cell [epoch ms]; NaN where none. */
+  newestObsMs: Float64Array;
+}
+
+/**
+ * Analyses every target cell at `timeMs`: previous states (advanced to `timeMs`) updated with this
+ * window's two-scale estimate. `targets` are the cells' centres on the same plane as the observations.
+ */
+export function analyseCells(targets: PlanePoints, previous: CellStates, obs: AnalysisObservations, large: LargeScale, timeMs: number, o: AnalysisOptions): CellAnalysis {
+  const nt = targets.x.length;
+  for (const [name, col] of Object.entries({ biasK: previous.biasK, varK2: previous.varK2, validMs: previous.validMs })) {
+    if (col.length !== nt) throw new RangeError(`targets has ${nt} cells, previous.${name} has ${col.length}`);
+  }
+  const no = obs.x.length;
+  const innovation = new Float64Array(no);
+  const ratio = new Float64Array(no);
+  const s2 = o.localSigmaK * o.localSigmaK;
+  for (let i = 0; i < no; i++) {
+    innovation[i] = correctedInnovation(obs, i, o) - large.biasK;
+    const sigma = obs.official[i] ? o.officialSigmaK : o.amateurSigmaK;
+    ratio[i] = (sigma * sigma) / s2 / Math.max(o.minReliability, obs.reliability[i]!);
+  }
+  const oi = optimalInterpolation(targets, { x: obs.x, y: obs.y, z: obs.z, innovation, ratio }, { structure: o.structure, maxPoints: o.maxPoints, allowExtrapolation: false });
+  const index = new PointIndex(obs.x, obs.y, o.structure.localizationM);
+  const out: CellAnalysis = { biasK: new Float64Array(nt), varK2: new Float64Array(nt), validMs: new Float64Array(nt).fill(timeMs), nObs: oi.used, newestObsMs: new Float64Array(nt).fill(NaN) };
+  const prior: BiasState = { biasK: 0, varK2: o.process.sigmaK * o.process.sigmaK };
+  for (let c = 0; c < nt; c++) {
+    const prevValid = previous.validMs[c]!;
+    const before: BiasState = Number.isFinite(prevValid) && prevValid <= timeMs
+      ? predictBias({ biasK: previous.biasK[c]!, varK2: previous.varK2[c]! }, timeMs - prevValid, o.process)
+      : prior;
+    const z = large.biasK + oi.increment[c]!;
+    const r = large.varK2 + s2 * oi.varianceRatio[c]!;
+    const after = updateBias(before, z, r);
+    out.biasK[c] = after.biasK;
+    out.varK2[c] = after.varK2;
+    if (oi.used[c]! > 0) {
+      let newest = NaN;
+      for (const nb of index.within(targets.x[c]!, targets.y[c]!, o.structure.localizationM)) {
+        const t = obs.newestMs[nb.index]!;
+        if (!(t <= newest)) newest = t;
+      }
+      out.newestObsMs[c] = newest;
+    }
+  }
+  return out;
+}
+
+/** The bias and its variance `leadMs` after the analysis (no observation in between). */
+export function biasAtLead(biasK: number, varK2: number, leadMs: number, process: BiasProcess): BiasState {
+  return predictBias({ biasK, varK2 }, leadMs, process);
+}

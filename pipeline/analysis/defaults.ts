@@ -1,0 +1,30 @@
+/**
+ * The analysis's default error model, each value with where it comes from. Physical scales and
+ * published error sizes, not values fitted to one city's data.
+ */
+import { HOUR_MS } from '../../infra/time.ts';
+import type { AnalysisOptions } from './cell-analysis.ts';
+import { barnes } from './structure.ts';
+
+const BACKGROUND_SIGMA_K = 1; // 2 m temperature error of a reanalysis / short-range NWP over land: ~1 K
+const LOCAL_SIGMA_K = 1; // intra-urban variability around the background's grid box (heat island, parks): ~1 K
+
+export const DEFAULT_ANALYSIS: Readonly<AnalysisOptions> = Object.freeze({
+  backgroundSigmaK: BACKGROUND_SIGMA_K,
+  // Citizen stations read ~1 K warm against reference screens on average (siting, radiation, housing).
+  crowdSharedSigmaK: 1,
+  localSigmaK: LOCAL_SIGMA_K,
+  // A single crowd sensor's own scatter once its learned offset is removed (σo²/σS² = 0.5, titanlib's eps2).
+  amateurSigmaK: Math.SQRT1_2 * LOCAL_SIGMA_K,
+  // A ventilated screen to WMO standards: ±0.2 K.
+  officialSigmaK: 0.2,
+  // Street-to-neighbourhood scale of urban temperature contrasts: 500 m; 100 m in elevation;
+  // no influence beyond 3 length scales (a cell 1.5 km from the crowd keeps the large-scale value).
+  structure: barnes(500, 100, 1500),
+  maxPoints: 20,
+  // Mesoscale background errors decorrelate over a few hours.
+  process: { tauMs: 3 * HOUR_MS, sigmaK: Math.hypot(BACKGROUND_SIGMA_K, LOCAL_SIGMA_K) },
+  // A learned offset counts fully once its weight (≈ fraction of an e-folding time of data) is well above 0.2.
+  offsetPriorWeight: 0.2,
+  minReliability: 0.1,
+});

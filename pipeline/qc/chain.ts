@@ -1,0 +1,224 @@
+/**
+ * The QC chain of one window: pure functions in a fixed order, each reading ending with one flag
+ * and one reason (the first check that rejected it). Nothing is dropped here: the analysis selects
+ * the sensors whose reason is `ok` (the one place where readings are left out).
+ *
+ *   per reading   range → gross error against the background → no background → step / spike / flat line
+ *   per sensor    (its passing readings: median innovation and temperature)
+ *   amateurs      shared position → isolation → buddy check (lapse-rate adjusted) → SCT (warm errors
+ *                 judged more strictly) → daytime radiation excess → indoor behaviour
+ * Official stations go through the per-reading (gross) checks only, and serve as neighbours.
+ * Afterwards each sensor's record is updated (track, reliability, statistics against its neighbours).
+ */
+import { sinSolarElevation } from '../../infra/geo/index.ts';
+import type { PlanePoints } from '../analysis/oi.ts';
+import { PointIndex } from '../space/point-index.ts';
+import { buddyCheck, type BuddyCheckOptions } from './buddy-check.ts';
+import { isolationCheck, sharedPositionCheck } from './position-checks.ts';
+import { FLAG_OK, REASON_CODE } from './reasons.ts';
+import { grossErrorCheck, rangeCheck } from './range-check.ts';
+import { sct, type SctOptions } from './sct.ts';
+import { looksIndoor, NEW_RECORD, radiationExcessK, updateRecord, type IndoorOptions, type RadiationOptions, type RecordTimescales, type SensorRecord } from './sensor-record.ts';
+import { temporalChecks, type TemporalOptions } from './temporal-checks.ts';
+
+export interface QcOptions {
+  /** Plausible range of a 2 m air temperature [°C]. */
+  rangeMinC: number;
+  rangeMaxC: number;
+  /** Largest plausible |reading − background| [K]. */
+  grossK: number;
+  temporal: TemporalOptions;
+  /** Coordinates closer than this are one position [m]. */
+  positionToleranceM: number;
+  /** An amateur sensor needs at least `numMin` other sensors within `radiusM` [m] to be verified. */
+  isolation: { numMin: number; radiusM: number };
+  buddy: Omit<BuddyCheckOptions, 'check'>;
+  sct: Omit<SctOptions, 'check'>;
+  /** Neighbours for the record's statistics: up to `max` passing sensors within `radiusM` [m], at least `min`. */
+  neighbours: { radiusM: number; max: number; min: number };
+  radiation: RadiationOptions;
+  indoor: IndoorOptions;
+  timescales: RecordTimescales;
+}
+
+export interface QcSensors {
+  id: readonly string[];
+  /** 1 for official stations. */
+  official: Uint8Array;
+  /** Position on the domain's local plane [m] and elevation [m] (NaN unknown). */
+  x: Float64Array;
+  y: Float64Array;
+  z: Float64Array;
+  /** Position [degrees] (for the sun). */
+  lat: Float64Array;
+  lon: Float64Array;
+}
+
+export interface QcReadings {
+  /** Index into the sensors; readings sorted by sensor, then time. */
+  sensor: Int32Array;
+  timeMs: Float64Array;
+  tempC: Float64Array;
+  /** The background at the reading's place and time [°C]; NaN where unknown. */
+  backgroundC: Float64Array;
+}
+
+export interface QcInput {
+  /** The window [start, end) [epoch ms]. */
+  windowStartMs: number;
+  windowEndMs: number;
+  sensors: QcSensors;
+  readings: QcReadings;
+  /** Each sensor's record before this window (undefined: a new sensor). */
+  records: readonly (SensorRecord | undefined)[];
+}
+
+export interface QcOutput {
+  /** Per reading: its reason code (0 = ok). */
+  reason: Uint8Array;
+  /** Per sensor: 0 when it passed; else the reason that rejected it (its readings' first reason when none passed the per-reading checks). */
+  sensorReason: Uint8Array;
+  /** Per sensor: median innovation [K] and temperature [°C] of its readings that passed the per-reading checks; NaN when none did. */
+  innovationK: Float64Array;
+  tempC: Float64Array;
+  /** Per sensor: time of its newest reading that passed the per-reading checks [epoch ms]; NaN when none did. */
+  newestMs: Float64Array;
+  /** Per sensor: the SCT's observation-minus-cross-validation deviation [K] (NaN where not tested). */
+  cvDeviationK: Float64Array;
+  /** Per sensor: its record after this window. */
+  records: SensorRecord[];
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  values.sort((a, b) => a - b);
+  const m = values.length >> 1;
+  return values.length % 2 ? values[m]! : (values[m - 1]! + values[m]!) / 2;
+}
+
+function checkInput(input: QcInput): void {
+  const s = input.sensors;
+  const ns = s.id.length;
+  for (const [name, col] of Object.entries({ official: s.official, x: s.x, y: s.y, z: s.z, lat: s.lat, lon: s.lon, records: input.records })) {
+    if (col.length !== ns) throw new RangeError(`sensors.id has ${ns} entries, ${name} has ${col.length}`);
+  }
+  const r = input.readings;
+  const nr = r.sensor.length;
+  for (const [name, col] of Object.entries({ timeMs: r.timeMs, tempC: r.tempC, backgroundC: r.backgroundC })) {
+    if (col.length !== nr) throw new RangeError(`readings.sensor has ${nr} entries, ${name} has ${col.length}`);
+  }
+  for (let i = 1; i < nr; i++) {
+    if (r.sensor[i]! < r.sensor[i - 1]! || (r.sensor[i] === r.sensor[i - 1] && r.timeMs[i]! < r.timeMs[i - 1]!)) throw new RangeError(`readings must be sorted by sensor, then time (index ${i})`);
+  }
+}
+
+export function runQcChain(input: QcInput, o: QcOptions): QcOutput {
+  checkInput(input);
+  const { sensors: s, readings: r } = input;
+  const ns = s.id.length, nr = r.sensor.length;
+  const windowMs = input.windowEndMs - input.windowStartMs;
+  const midMs = input.windowStartMs + windowMs / 2;
+  const reason = new Uint8Array(nr);
+
+  // ---- per reading: range, gross error, no background
+  const range = rangeCheck(r.tempC, o.rangeMinC, o.rangeMaxC);
+  const gross = grossErrorCheck(r.tempC, r.backgroundC, o.grossK);
+  for (let i = 0; i < nr; i++) {
+    if (range[i] !== FLAG_OK) reason[i] = REASON_CODE.range;
+    else if (gross[i] !== FLAG_OK) reason[i] = REASON_CODE.gross;
+    else if (!Number.isFinite(r.backgroundC[i]!)) reason[i] = REASON_CODE.no_background;
+  }
+
+  // ---- per sensor: temporal checks over its passing readings, then the window's summary
+  const records: SensorRecord[] = input.records.map((rec) => ({ ...(rec ?? NEW_RECORD) }));
+  const innovationK = new Float64Array(ns).fill(NaN);
+  const tempC = new Float64Array(ns).fill(NaN);
+  const newestMs = new Float64Array(ns).fill(NaN);
+  const firstReason = new Uint8Array(ns);
+  const readingsOf = new Int32Array(ns);
+  const tracks = records.map((rec) => ({ lastTimeMs: rec.lastTimeMs, lastTempC: rec.lastTempC, flatValueC: rec.flatValueC, flatSinceMs: rec.flatSinceMs, flatCount: rec.flatCount }));
+  for (let start = 0; start < nr;) {
+    const si = r.sensor[start]!;
+    let end = start;
+    while (end < nr && r.sensor[end] === si) end++;
+    readingsOf[si] = end - start;
+    const idx: number[] = [];
+    for (let i = start; i < end; i++) if (reason[i] === 0) idx.push(i);
+    const sub = new Uint8Array(idx.length);
+    tracks[si] = temporalChecks(idx.map((i) => r.timeMs[i]!), idx.map((i) => r.tempC[i]!), tracks[si]!, o.temporal, sub);
+    idx.forEach((i, k) => (reason[i] = sub[k]!));
+    const inn: number[] = [], tem: number[] = [];
+    for (let i = start; i < end; i++) {
+      if (reason[i] === 0) {
+        inn.push(r.tempC[i]! - r.backgroundC[i]!);
+        tem.push(r.tempC[i]!);
+        newestMs[si] = r.timeMs[i]!;
+      } else if (firstReason[si] === 0) firstReason[si] = reason[i]!;
+    }
+    innovationK[si] = median(inn);
+    tempC[si] = median(tem);
+    start = end;
+  }
+
+  // ---- per sensor: spatial and record-based checks (amateurs), among sensors with a passing reading
+  const sensorReason = new Uint8Array(ns);
+  const live: number[] = [];
+  for (let si = 0; si < ns; si++) {
+    if (Number.isFinite(innovationK[si]!)) live.push(si);
+    else sensorReason[si] = firstReason[si] || REASON_CODE.no_background;
+  }
+  const sub = (idx: readonly number[]): PlanePoints => ({ x: Float64Array.from(idx, (i) => s.x[i]!), y: Float64Array.from(idx, (i) => s.y[i]!), z: Float64Array.from(idx, (i) => s.z[i]!) });
+  const amateur = (si: number) => s.official[si] === 0;
+  const stage = (code: number, flags: Uint8Array, idx: readonly number[]) => {
+    idx.forEach((si, k) => {
+      if (flags[k] !== FLAG_OK && amateur(si) && sensorReason[si] === 0) sensorReason[si] = code;
+    });
+  };
+  const still = () => live.filter((si) => sensorReason[si] === 0);
+
+  let idx = still();
+  stage(REASON_CODE.duplicate_position, sharedPositionCheck(sub(idx), idx.map((si) => s.id[si]!), o.positionToleranceM), idx);
+  idx = still();
+  stage(REASON_CODE.isolated, isolationCheck(sub(idx), o.isolation.numMin, o.isolation.radiusM), idx);
+  idx = still();
+  stage(REASON_CODE.buddy, buddyCheck(sub(idx), idx.map((si) => tempC[si]!), { ...o.buddy, check: (k) => amateur(idx[k]!) }), idx);
+  idx = still();
+  const cvDeviationK = new Float64Array(ns).fill(NaN);
+  const sctResult = sct(sub(idx), idx.map((si) => innovationK[si]!), { ...o.sct, check: (k) => amateur(idx[k]!) });
+  stage(REASON_CODE.sct, sctResult.flags, idx);
+  idx.forEach((si, k) => (cvDeviationK[si] = sctResult.cvDeviation[k]!));
+  for (const si of still()) {
+    if (!amateur(si)) continue;
+    const rec = records[si]!;
+    const sinElev = sinSolarElevation({ lat: s.lat[si]!, lon: s.lon[si]! }, midMs);
+    if (sinElev > o.timescales.sinElevDay && radiationExcessK(rec, o.radiation) > o.radiation.excessK) sensorReason[si] = REASON_CODE.radiation;
+    else if (looksIndoor(rec, o.indoor)) sensorReason[si] = REASON_CODE.indoor;
+  }
+
+  // The sensor's verdict reaches its readings that passed the per-reading checks.
+  for (let i = 0; i < nr; i++) if (reason[i] === 0) reason[i] = sensorReason[r.sensor[i]!]!;
+
+  // ---- records: each sensor against the median of its passing neighbours
+  const passing = still();
+  const px = new Float64Array(ns).fill(NaN), py = new Float64Array(ns).fill(NaN);
+  for (const si of passing) { px[si] = s.x[si]!; py[si] = s.y[si]!; }
+  const index = new PointIndex(px, py, Math.max(o.neighbours.radiusM / 4, 1));
+  const passedCount = new Int32Array(ns);
+  for (let i = 0; i < nr; i++) if (reason[i] === 0) passedCount[r.sensor[i]!] = passedCount[r.sensor[i]!]! + 1;
+  for (let si = 0; si < ns; si++) {
+    if (readingsOf[si] === 0) continue;
+    let versusNeighbours;
+    if (sensorReason[si] === 0) {
+      const nb = index.nearest(s.x[si]!, s.y[si]!, o.neighbours.max + 1, o.neighbours.radiusM).filter((n) => n.index !== si);
+      if (nb.length >= o.neighbours.min) {
+        versusNeighbours = {
+          innovationK: innovationK[si]!, neighbourInnovationK: median(nb.map((n) => innovationK[n.index]!)),
+          tempC: tempC[si]!, neighbourTempC: median(nb.map((n) => tempC[n.index]!)),
+          sinSolarElevation: sinSolarElevation({ lat: s.lat[si]!, lon: s.lon[si]! }, midMs),
+        };
+      }
+    }
+    records[si] = updateRecord(records[si]!, { windowMs, track: tracks[si]!, readings: readingsOf[si]!, passed: passedCount[si]!, ...(versusNeighbours ? { versusNeighbours } : {}) }, o.timescales);
+  }
+  return { reason, sensorReason, innovationK, tempC, newestMs, cvDeviationK, records };
+}

@@ -1,0 +1,170 @@
+/**
+ * The spatial consistency test (SCT), after titanlib's `sct` (Lussana et al. 2010): each observation
+ * is compared with an optimal interpolation of its neighbours (a leave-one-out cross-validation).
+ * In a box of the nearest `numMax` unflagged observations within `outerRadiusM`, with the box mean
+ * as background and a Gaussian correlation whose length scale is the mean over the box of each
+ * member's 10th-percentile distance to the others (at least `minHorizontalScaleM`):
+ *   S = exp(−½(dh/Dh)² − ½(dz/v)²) + diag(ε²),  x = S⁻¹ d,  d = value − box mean
+ *   obs − cv analysis = x_c / (S⁻¹)_cc,   residual of the full analysis = −ε²_c x_c
+ *   σo² = max(0.01, mean_i(d_i ε²_i x_i)),  score = ε²_c x_c² / ((S⁻¹)_cc σo²)
+ * and the observation is flagged when its score exceeds `pos` where it is warmer than the
+ * cross-validation analysis, or `neg` where it is colder. Asymmetric thresholds (pos < neg) judge
+ * warm errors more strictly (sun on the case, heat sources). Flagged observations leave the boxes of
+ * the next iteration.
+ *
+ * Deliberate difference from titanlib: every observation is tested in its own box (titanlib's
+ * inner_radius = 0) and an iteration sees only the flags of the previous one, so the result does not
+ * depend on the order of the observations (or on how a domain is sharded). Pure.
+ */
+import { PointIndex } from '../space/point-index.ts';
+import { choleskyInPlace, choleskySolve } from '../analysis/cholesky.ts';
+import type { PlanePoints } from '../analysis/oi.ts';
+import { FLAG_BAD, FLAG_OK } from './reasons.ts';
+
+export interface SctOptions {
+  /** Fewer observations in the box (itself included): not tested. titanlib's num_min (>= 2). */
+  numMin: number;
+  /** At most this many nearest observations in a box (itself included). */
+  numMax: number;
+  /** The box: observations within this distance [m]. */
+  outerRadiusM: number;
+  numIterations: number;
+  /** Floor of the horizontal length scale [m]. */
+  minHorizontalScaleM: number;
+  /** Vertical length scale [m]. */
+  verticalScaleM: number;
+  /** Score thresholds for warm (pos) and cold (neg) deviations, per observation or one for all. */
+  pos: number | ArrayLike<number>;
+  neg: number | ArrayLike<number>;
+  /** Observation-error variance over background-error variance, per observation or one for all (> 0). */
+  eps2: number | ArrayLike<number>;
+  /** Only these observations are tested (all by default); the others still serve as neighbours. */
+  check?: (i: number) => boolean;
+}
+
+export interface SctResult {
+  flags: Uint8Array;
+  /** The last score computed for each observation (NaN where never tested). */
+  score: Float64Array;
+  /** Observation minus its cross-validation analysis [K] (NaN where never tested). */
+  cvDeviation: Float64Array;
+}
+
+const at = (v: number | ArrayLike<number>, i: number): number => (typeof v === 'number' ? v : v[i]!);
+
+export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOptions): SctResult {
+  const n = points.x.length;
+  if (values.length !== n) throw new RangeError(`points has ${n} entries, values has ${values.length}`);
+  for (const [name, v] of [['pos', o.pos], ['neg', o.neg], ['eps2', o.eps2]] as const) {
+    if (typeof v !== 'number' && v.length !== n) throw new RangeError(`points has ${n} entries, ${name} has ${v.length}`);
+  }
+  if (!(o.numMin >= 2)) throw new RangeError(`numMin must be >= 2, got ${o.numMin}`);
+  if (!(o.numMax >= o.numMin)) throw new RangeError(`numMax must be >= numMin, got ${o.numMax} < ${o.numMin}`);
+  const flags = new Uint8Array(n);
+  const score = new Float64Array(n).fill(NaN);
+  const cvDeviation = new Float64Array(n).fill(NaN);
+  for (let i = 0; i < n; i++) if (!Number.isFinite(values[i]!)) flags[i] = FLAG_BAD;
+  const k = o.numMax;
+  const s = new Float64Array(k * k);
+  const dist = new Float64Array(k * k);
+  const d = new Float64Array(k);
+  const x = new Float64Array(k);
+  const e = new Float64Array(k);
+  const col = new Float64Array(k);
+  const boxes: (Int32Array | null)[] = new Array(n).fill(null);
+  // The 10th percentile of m − 1 distances lies between these order statistics (titanlib's quantile: linear between floor and ceil of q (n − 1)).
+  const quantileOf = (m: number) => {
+    const pos = 0.1 * (m - 2);
+    return { lo: Math.floor(pos), hi: Math.ceil(pos), f: pos - Math.floor(pos) };
+  };
+  const smallest = new Float64Array(k);
+
+  let retest: Uint8Array | null = null; // after the first pass, only boxes that lost a member change
+  for (let it = 0; it < o.numIterations; it++) {
+    const prev = flags.slice();
+    const index = new PointIndex(points.x, points.y, Math.max(o.outerRadiusM / 4, 1), (i) => prev[i] === FLAG_OK);
+    let added = 0;
+    for (let c = 0; c < n; c++) {
+      if (prev[c] !== FLAG_OK || (o.check && !o.check(c)) || (retest && !retest[c])) continue;
+      const box = Int32Array.from(index.nearest(points.x[c]!, points.y[c]!, k, o.outerRadiusM), (nb) => nb.index);
+      boxes[c] = box;
+      const m = box.length;
+      if (m < o.numMin) continue;
+      const self = box.indexOf(c);
+      // Squared distances: ordering needs no square root, the correlation uses d² directly.
+      for (let a = 0; a < m; a++) {
+        dist[a * m + a] = 0;
+        for (let b = 0; b < a; b++) {
+          const dx = points.x[box[a]!]! - points.x[box[b]!]!, dy = points.y[box[a]!]! - points.y[box[b]!]!;
+          const v = dx * dx + dy * dy;
+          dist[a * m + b] = v;
+          dist[b * m + a] = v;
+        }
+      }
+      // Length scale: mean over members of the 10th percentile of their distances to the others.
+      const q = quantileOf(m);
+      let dhSum = 0;
+      for (let a = 0; a < m; a++) {
+        // The (q.hi + 1) smallest distances to the others, by insertion.
+        let filled = 0;
+        for (let b = 0; b < m; b++) {
+          if (b === a) continue;
+          const v = dist[a * m + b]!;
+          if (filled <= q.hi) smallest[filled++] = v;
+          else if (v < smallest[q.hi]!) smallest[q.hi] = v;
+          else continue;
+          for (let j = filled - 1; j > 0 && smallest[j]! < smallest[j - 1]!; j--) {
+            const t = smallest[j]!;
+            smallest[j] = smallest[j - 1]!;
+            smallest[j - 1] = t;
+          }
+        }
+        const lo = Math.sqrt(smallest[q.lo]!), hi = Math.sqrt(smallest[q.hi]!);
+        dhSum += lo + (hi - lo) * q.f;
+      }
+      const dh = Math.max(o.minHorizontalScaleM, dhSum / m);
+      const inv2dh2 = 0.5 / (dh * dh);
+      let mean = 0;
+      for (let a = 0; a < m; a++) mean += values[box[a]!]!;
+      mean /= m;
+      for (let a = 0; a < m; a++) {
+        const ia = box[a]!;
+        d[a] = values[ia]! - mean;
+        for (let b = 0; b < a; b++) {
+          const dz = points.z[ia]! - points.z[box[b]!]!;
+          const v = Number.isFinite(dz) ? dz / o.verticalScaleM : 0;
+          const rho = Math.exp(-dist[a * m + b]! * inv2dh2 - 0.5 * v * v);
+          s[a * m + b] = rho;
+          s[b * m + a] = rho;
+        }
+        s[a * m + a] = 1 + at(o.eps2, ia);
+      }
+      choleskyInPlace(s, m);
+      choleskySolve(s, m, d, x);
+      e.fill(0);
+      e[self] = 1;
+      choleskySolve(s, m, e, col);
+      const sinvCC = col[self]!;
+      let sig2o = 0;
+      for (let a = 0; a < m; a++) sig2o += d[a]! * at(o.eps2, box[a]!) * x[a]!;
+      sig2o = Math.max(0.01, sig2o / m);
+      const xc = x[self]!;
+      const sc = (at(o.eps2, c) * xc * xc) / (sinvCC * sig2o);
+      score[c] = sc;
+      cvDeviation[c] = xc / sinvCC;
+      if ((xc > 0 && sc > at(o.pos, c)) || (xc <= 0 && sc > at(o.neg, c))) {
+        flags[c] = FLAG_BAD;
+        added++;
+      }
+    }
+    if (added === 0) break;
+    // Next pass: only observations whose box lost a member to this pass's flags can change.
+    retest = new Uint8Array(n);
+    for (let c = 0; c < n; c++) {
+      const box = boxes[c];
+      if (!box || flags[c] !== FLAG_OK) continue;
+      for (const j of box) if (flags[j] !== FLAG_OK && prev[j] === FLAG_OK) { retest[c] = 1; break; }
+    }
+  }
+  return { flags, score, cvDeviation };
+}
