@@ -54,18 +54,34 @@ const schema = z.object({
   INGEST_MAX_BATCH: int(1, 100_000).default(5000),
 
   CITY_BBOX: bbox('52.35,13.08,52.68,13.76'),
-  H3_RESOLUTION: int(5, 12).default(9),
+  H3_RESOLUTION: int(7, 10).default(9),
   /** Resolution of the parent cell that keys bus partitions and batch shards. */
   H3_PARTITION_RESOLUTION: int(0, 8).default(5),
 
-  /** Time between batch runs [ms]; defaults to 1 min with the simulator on (demo), 5 min otherwise. */
-  BATCH_INTERVAL_MS: int(1000, 86_400_000).optional(),
-  /** Length of the window of readings a batch corrects with [ms]. */
-  WINDOW_MS: int(60_000, 3_600_000).default(300_000),
+  /** Length of a batch window [ms]; windows tile time at its multiples (5 min: aligned to wall-clock 5-minute boundaries). */
+  WINDOW_MS: int(1000, 3_600_000).refine((ms) => 86_400_000 % ms === 0, 'must divide a day evenly (e.g. 300000), so windows align to the clock').default(300_000),
   /** How long nowcasts are kept [ms]; defaults to 1 h with the simulator on (demo), 1 day otherwise. */
   NOWCAST_RETENTION_MS: int(600_000, 366 * 86_400_000).optional(),
-  /** How long a batch waits after a window closes for late readings [ms]. */
+  /** How long a batch waits after a window closes for late readings [ms] (the grace period). */
   BATCH_LAG_MS: int(0, 600_000).default(5_000),
+  /** Missed windows older than this are not caught up after downtime [ms]. */
+  BATCH_CATCHUP_MS: int(0, 7 * 86_400_000).default(3_600_000),
+  /** Width of the halo of neighbours a shard's QC reads around its cells [m]. */
+  SHARD_HALO_M: int(0, 100_000).default(6000),
+  /** A task lease [ms]: a worker that dies mid-task has its task taken over after this. */
+  BATCH_LEASE_MS: int(1000, 3_600_000).default(60_000),
+  /** A task that fails this many times fails its window, which is retried with backoff. */
+  BATCH_TASK_ATTEMPTS: int(1, 100).default(3),
+  /** Backoff of a failed window: base × 2^(attempts − 1), at most max [ms]. */
+  BATCH_RETRY_BASE_MS: int(100, 3_600_000).default(30_000),
+  BATCH_RETRY_MAX_MS: int(100, 86_400_000).default(900_000),
+  /** A done window is revisited when at least this many readings, and this fraction of its readings, arrived after it ran … */
+  REVISIT_MIN_LATE: int(1, 1_000_000).default(20),
+  REVISIT_MIN_FRACTION: z.coerce.number().min(0).max(10).default(0.05),
+  /** … within this long after the window [ms]. */
+  REVISIT_HORIZON_MS: int(0, 86_400_000).default(3_600_000),
+  /** Hourly forecast steps at most (as far as the background reaches). */
+  FORECAST_HOURS: int(1, 240).default(48),
 
   /** Runs the built-in simulated city (default on for ROLE=all with the memory bus). */
   SIMULATOR: bool.optional(),
@@ -84,7 +100,21 @@ export type Config = Readonly<{
   store: Readonly<{ url: string; poolSize: number; idleTimeoutMs: number; connectTimeoutMs: number; statementTimeoutMs: number; jobsIntervalMs: number }>;
   bus: Readonly<{ url: string; clientId: string; partitions: number; topicPrefix: string; ingestGroupId: string; ingestMaxBatch: number }>;
   grid: Readonly<{ bbox: Readonly<{ south: number; west: number; north: number; east: number }>; resolution: number; partitionResolution: number }>;
-  batch: Readonly<{ intervalMs: number; windowMs: number; lagMs: number; retentionMs: number }>;
+  batch: Readonly<{
+    /** Time between runs: one window [ms] (the same as windowMs). */
+    intervalMs: number;
+    windowMs: number;
+    lagMs: number;
+    retentionMs: number;
+    catchupMs: number;
+    haloM: number;
+    leaseMs: number;
+    taskAttempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    revisit: Readonly<{ minLate: number; minFraction: number; horizonMs: number }>;
+    forecastHours: number;
+  }>;
   sim: Readonly<{ enabled: boolean; seed: number; officialStations: number; amateurSensors: number; amateurIntervalMs: number }>;
 }>;
 
@@ -124,9 +154,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bus: Object.freeze({ url: e.BUS_URL, clientId: e.KAFKA_CLIENT_ID, partitions: e.TOPIC_PARTITIONS, topicPrefix: e.TOPIC_PREFIX, ingestGroupId: e.INGEST_GROUP_ID, ingestMaxBatch: e.INGEST_MAX_BATCH }),
     grid: Object.freeze({ bbox: Object.freeze(e.CITY_BBOX), resolution: e.H3_RESOLUTION, partitionResolution: e.H3_PARTITION_RESOLUTION }),
     batch: Object.freeze({
-      intervalMs: e.BATCH_INTERVAL_MS ?? (simEnabled ? 60_000 : 300_000),
+      intervalMs: e.WINDOW_MS,
       windowMs: e.WINDOW_MS,
       lagMs: e.BATCH_LAG_MS,
+      catchupMs: e.BATCH_CATCHUP_MS,
+      haloM: e.SHARD_HALO_M,
+      leaseMs: e.BATCH_LEASE_MS,
+      taskAttempts: e.BATCH_TASK_ATTEMPTS,
+      retryBaseMs: e.BATCH_RETRY_BASE_MS,
+      retryMaxMs: e.BATCH_RETRY_MAX_MS,
+      revisit: Object.freeze({ minLate: e.REVISIT_MIN_LATE, minFraction: e.REVISIT_MIN_FRACTION, horizonMs: e.REVISIT_HORIZON_MS }),
+      forecastHours: e.FORECAST_HOURS,
       retentionMs: e.NOWCAST_RETENTION_MS ?? (simEnabled ? 3_600_000 : 86_400_000),
     }),
     sim: Object.freeze({ enabled: simEnabled, seed: e.SIM_SEED, officialStations: e.SIM_OFFICIAL_STATIONS, amateurSensors: e.SIM_AMATEUR_SENSORS, amateurIntervalMs: e.SIM_AMATEUR_INTERVAL_MS }),

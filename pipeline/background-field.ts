@@ -4,6 +4,8 @@
  *
  * IDW rather than bilinear so any set of points works (regular model grids, ERA5's 0.25°, or an
  * irregular set of model stations); at a grid point it returns that point's value exactly.
+ * Elevation: where a point's model elevation and the target's elevation are both known, the point's
+ * value is first moved to the target's elevation with the standard lapse rate (−0.0065 K/m).
  */
 import { distanceM, type LatLon } from '../infra/geo/index.ts';
 import { HOUR_MS } from '../infra/time.ts';
@@ -16,7 +18,12 @@ export interface BackgroundSample {
   lon: number;
   validTimeMs: number;
   tempC: number;
+  /** The model's elevation at the point [m], when known. */
+  elevationM?: number | null;
 }
+
+/** The standard atmosphere's lapse rate [K/m]. */
+export const LAPSE_RATE_K_PER_M = -0.0065;
 
 export interface BackgroundFieldOptions {
   /** IDW exponent (2: Shepard's classic choice). */
@@ -27,13 +34,15 @@ export interface BackgroundFieldOptions {
 }
 
 export interface BackgroundField {
-  /** Temperature [°C] at a place and time, or NaN where no point has a value then. */
-  at(p: LatLon, timeMs: number): number;
+  /** Temperature [°C] at a place and time (at `elevationM` when given), or NaN where no point has a value then. */
+  at(p: LatLon, timeMs: number, elevationM?: number): number;
   readonly points: number;
 }
 
 interface Series {
   position: LatLon;
+  /** NaN when unknown. */
+  elevationM: number;
   times: Float64Array;
   temps: Float64Array;
 }
@@ -52,7 +61,7 @@ export function buildBackgroundField(samples: readonly BackgroundSample[], optio
   const series: Series[] = [...byPoint.values()].map((list) => {
     list.sort((a, b) => a.validTimeMs - b.validTimeMs);
     const first = list[0]!;
-    return { position: { lat: first.lat, lon: first.lon }, times: Float64Array.from(list, (s) => s.validTimeMs), temps: Float64Array.from(list, (s) => s.tempC) };
+    return { position: { lat: first.lat, lon: first.lon }, elevationM: first.elevationM ?? NaN, times: Float64Array.from(list, (s) => s.validTimeMs), temps: Float64Array.from(list, (s) => s.tempC) };
   });
 
   function valueInTime(s: Series, t: number): number {
@@ -79,11 +88,12 @@ export function buildBackgroundField(samples: readonly BackgroundSample[], optio
 
   return {
     points: series.length,
-    at(p, t) {
+    at(p, t, elevationM) {
       let wSum = 0, vSum = 0;
       for (const s of series) {
-        const v = valueInTime(s, t);
+        let v = valueInTime(s, t);
         if (Number.isNaN(v)) continue;
+        if (elevationM !== undefined && Number.isFinite(elevationM) && Number.isFinite(s.elevationM)) v += LAPSE_RATE_K_PER_M * (elevationM - s.elevationM);
         const d = distanceM(p, s.position);
         if (d < 1) return v; // on a grid point: its own value
         const w = 1 / d ** power;

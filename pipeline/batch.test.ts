@@ -1,88 +1,169 @@
-// One batch run on the embedded store: nowcasts for every cell of a small domain, the ledger row,
-// idempotence per window, and a clear failure without a background.
+// The sharded batch on the embedded store: every cell gets a labelled nowcast; 1 and 3 workers, a
+// worker that dies mid-window, and a rerun all give the same nowcasts; bad or missing input still
+// gives labelled nowcasts and a ledger entry.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStore, insertReadings, type Store, upsertBackground, latestNowcast, latestBatchRun } from '../infra/store/index.ts';
-import { createLogger } from '../infra/log.ts';
+import { claimTask, createTasks, getBlobs, latestBatchRun, openStore, openWindow, resetTasks, restartWindow, markRevisit, type Store } from '../infra/store/index.ts';
 import { cellOf } from '../infra/geo/index.ts';
-import { domainGrid, runBatch } from './batch.ts';
-import { close } from '../infra/testing/close.ts';
+import { createLogger } from '../infra/log.ts';
+import { FALLBACK_METHOD, FILTER_METHOD, type BatchWorker } from './batch.ts';
+import { decodeFlags, decodeRecords } from './artefacts.ts';
+import { REASON_CODE } from './qc/reasons.ts';
+import { backgroundC, nowcastsOf, seedBackground, seedReadings, T0, testDomain, testWorker, WINDOW_MS } from './batch.fixture.ts';
+import type { NextHourSmoother } from '../models/index.ts';
 
-const H = 3_600_000;
-const end = Date.UTC(2026, 10, 1, 12);
-const windowMs = 300_000;
-const bbox = { south: 52.5, west: 13.39, north: 52.51, east: 13.41 };
 const log = createLogger('silent');
+const domain = testDomain();
 
-describe('batch run', () => {
-  let store: Store;
-  const grid = domainGrid(bbox, 9);
+async function runWindow(store: Store, workers: BatchWorker[], end: number) {
+  await openWindow(store, { windowStartMs: end - WINDOW_MS, windowEndMs: end, method: FILTER_METHOD, nowMs: Date.now() });
+  await createTasks(store, end, domain.plan.shards.map((s) => s.id));
+  return Promise.all(workers.map((w) => w.workWindow(end)));
+}
+
+async function freshStore(): Promise<Store> {
+  const store = await openStore('memory://', { log });
+  await seedBackground(store);
+  await seedReadings(store, T0 - 3 * WINDOW_MS, T0 + WINDOW_MS);
+  return store;
+}
+
+describe('sharded batch', () => {
+  let one: Store, three: Store, crash: Store;
+  const end = T0;
 
   before(async () => {
-    store = await openStore('memory://', { log });
+    [one, three, crash] = await Promise.all([freshStore(), freshStore(), freshStore()]);
   });
   after(async () => {
-    await store.close();
+    await Promise.all([one, three, crash].map((s) => s?.close()));
   });
 
-  it('fails clearly without a background and records the failure', async () => {
-    const r = await runBatch({ store, log, grid, windowMs, now: () => end + 5000 }, end - windowMs);
-    assert.equal(r.status, 'failed');
-    assert.match(r.error!, /no background forecast/);
-    const run = await latestBatchRun(store);
-    assert.equal(run!.status, 'failed');
+  it('the domain has several shards and covers the box edge to edge', () => {
+    assert.ok(domain.plan.shards.length >= 3, `${domain.plan.shards.length} shards`);
+    // A point at the very corner of the box has a cell in the grid.
+    const corner = cellOf({ lat: 52.5, lon: 13.38 }, 9);
+    assert.ok(domain.grid.some((g) => g.cell === corner));
   });
 
-  it('writes a nowcast for every cell: observed cells their own bias, the rest the median', async () => {
-    // Background: 10 °C everywhere, rising 1 K per hour.
-    const points = [{ id: 'a', lat: 52.4, lon: 13.3 }, { id: 'b', lat: 52.6, lon: 13.5 }];
-    await upsertBackground(store, points.flatMap((p) => [-1, 0, 1, 2].map((h) => ({ source: 'bg', pointId: p.id, lat: p.lat, lon: p.lon, validTimeMs: end + h * H, issuedAtMs: end - H, tempC: 10 + h }))));
-    const at = end - 60_000; // background there: 10 - 1/60
-    const obs = [
-      { id: 'a1', lat: 52.505, lon: 13.40, t: 12 }, { id: 'a1', lat: 52.505, lon: 13.40, t: 14 }, // one sensor, mean 13
-      { id: 'b1', lat: 52.502, lon: 13.395, t: 11 },
-      { id: 'c1', lat: 52.508, lon: 13.405, t: 11 },
-    ];
-    await insertReadings(store, obs.map((o, i) => ({ sensorId: o.id, timeMs: at - i * 1000, kind: 'amateur' as const, lat: o.lat, lon: o.lon, elevationM: null, cell: cellOf(o, 9), tempC: o.t, humidityPct: null, pressureHpa: null })));
-    // A reading outside the window must not count.
-    await insertReadings(store, [{ sensorId: 'late', timeMs: end + 1, kind: 'amateur', lat: 52.505, lon: 13.4, elevationM: null, cell: cellOf({ lat: 52.505, lon: 13.4 }, 9), tempC: 40, humidityPct: null, pressureHpa: null }]);
+  it('one worker: every cell gets a nowcast; the ledger has the counts; flags and records are stored', async () => {
+    const [r] = await runWindow(one, [testWorker(one, domain)], end - WINDOW_MS); // the window before, so the next has state
+    assert.equal(r!.status, 'done');
+    const [r2] = await runWindow(one, [testWorker(one, domain)], end);
+    assert.equal(r2!.status, 'done');
+    const rows = (await nowcastsOf(one, end)) as { cell: string; temps_c: number[]; n_obs: number; method: string; hourly_temps_c: number[] | null; newest_obs: number | null }[];
+    assert.equal(rows.length, domain.grid.length);
+    assert.ok(rows.every((row) => row.method === FILTER_METHOD && row.temps_c.length === 13));
+    assert.ok(rows.every((row) => row.hourly_temps_c !== null && row.hourly_temps_c.length >= 1), 'hourly steps where the background reaches');
+    const run = await latestBatchRun(one);
+    assert.equal(run!.status, 'done');
+    assert.equal(run!.nReadings, 60 * 5 + 1); // 60 crowd sensors (s003 included) every minute of the 5-minute window, the official once
+    const ledger = await one.query<{ qc: Record<string, number>; shards: number; background: string }>(`SELECT qc, shards, background FROM batch_runs WHERE window_end = $1`, [new Date(end)]);
+    assert.equal(ledger.rows[0]!.shards, domain.plan.shards.length);
+    assert.equal(ledger.rows[0]!.background, 'full');
+    assert.ok(ledger.rows[0]!.qc.ok! > 250, JSON.stringify(ledger.rows[0]!.qc));
+    // The stuck-warm sensor s003 is rejected by the spatial checks, every one of its readings with a reason.
+    const flags = (await getBlobs(one, end, 'flags')).map((b) => decodeFlags(b.body));
+    const s3 = flags.flatMap((f) => f.sensorId.map((id, i) => ({ id, reason: f.reason[i]! }))).filter((x) => x.id === 's003');
+    assert.equal(s3.length, 5);
+    assert.ok(s3.every((x) => x.reason === REASON_CODE.buddy || x.reason === REASON_CODE.sct || x.reason === REASON_CODE.gross), JSON.stringify(s3));
+    const records = (await getBlobs(one, end, 'records')).map((b) => decodeRecords(b.body).records);
+    assert.equal(records.reduce((n, m) => n + m.size, 0), 61, 'every sensor (60 crowd + 1 official) has a record in its shard');
+    // Near the warm patch the analysis is warmer than the background; the cell of the official station sits near the background.
+    const at = (lat: number, lon: number) => rows.find((row) => row.cell === cellOf({ lat, lon }, 9))!;
+    assert.ok(at(52.517, 13.415).temps_c[0]! - backgroundC(end) > 1.3, `warm patch: ${at(52.517, 13.415).temps_c[0]}`);
+    assert.ok(at(52.517, 13.415).newest_obs! >= end - WINDOW_MS && at(52.517, 13.415).newest_obs! < end);
+  });
 
-    const r = await runBatch({ store, log, grid, windowMs, now: () => end + 5000 }, end);
+  it('three workers give the same nowcasts as one, sharing the tasks', async () => {
+    const ws = ['a', 'b', 'c'].map((id) => testWorker(three, domain, { workerId: id }));
+    for (const r of await runWindow(three, ws, end - WINDOW_MS)) assert.equal(r.status, 'done');
+    for (const r of await runWindow(three, ws, end)) assert.equal(r.status, 'done');
+    const who = await three.query<{ n: number }>(`SELECT count(DISTINCT worker)::int AS n FROM batch_tasks WHERE window_end = $1`, [new Date(end)]);
+    assert.ok(who.rows[0]!.n >= 2, `tasks were shared (${who.rows[0]!.n} workers)`);
+    assert.deepEqual(await nowcastsOf(three, end), await nowcastsOf(one, end));
+  });
+
+  it('a worker that dies mid-window has its task redone by another: same nowcasts', async () => {
+    for (const r of await runWindow(crash, [testWorker(crash, domain)], end - WINDOW_MS)) assert.equal(r.status, 'done');
+    await openWindow(crash, { windowStartMs: end - WINDOW_MS, windowEndMs: end, method: FILTER_METHOD, nowMs: Date.now() });
+    await createTasks(crash, end, domain.plan.shards.map((s) => s.id));
+    const dead = await claimTask(crash, { windowEndMs: end, phase: 'map', worker: 'dead', nowMs: Date.now(), leaseMs: 100 });
+    assert.ok(dead, 'the dying worker held a map task');
+    const [r] = await runWindow(crash, [testWorker(crash, domain, { workerId: 'survivor' })], end);
+    assert.equal(r!.status, 'done');
+    const task = await crash.query<{ worker: string; attempts: number }>(`SELECT worker, attempts FROM batch_tasks WHERE window_end = $1 AND phase = 'map' AND shard = $2`, [new Date(end), dead.shard]);
+    assert.deepEqual(task.rows[0], { worker: 'survivor', attempts: 2 });
+    assert.deepEqual(await nowcastsOf(crash, end), await nowcastsOf(one, end));
+  });
+
+  it('a rerun of a window gives the same nowcasts', async () => {
+    const before = await nowcastsOf(one, end);
+    await markRevisit(one, end, 50);
+    assert.ok(await restartWindow(one, end, Date.now()));
+    await resetTasks(one, end);
+    const [r] = await Promise.all([testWorker(one, domain).workWindow(end)]);
     assert.equal(r.status, 'done');
-    assert.equal(r.nReadings, 4);
-    assert.equal(r.nSensors, 3);
-    assert.equal(r.nCells, grid.length);
-    const n = await store.query<{ n: number }>('SELECT count(*)::int AS n FROM nowcasts WHERE run_time = $1', [new Date(end)]);
-    assert.equal(n.rows[0]!.n, grid.length);
-
-    const bg = (ms: number) => 10 + (ms - end) / H;
-    const observed = await latestNowcast(store, cellOf({ lat: 52.505, lon: 13.4 }, 9), end + 5000, H);
-    assert.ok(observed);
-    assert.equal(observed.nObs, 1);
-    // The sensor a1's innovations average 13 - bg(at) (its two readings are 1 s apart).
-    const biasA = (12 - bg(at) + 14 - bg(at - 1000)) / 2;
-    close(observed.tempsC[0]!, 10 + biasA, { atol: 0.006 }); // stored as REAL, rounded to 0.01
-    const empty = grid.find((g) => ![cellOf(obs[0]!, 9), cellOf(obs[2]!, 9), cellOf(obs[3]!, 9)].includes(g.cell))!;
-    const other = await latestNowcast(store, empty.cell, end + 5000, H);
-    assert.equal(other!.nObs, 0);
-    // Median of the sensor means 13 - bg(at), 11 - bg(at - 2 s), 11 - bg(at - 3 s): the last.
-    const med = 11 - bg(at - 3000);
-    close(other!.tempsC[0]!, 10 + med, { atol: 0.006 }); // REAL storage, rounded to 0.01
-    assert.equal(other!.tempsC.length, 13);
+    assert.deepEqual(await nowcastsOf(one, end), before);
   });
 
-  it('a window already done is skipped, not recomputed', async () => {
-    const r = await runBatch({ store, log, grid, windowMs, now: () => end + 9000 }, end);
-    assert.equal(r.status, 'skipped');
+  it('a smoother\'s trajectory is stored with its method; a failing smoother leaves the filter\'s', async () => {
+    const store = await freshStore();
+    try {
+      const ok: NextHourSmoother = { name: 'test-smoother', version: '1', smooth: async (i) => i.filter.map((v) => v + 0.5) };
+      await runWindow(store, [testWorker(store, domain, { smoother: ok })], end);
+      const rows = (await nowcastsOf(store, end)) as { temps_c: number[]; method: string; cell: string }[];
+      assert.ok(rows.every((row) => row.method === `${FILTER_METHOD}+test-smoother@1`));
+      const failing: NextHourSmoother = { name: 'broken', version: '2', smooth: async () => { throw new Error('model file missing'); } };
+      await runWindow(store, [testWorker(store, domain, { smoother: failing })], end + WINDOW_MS);
+      const rows2 = (await nowcastsOf(store, end + WINDOW_MS)) as { method: string }[];
+      assert.ok(rows2.every((row) => row.method === FILTER_METHOD));
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('batch on bad or missing input', () => {
+  it('no background: labelled fallback nowcasts from the readings median, and the ledger says so', async () => {
+    const store = await openStore('memory://', { log });
+    try {
+      await seedReadings(store, T0 - WINDOW_MS, T0);
+      const [r] = await runWindow(store, [testWorker(store, domain)], T0);
+      assert.equal(r!.status, 'done');
+      const rows = (await nowcastsOf(store, T0)) as { method: string; hourly_temps_c: unknown }[];
+      assert.equal(rows.length, domain.grid.length);
+      assert.ok(rows.every((row) => row.method === FALLBACK_METHOD && row.hourly_temps_c === null));
+      const run = await store.query<{ background: string; status: string }>(`SELECT background, status FROM batch_runs WHERE window_end = $1`, [new Date(T0)]);
+      assert.deepEqual(run.rows[0], { background: 'none: readings median', status: 'done' });
+    } finally {
+      await store.close();
+    }
   });
 
-  it('drops nowcast chunks older than the retention after a run', async () => {
-    const count = async (t: number) => (await store.query<{ n: number }>('SELECT count(*)::int AS n FROM nowcasts WHERE run_time = $1', [new Date(t)])).rows[0]!.n;
-    assert.equal(await count(end), grid.length);
-    const later = end + 2 * H;
-    const r = await runBatch({ store, log, grid, windowMs, retentionMs: H, now: () => later + 5000 }, later);
-    assert.equal(r.status, 'done');
-    assert.equal(await count(later), grid.length);
-    assert.equal(await count(end), 0, 'the run two hours back is gone (its 30-minute chunk lies wholly before later - 1 h)');
+  it('no background and no readings: no nowcasts, and a done ledger entry saying why', async () => {
+    const store = await openStore('memory://', { log });
+    try {
+      const [r] = await runWindow(store, [testWorker(store, domain)], T0);
+      assert.equal(r!.status, 'done');
+      assert.equal((await nowcastsOf(store, T0)).length, 0);
+      const run = await store.query<{ background: string; n_cells: number }>(`SELECT background, n_cells FROM batch_runs WHERE window_end = $1`, [new Date(T0)]);
+      assert.deepEqual(run.rows[0], { background: 'none, and no readings', n_cells: 0 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('an empty window with a background: background-only nowcasts everywhere (no observation)', async () => {
+    const store = await openStore('memory://', { log });
+    try {
+      await seedBackground(store);
+      await runWindow(store, [testWorker(store, domain)], T0);
+      const rows = (await nowcastsOf(store, T0)) as { n_obs: number; temps_c: number[]; method: string }[];
+      assert.equal(rows.length, domain.grid.length);
+      assert.ok(rows.every((row) => row.n_obs === 0 && row.method === FILTER_METHOD && Math.abs(row.temps_c[0]! - backgroundC(T0)) < 0.011));
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -1,74 +1,399 @@
 /**
- * One batch run over one window [end - windowMs, end): read the window's readings and the
- * background from the store, run the pure nowcast, write the nowcasts and the ledger row.
- * Idempotent per window: a rerun replaces the window's nowcasts.
+ * The batch of one window, as a worker takes part in it: map tasks (QC of a shard's sensors, with a
+ * halo) then reduce tasks (a shard's cells: large scale + local OI + Kalman, the nowcasts), leased
+ * from the store so several worker processes share a window and a dead worker's task is redone.
+ * Whoever completes the window's last reduce task finishes the window in the ledger.
+ *
+ * Inputs of a window k: its readings [k − W, k), the background, and the state left by the newest
+ * done window before k (sensor records, cell filter states). Every task is a pure function of those
+ * and of the shard plan, so the nowcasts do not depend on which worker ran which task, or how many
+ * workers there were; and a rerun of a window gives the same nowcasts.
  */
-import type { Store } from '../infra/store/index.ts';
 import type { Logger } from '../infra/log.ts';
-import { cellCenter, cellsInBBox, type BBox } from '../infra/geo/index.ts';
-import { readingsInWindow, backgroundBetween, claimBatchRun, failBatchRun, finishBatchRun, writeNowcasts, dropNowcastsBefore } from '../infra/store/index.ts';
-import { buildBackgroundField } from './background-field.ts';
-import { nowcastWindow, STEP_MIN, STEPS, type GridCell } from './nowcast.ts';
-import { BIAS_PERSISTENCE_METHOD } from '../models/index.ts';
+import type { Store } from '../infra/store/index.ts';
+import {
+  backgroundBetween, claimTask, finishTask, finishWindow, getBlobs, latestDoneBefore, phaseProgress, putBlobs, readingColumns, releaseTask,
+  renewLease, writeShardNowcasts, failWindow, type ReadingColumns, type TaskClaim, type NowcastRow,
+} from '../infra/store/index.ts';
+import { cellCenter, cellOf, cellsCoveringBBox, localPlane, parentOf, type BBox, type LatLon, type LocalPlane } from '../infra/geo/index.ts';
+import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
+import { buildBackgroundField, type BackgroundField } from './background-field.ts';
+import { analyseCells, largeScaleBias, type AnalysisOptions, type CellStates } from './analysis/cell-analysis.ts';
+import { concatObservations, decodeCellStates, decodeObservations, decodeRecords, decodeSummary, encodeCellStates, encodeFlags, encodeObservations, encodeRecords, encodeSummary, HISTORY_STEPS, type CellStateSet } from './artefacts.ts';
+import { emitCell, withFallback } from './emit.ts';
+import { largeScaleInputOf, mapShard, mergeSummaries } from './map-stage.ts';
+import { STEP_MIN, STEPS, type GridCell } from './nowcast.ts';
+import type { QcOptions } from './qc/chain.ts';
+import { QC_REASONS } from './qc/reasons.ts';
+import type { SensorRecord } from './qc/sensor-record.ts';
+import { growBox, inBox, planShards, shardsWithin, type ShardPlan } from './shards.ts';
+import type { NextHourSmoother } from '../models/index.ts';
+import { SMOOTHER_STEP_MIN } from '../models/index.ts';
 
-import { HOUR_MS } from '../infra/time.ts';
+export const FILTER_METHOD = 'kalman-oi';
+export const FALLBACK_METHOD = 'fallback:readings-median';
+
+/** Every cell that overlaps the box (so every point inside it has a cell), with its centre, in a stable order. */
+export function domainGrid(bbox: BBox, resolution: number): GridCell[] {
+  return cellsCoveringBBox(bbox, resolution).map((cell) => ({ cell, centre: cellCenter(cell) }));
+}
+
+export interface Domain {
+  bbox: BBox;
+  resolution: number;
+  grid: GridCell[];
+  plane: LocalPlane;
+  plan: ShardPlan;
+}
+
+export function makeDomain(bbox: BBox, resolution: number, shardResolution: number): Domain {
+  const grid = domainGrid(bbox, resolution);
+  return { bbox, resolution, grid, plane: localPlane((bbox.south + bbox.north) / 2), plan: planShards(grid, shardResolution) };
+}
 
 export interface BatchOptions {
   store: Store;
   log: Logger;
-  /** The domain's cells (see domainGrid). */
-  grid: readonly GridCell[];
+  domain: Domain;
   windowMs: number;
-  /** Nowcasts older than this are dropped after each run [ms] (whole chunks). */
-  retentionMs?: number;
+  qc: QcOptions;
+  analysis: AnalysisOptions;
+  /** Width of the map's halo around a shard [m]: the QC's neighbourhood (buddy and SCT radii). */
+  haloM: number;
+  /** This worker's name in the task leases. */
+  workerId: string;
+  /** How long a task lease lasts before another worker may take it over [ms]. */
+  leaseMs: number;
+  /** A task failing this many times fails the window (retried later with backoff). */
+  maxTaskAttempts: number;
+  /** Backoff of a failed window: retryBaseMs × 2^(attempts − 1), at most retryMaxMs. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Hourly steps as far as the background reaches, at most this many. */
+  hourlyMaxSteps: number;
+  /** Sensors unseen this long leave the records [ms]. */
+  recordMaxAgeMs: number;
+  smoother?: NextHourSmoother;
   now?: () => number;
+  /** Polling interval while other workers hold the remaining tasks [ms]. */
+  pollMs?: number;
 }
 
-export interface BatchResult {
+export interface WindowResult {
   windowEndMs: number;
-  status: 'done' | 'skipped' | 'failed';
-  nReadings: number;
-  nSensors: number;
-  nCells: number;
+  status: 'done' | 'failed' | 'waiting';
+  /** Tasks this worker ran. */
+  tasks: number;
   elapsedMs: number;
   error?: string;
 }
 
-/** Every cell of the domain with its centre, in a stable order. */
-export function domainGrid(bbox: BBox, resolution: number): GridCell[] {
-  return cellsInBBox(bbox, resolution).map((cell) => ({ cell, centre: cellCenter(cell) }));
+/** What one map task measured (summed over shards into the ledger). */
+interface ShardStats {
+  readings: number;
+  sensors: number;
+  late: number;
+  qc: number[];
 }
 
-export class BatchError extends Error {
-  constructor(readonly code: 'NO_BACKGROUND', message: string) {
-    super(message);
+/** Per-process caches of a window's inputs (read once, shared by the shard tasks this process runs). */
+interface WindowInputs {
+  windowEndMs: number;
+  readings: ReadingColumns;
+  field: BackgroundField | null;
+  effective: ReturnType<typeof withFallback>;
+  prevEndMs: number | null;
+}
+
+export class BatchWorker {
+  readonly #o: BatchOptions;
+  #inputs: WindowInputs | null = null;
+
+  constructor(o: BatchOptions) {
+    this.#o = o;
   }
-}
 
-export async function runBatch(o: BatchOptions, windowEndMs: number): Promise<BatchResult> {
-  const now = o.now ?? Date.now;
-  const started = now();
-  const windowStartMs = windowEndMs - o.windowMs;
-  const claimed = await claimBatchRun(o.store, { windowStartMs, windowEndMs, method: BIAS_PERSISTENCE_METHOD, nowMs: started, staleMs: 10 * o.windowMs });
-  if (!claimed) return { windowEndMs, status: 'skipped', nReadings: 0, nSensors: 0, nCells: 0, elapsedMs: now() - started };
-  try {
-    const window = await readingsInWindow(o.store, windowStartMs, windowEndMs);
-    const bg = await backgroundBetween(o.store, windowStartMs - 2 * HOUR_MS, windowEndMs + STEPS * STEP_MIN * 60_000 + 2 * HOUR_MS);
-    if (bg.length === 0) throw new BatchError('NO_BACKGROUND', `no background forecast valid around ${new Date(windowEndMs).toISOString()}`);
-    const field = buildBackgroundField(bg);
-    const result = nowcastWindow(window, field, o.grid, { runTimeMs: windowEndMs, stepMin: STEP_MIN, steps: STEPS });
-    await o.store.transaction(async (tx) => {
-      await writeNowcasts(tx, { runTimeMs: windowEndMs, stepMin: STEP_MIN, method: BIAS_PERSISTENCE_METHOD }, result.cells);
-      await finishBatchRun(tx, windowEndMs, { nowMs: now(), nReadings: window.sensorId.length, nSensors: result.biases.nSensors, nCells: result.cells.length });
+  get options(): BatchOptions {
+    return this.#o;
+  }
+
+  /** Takes part in window `windowEndMs` until it is done or failed (or only others' leased tasks remain and `wait` is false). */
+  async workWindow(windowEndMs: number, wait = true): Promise<WindowResult> {
+    const o = this.#o;
+    const now = o.now ?? Date.now;
+    const started = now();
+    const shardIds = o.domain.plan.shards.map((s) => s.id);
+    let tasks = 0;
+    try {
+      for (const phase of ['map', 'reduce'] as const) {
+        for (;;) {
+          const claim = await claimTask(o.store, { windowEndMs, phase, worker: o.workerId, nowMs: now(), leaseMs: o.leaseMs });
+          if (claim) {
+            const failed = await this.#runTask(claim);
+            tasks++;
+            if (failed) return { windowEndMs, status: 'failed', tasks, elapsedMs: now() - started, error: failed };
+            continue;
+          }
+          const progress = await phaseProgress(o.store, windowEndMs, phase);
+          if (progress.total < shardIds.length) throw new Error(`window ${new Date(windowEndMs).toISOString()} has ${progress.total} ${phase} tasks, expected ${shardIds.length}`);
+          if (progress.done === progress.total) break;
+          if (!wait) return { windowEndMs, status: 'waiting', tasks, elapsedMs: now() - started };
+          await new Promise((r) => setTimeout(r, o.pollMs ?? 200));
+        }
+      }
+      await this.#finish(windowEndMs);
+      return { windowEndMs, status: 'done', tasks, elapsedMs: now() - started };
+    } finally {
+      this.#inputs = null;
+    }
+  }
+
+  /** Runs one claimed task; returns the window's error when the task failed for the last time. */
+  async #runTask(claim: TaskClaim): Promise<string | null> {
+    const o = this.#o;
+    const now = o.now ?? Date.now;
+    const renew = setInterval(() => void renewLease(o.store, claim, o.workerId, now() + o.leaseMs).catch(() => undefined), Math.max(1000, o.leaseMs / 3));
+    renew.unref();
+    try {
+      if (claim.phase === 'map') await this.#map(claim);
+      else await this.#reduce(claim);
+      return null;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      o.log.error({ role: 'pipeline', window: new Date(claim.windowEndMs).toISOString(), phase: claim.phase, shard: claim.shard, attempt: claim.attempts, err }, 'batch task failed');
+      await releaseTask(o.store, claim, o.workerId, message).catch(() => undefined);
+      if (claim.attempts >= o.maxTaskAttempts) {
+        const window = await o.store.query<{ attempts: number }>(`SELECT attempts FROM batch_runs WHERE window_end = $1`, [new Date(claim.windowEndMs)]);
+        const attempts = window.rows[0]?.attempts ?? 1;
+        const backoff = Math.min(o.retryMaxMs, o.retryBaseMs * 2 ** (attempts - 1));
+        const error = `${claim.phase} task of shard ${claim.shard} failed ${claim.attempts} times: ${message}`;
+        await failWindow(o.store, claim.windowEndMs, now(), error, now() + backoff);
+        return error;
+      }
+      return null;
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  async #windowInputs(windowEndMs: number): Promise<WindowInputs> {
+    if (this.#inputs?.windowEndMs === windowEndMs) return this.#inputs;
+    const o = this.#o;
+    const startMs = windowEndMs - o.windowMs;
+    const readings = await readingColumns(o.store, startMs, windowEndMs);
+    const bg = await backgroundBetween(o.store, startMs - 3 * HOUR_MS, windowEndMs + (o.hourlyMaxSteps + 3) * HOUR_MS);
+    const field = bg.length > 0 ? buildBackgroundField(bg) : null;
+    // The fallback where no background covers: the median of the window's plausible readings (a flat
+    // field, the same for every shard); NaN when there are none.
+    const plausible = Array.from(readings.tempC).filter((t) => t >= o.qc.rangeMinC && t <= o.qc.rangeMaxC).sort((a, b) => a - b);
+    const fallbackC = plausible.length ? plausible[plausible.length >> 1]! : NaN;
+    const prevEndMs = await latestDoneBefore(o.store, windowEndMs);
+    this.#inputs = { windowEndMs, readings, field, effective: withFallback(field, fallbackC), prevEndMs };
+    return this.#inputs;
+  }
+
+  async #map(claim: TaskClaim): Promise<void> {
+    const o = this.#o;
+    const { domain } = o;
+    const inputs = await this.#windowInputs(claim.windowEndMs);
+    const shard = domain.plan.shards.find((s) => s.id === claim.shard);
+    if (!shard) throw new Error(`unknown shard ${claim.shard}`);
+    const r = inputs.readings;
+    // The shard's readings and its halo's (readings come sorted by sensor, then time).
+    const box = growBox(shard.box, o.haloM + cellRadiusM(domain.resolution), domain.plane);
+    const pick: number[] = [];
+    for (let i = 0; i < r.sensorId.length; i++) if (inBox({ lat: r.lat[i]!, lon: r.lon[i]! }, box)) pick.push(i);
+    const ids: string[] = [];
+    const sensorOf = new Int32Array(pick.length);
+    const last = new Map<string, number>(); // sensor -> its newest reading (its position)
+    pick.forEach((i, k) => {
+      if (ids.length === 0 || ids[ids.length - 1] !== r.sensorId[i]) ids.push(r.sensorId[i]!);
+      sensorOf[k] = ids.length - 1;
+      last.set(r.sensorId[i]!, i);
     });
-    if (o.retentionMs !== undefined) await dropNowcastsBefore(o.store, windowEndMs - o.retentionMs);
-    const r: BatchResult = { windowEndMs, status: 'done', nReadings: window.sensorId.length, nSensors: result.biases.nSensors, nCells: result.cells.length, elapsedMs: now() - started };
-    o.log.info({ role: 'pipeline', window: new Date(windowEndMs).toISOString(), readings: r.nReadings, sensors: r.nSensors, cells: r.nCells, domainBiasK: Number(result.biases.domain.biasK.toFixed(2)), elapsedMs: r.elapsedMs }, 'batch done');
-    return r;
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    await failBatchRun(o.store, windowEndMs, now(), message).catch(() => undefined);
-    o.log.error({ role: 'pipeline', window: new Date(windowEndMs).toISOString(), err }, 'batch failed');
-    return { windowEndMs, status: 'failed', nReadings: 0, nSensors: 0, nCells: 0, elapsedMs: now() - started, error: message };
+    const at = (id: string) => last.get(id)!;
+    const position = (id: string): LatLon => ({ lat: r.lat[at(id)]!, lon: r.lon[at(id)]! });
+    const own = Uint8Array.from(ids, (id) => (parentOf(cellOf(position(id), domain.resolution), domain.plan.resolution) === shard.id ? 1 : 0));
+    // State: the records of the shard and of its halo's shards, as the newest done window left them.
+    const reach = shardsWithin(domain.plan, shard.id, o.haloM + cellRadiusM(domain.resolution), domain.plane);
+    const previous = new Map<string, SensorRecord>();
+    const ownPrevious = new Map<string, SensorRecord>();
+    const ownSeen = new Map<string, number>();
+    if (inputs.prevEndMs !== null) {
+      for (const b of await getBlobs(o.store, inputs.prevEndMs, 'records', reach)) {
+        const { records, lastSeenMs } = decodeRecords(b.body);
+        for (const [id, rec] of records) {
+          previous.set(id, rec);
+          if (b.shard === shard.id) { ownPrevious.set(id, rec); ownSeen.set(id, lastSeenMs.get(id)!); }
+        }
+      }
+    }
+    const out = mapShard({
+      windowStartMs: claim.windowEndMs - o.windowMs,
+      windowEndMs: claim.windowEndMs,
+      sensors: {
+        id: ids,
+        official: Uint8Array.from(ids, (id) => r.official[at(id)]!),
+        x: Float64Array.from(ids, (id) => domain.plane.x(r.lon[at(id)]!)),
+        y: Float64Array.from(ids, (id) => domain.plane.y(r.lat[at(id)]!)),
+        z: Float64Array.from(ids, (id) => r.elevationM[at(id)]!),
+        lat: Float64Array.from(ids, (id) => r.lat[at(id)]!),
+        lon: Float64Array.from(ids, (id) => r.lon[at(id)]!),
+      },
+      readings: {
+        sensor: sensorOf,
+        timeMs: Float64Array.from(pick, (i) => r.timeMs[i]!),
+        tempC: Float64Array.from(pick, (i) => r.tempC[i]!),
+        backgroundC: Float64Array.from(pick, (i) => inputs.effective.at({ lat: r.lat[i]!, lon: r.lon[i]! }, r.timeMs[i]!, r.elevationM[i]!)),
+      },
+      records: ids.map((id) => previous.get(id)),
+      own,
+    }, o.qc, o.analysis);
+    // Records of the shard's sensors: those seen now updated, the others carried, the long unseen dropped.
+    const nowMs = claim.windowEndMs;
+    for (const [id, rec] of out.records) { ownPrevious.set(id, rec); ownSeen.set(id, nowMs); }
+    for (const [id, seen] of ownSeen) if (seen < nowMs - o.recordMaxAgeMs) { ownPrevious.delete(id); ownSeen.delete(id); }
+    // Flags of the shard's own readings, and what it measured.
+    const ownPick: number[] = [];
+    pick.forEach((i, k) => { if (own[sensorOf[k]!]) ownPick.push(k); });
+    const stats: ShardStats = { readings: ownPick.length, sensors: out.records.size, late: 0, qc: new Array(QC_REASONS.length).fill(0) };
+    for (const k of ownPick) {
+      stats.qc[out.qc.reason[k]!]!++;
+      if (r.receivedMs[pick[k]!]! > claim.windowEndMs) stats.late++;
+    }
+    const flags = encodeFlags({ sensorId: ownPick.map((k) => ids[sensorOf[k]!]!), timeMs: Float64Array.from(ownPick, (k) => r.timeMs[pick[k]!]!), reason: Uint8Array.from(ownPick, (k) => out.qc.reason[k]!) });
+    await o.store.transaction(async (tx) => {
+      await putBlobs(tx, [
+        { windowEndMs: claim.windowEndMs, kind: 'obs', shard: shard.id, body: encodeObservations(out.observations) },
+        { windowEndMs: claim.windowEndMs, kind: 'summary', shard: shard.id, body: encodeSummary(out.summary) },
+        { windowEndMs: claim.windowEndMs, kind: 'flags', shard: shard.id, body: flags },
+        { windowEndMs: claim.windowEndMs, kind: 'records', shard: shard.id, body: encodeRecords(ownPrevious, ownSeen) },
+        { windowEndMs: claim.windowEndMs, kind: 'stats', shard: shard.id, body: new TextEncoder().encode(JSON.stringify(stats)) },
+      ]);
+      if (!(await finishTask(tx, claim, o.workerId))) throw new Error(`map task of shard ${shard.id} was taken over by another worker`);
+    });
+  }
+
+  async #reduce(claim: TaskClaim): Promise<void> {
+    const o = this.#o;
+    const { domain } = o;
+    const inputs = await this.#windowInputs(claim.windowEndMs);
+    const shard = domain.plan.shards.find((s) => s.id === claim.shard);
+    if (!shard) throw new Error(`unknown shard ${claim.shard}`);
+    const summary = mergeSummaries((await getBlobs(o.store, claim.windowEndMs, 'summary')).map((b) => decodeSummary(b.body)));
+    const large = largeScaleBias(largeScaleInputOf(summary), o.analysis);
+    const reach = shardsWithin(domain.plan, shard.id, o.analysis.structure.localizationM + cellRadiusM(domain.resolution), domain.plane);
+    const obs = concatObservations((await getBlobs(o.store, claim.windowEndMs, 'obs', reach)).map((b) => decodeObservations(b.body)));
+    // The shard's cells' states as the newest done window left them.
+    const n = shard.cells.length;
+    const prev: CellStates = { biasK: new Float64Array(n), varK2: new Float64Array(n), validMs: new Float64Array(n).fill(NaN) };
+    const history = new Float32Array(n * HISTORY_STEPS).fill(NaN);
+    const row = new Map(shard.cells.map((c, i) => [c.cell, i]));
+    if (inputs.prevEndMs !== null) {
+      const [blob] = await getBlobs(o.store, inputs.prevEndMs, 'cells', [shard.id]);
+      if (blob) {
+        const s = decodeCellStates(blob.body);
+        const gap = Math.round((claim.windowEndMs - inputs.prevEndMs) / (SMOOTHER_STEP_MIN * MINUTE_MS));
+        s.cell.forEach((cell, j) => {
+          const i = row.get(cell);
+          if (i === undefined) return;
+          prev.biasK[i] = s.biasK[j]!;
+          prev.varK2[i] = s.varK2[j]!;
+          prev.validMs[i] = s.validMs[j]!;
+          // History moves on by the windows since (gaps stay NaN).
+          for (let k = 0; k < HISTORY_STEPS; k++) {
+            const from = k + gap;
+            if (from < HISTORY_STEPS) history[i * HISTORY_STEPS + k] = s.history[j * HISTORY_STEPS + from]!;
+          }
+        });
+      }
+    }
+    const targets = {
+      x: Float64Array.from(shard.cells, (c) => domain.plane.x(c.centre.lon)),
+      y: Float64Array.from(shard.cells, (c) => domain.plane.y(c.centre.lat)),
+      z: new Float64Array(n).fill(NaN),
+    };
+    const cells = analyseCells(targets, prev, obs, large, claim.windowEndMs, o.analysis);
+    const cv = 1.482602218505602 * summary.cvDeviation.mad();
+    const pointVarK2 = Number.isFinite(cv) ? cv * cv : o.analysis.localSigmaK ** 2;
+    const emitOptions = { stepMin: STEP_MIN, steps: STEPS, hourlyMaxSteps: o.hourlyMaxSteps, process: o.analysis.process, pointVarK2 };
+    const rows: NowcastRow[] = [];
+    const kept: number[] = [];
+    shard.cells.forEach((c, i) => {
+      const e = emitCell(c.centre, cells.biasK[i]!, cells.varK2[i]!, claim.windowEndMs, inputs.effective, inputs.field, emitOptions);
+      if (!e) return;
+      const method = inputs.effective.covers(c.centre, claim.windowEndMs) ? FILTER_METHOD : FALLBACK_METHOD;
+      rows.push({ cell: c.cell, ...e, nObs: cells.nObs[i]!, method, newestObsMs: Number.isFinite(cells.newestObsMs[i]!) ? cells.newestObsMs[i]! : null });
+      kept.push(i);
+      history[i * HISTORY_STEPS + HISTORY_STEPS - 1] = e.tempsC[0]!;
+    });
+    if (o.smoother && rows.length > 0) await this.#smooth(claim, shard.cells, kept, rows, history);
+    const states: CellStateSet = { cell: shard.cells.map((c) => c.cell), biasK: cells.biasK, varK2: cells.varK2, validMs: cells.validMs, history };
+    await o.store.transaction(async (tx) => {
+      await writeShardNowcasts(tx, { runTimeMs: claim.windowEndMs, stepMin: STEP_MIN, method: FILTER_METHOD }, shard.cells.map((c) => c.cell), rows);
+      await putBlobs(tx, [{ windowEndMs: claim.windowEndMs, kind: 'cells', shard: shard.id, body: encodeCellStates(states) }]);
+      if (!(await finishTask(tx, claim, o.workerId))) throw new Error(`reduce task of shard ${shard.id} was taken over by another worker`);
+    });
+  }
+
+  /** The smoother's next hour replaces the filter's where it answers; the filter's stays where it fails. */
+  async #smooth(claim: TaskClaim, cellsOfShard: readonly GridCell[], kept: readonly number[], rows: NowcastRow[], history: Float32Array): Promise<void> {
+    const o = this.#o;
+    const sm = o.smoother!;
+    const n = rows.length, steps = STEPS + 1;
+    const hist = new Float32Array(n * HISTORY_STEPS);
+    const filter = new Float32Array(n * steps), sigma = new Float32Array(n * steps);
+    kept.forEach((i, r) => {
+      // The history excludes lead 0 (it ends 5 minutes before the run).
+      hist.set(history.subarray(i * HISTORY_STEPS, (i + 1) * HISTORY_STEPS - 1), r * HISTORY_STEPS + 1);
+      hist[r * HISTORY_STEPS] = NaN;
+      for (let k = 0; k < steps; k++) { filter[r * steps + k] = rows[r]!.tempsC[k]!; sigma[r * steps + k] = rows[r]!.sigmasC[k]!; }
+    });
+    try {
+      const out = await sm.smooth({
+        runTimeMs: claim.windowEndMs, n, historySteps: HISTORY_STEPS, history: hist, trajectorySteps: steps, filter, filterSigma: sigma,
+        lat: Float32Array.from(kept, (i) => cellsOfShard[i]!.centre.lat), lon: Float32Array.from(kept, (i) => cellsOfShard[i]!.centre.lon),
+      });
+      if (out.length !== n * steps) throw new Error(`smoother returned ${out.length} values, expected ${n * steps}`);
+      const label = `+${sm.name}@${sm.version}`;
+      rows.forEach((row, r) => {
+        const temps = Array.from(out.subarray(r * steps, (r + 1) * steps), (v) => Math.round(v * 100) / 100);
+        if (temps.some((v) => !Number.isFinite(v))) return;
+        temps[0] = row.tempsC[0]!; // lead 0 is the analysis
+        row.tempsC = temps;
+        row.method = `${row.method}${label}`;
+      });
+    } catch (err) {
+      o.log.warn({ role: 'pipeline', window: new Date(claim.windowEndMs).toISOString(), shard: claim.shard, smoother: `${sm.name}@${sm.version}`, err }, 'smoother failed: the filter trajectory is kept');
+    }
+  }
+
+  async #finish(windowEndMs: number): Promise<void> {
+    const o = this.#o;
+    const now = o.now ?? Date.now;
+    const stats = (await getBlobs(o.store, windowEndMs, 'stats')).map((b) => JSON.parse(new TextDecoder().decode(b.body)) as ShardStats);
+    const qc = Object.fromEntries(QC_REASONS.map((r, i) => [r, stats.reduce((a, s) => a + (s.qc[i] ?? 0), 0)]));
+    const inputs = await this.#windowInputs(windowEndMs);
+    const nCells = await o.store.query<{ n: number; f: number }>(`SELECT count(*)::int AS n, count(*) FILTER (WHERE method LIKE 'fallback%')::int AS f FROM nowcasts WHERE run_time = $1`, [new Date(windowEndMs)]);
+    const cellsRow = nCells.rows[0]!;
+    const method = inputs.field === null ? FALLBACK_METHOD : o.smoother ? `${FILTER_METHOD}+${o.smoother.name}@${o.smoother.version}` : FILTER_METHOD;
+    const done = await finishWindow(o.store, windowEndMs, {
+      nowMs: now(), method,
+      nReadings: stats.reduce((a, s) => a + s.readings, 0),
+      nSensors: stats.reduce((a, s) => a + s.sensors, 0),
+      nCells: cellsRow.n,
+      nLate: stats.reduce((a, s) => a + s.late, 0),
+      qc, shards: stats.length,
+      background: inputs.field === null ? (cellsRow.n > 0 ? 'none: readings median' : 'none, and no readings') : cellsRow.f > 0 ? `partial (${cellsRow.f} cells on the readings median)` : 'full',
+    });
+    if (done) o.log.info({ role: 'pipeline', window: new Date(windowEndMs).toISOString(), readings: stats.reduce((a, s) => a + s.readings, 0), cells: cellsRow.n, qc, elapsedMs: now() - windowEndMs }, 'batch done');
   }
 }
+
+/** The circumradius of a cell at `resolution` [m], rounded up (for growing boxes of cell centres). */
+function cellRadiusM(resolution: number): number {
+  // H3 average edge lengths (m); a hexagon's circumradius equals its edge length.
+  const edges = [1281256, 483057, 182512, 68979, 26071, 9854, 3725, 1406, 531, 201, 76, 29, 11, 4.1, 1.5, 0.6];
+  return Math.ceil(1.2 * (edges[resolution] ?? 0)); // 20 % over the average (pentagon-adjacent cells are larger)
+}
+

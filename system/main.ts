@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../infra/log.ts';
 import { openStore, startJobTimer, StoreError } from '../infra/store/index.ts';
 import { openBus } from '../infra/bus/index.ts';
 import { topicNames, topicSpecs, startIngestWorker, createCity, startSimulatedFeed } from '../ingest/index.ts';
-import { domainGrid, startScheduler } from '../pipeline/index.ts';
+import { startPipelineRole } from '../pipeline/index.ts';
 import { createApp } from '../api/index.ts';
 
 export interface Running {
@@ -49,10 +49,8 @@ export async function start(config: Config, log: Logger): Promise<Running> {
     stops.push(() => feed.stop());
   }
   if (has('pipeline')) {
-    const grid = domainGrid(config.grid.bbox, config.grid.resolution);
-    log.info({ cells: grid.length, resolution: config.grid.resolution }, 'domain grid ready');
-    const scheduler = startScheduler({ store, log, grid, windowMs: config.batch.windowMs, retentionMs: config.batch.retentionMs, intervalMs: config.batch.intervalMs, lagMs: config.batch.lagMs });
-    stops.push(() => scheduler.stop());
+    const pipeline = startPipelineRole({ store, log, config });
+    stops.push(() => pipeline.stop());
   }
   let url: string | undefined;
   if (has('api')) {

@@ -58,6 +58,20 @@ export function cellsInBBox(box: BBox, resolution: number): string[] {
   return h3.polygonToCells(ring, resolution).sort();
 }
 
+/**
+ * Cells that overlap the box at all (not only those whose centre is inside), sorted: every point of
+ * the box lies in one of them, so every point inside the covered area has a cell with a value.
+ */
+export function cellsCoveringBBox(box: BBox, resolution: number): string[] {
+  const ring: [number, number][] = [
+    [box.south, box.west],
+    [box.south, box.east],
+    [box.north, box.east],
+    [box.north, box.west],
+  ];
+  return h3.polygonToCellsExperimental(ring, resolution, h3.POLYGON_TO_CELLS_FLAGS.containmentOverlapping).sort();
+}
+
 /** The cell's exact area [m²] (H3's spherical computation). */
 export function cellAreaM2(cell: string): number {
   return h3.cellArea(cell, h3.UNITS.m2);

@@ -53,5 +53,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 // Domain SQL beside the hot path.
 export { upsertBackground, backgroundBetween, type BackgroundRow } from './background.ts';
 export { insertDeadLetters, type DeadLetter } from './dead-letters.ts';
-export { readingsInWindow, type WindowReadings } from './reading-window.ts';
-export { writeNowcasts, dropNowcastsBefore, latestNowcast, claimBatchRun, finishBatchRun, failBatchRun, latestBatchRun, type NowcastRow, type StoredNowcast, type BatchRun } from './nowcasts.ts';
+export { readingsInWindow, readingColumns, parseReadingLines, type WindowReadings, type ReadingColumns } from './reading-window.ts';
+export { writeNowcasts, writeShardNowcasts, dropNowcastsBefore, latestNowcast, claimBatchRun, finishBatchRun, failBatchRun, latestBatchRun, type NowcastRow, type StoredNowcast, type BatchRun } from './nowcasts.ts';
+export { createTasks, resetTasks, claimTask, renewLease, finishTask, releaseTask, phaseProgress, deleteTasksBefore, type TaskClaim, type TaskPhase, type PhaseProgress } from './batch-tasks.ts';
+export { putBlobs, getBlobs, deleteBlobsBefore, type Blob } from './batch-blobs.ts';
+export { openWindow, nextOpenWindow, newestWindowEnd, latestDoneBefore, restartWindow, finishWindow, failWindow, lateReadingsAfterRun, markRevisit, type WindowRow, type WindowOutcome } from './batch-ledger.ts';

@@ -30,8 +30,25 @@ export interface StoredNowcast extends NowcastRow {
 
 /** Writes one run's nowcasts (replacing a previous attempt at the same run time). */
 export async function writeNowcasts(q: Queryable, run: { runTimeMs: number; stepMin: number; method: string }, rows: readonly NowcastRow[]): Promise<number> {
+  await q.query(`DELETE FROM nowcasts WHERE run_time = $1`, [new Date(run.runTimeMs)]);
+  return insertNowcasts(q, run, rows);
+}
+
+/** Writes one shard's nowcasts of a run: replaces the run's rows for `cells` (a rerun leaves no stale row). */
+export async function writeShardNowcasts(q: Queryable, run: { runTimeMs: number; stepMin: number; method: string }, cells: readonly string[], rows: readonly NowcastRow[]): Promise<number> {
+  await q.query(`DELETE FROM nowcasts WHERE run_time = $1 AND cell = ANY($2::text[])`, [new Date(run.runTimeMs), [...cells]]);
+  return insertNowcasts(q, run, rows);
+}
+
+/** Rejects a row that would store NaN or an infinity (JSON would turn them into nulls). */
+function checkFinite(r: NowcastRow): void {
+  const bad = [...r.tempsC, ...r.sigmasC, ...(r.hourlyTempsC ?? []), ...(r.hourlySigmasC ?? [])].some((v) => !Number.isFinite(v));
+  if (bad) throw new RangeError(`nowcast for cell ${r.cell} has a non-finite value`);
+}
+
+async function insertNowcasts(q: Queryable, run: { runTimeMs: number; stepMin: number; method: string }, rows: readonly NowcastRow[]): Promise<number> {
   const runTime = new Date(run.runTimeMs);
-  await q.query(`DELETE FROM nowcasts WHERE run_time = $1`, [runTime]);
+  rows.forEach(checkFinite);
   let written = 0;
   const CHUNK = 5000;
   for (let i = 0; i < rows.length; i += CHUNK) {

@@ -31,3 +31,65 @@ export async function readingsInWindow(q: Queryable, startMs: number, endMs: num
   });
   return w;
 }
+
+/** A window's readings as typed columns, ordered by sensor then time (the batch's input). */
+export interface ReadingColumns {
+  sensorId: string[];
+  /** 1 for official stations. */
+  official: Uint8Array;
+  timeMs: Float64Array;
+  lat: Float64Array;
+  lon: Float64Array;
+  /** NaN where unknown. */
+  elevationM: Float64Array;
+  tempC: Float64Array;
+  /** When the store received each reading [epoch ms]. */
+  receivedMs: Float64Array;
+}
+
+/**
+ * Readings with time in [startMs, endMs), optionally within a latitude/longitude box, as columns.
+ * The rows travel as one text value (one line per reading) rather than one protocol row each: on the
+ * embedded engine that is several times faster for a million readings, and it works the same on a server.
+ * Floats print with the shortest exact representation (PostgreSQL ≥ 12), so they round-trip.
+ */
+export async function readingColumns(q: Queryable, startMs: number, endMs: number, box?: { south: number; west: number; north: number; east: number }): Promise<ReadingColumns> {
+  const params: unknown[] = [new Date(startMs), new Date(endMs)];
+  let where = 'time >= $1 AND time < $2';
+  if (box) {
+    params.push(box.south, box.north, box.west, box.east);
+    where += ' AND lat BETWEEN $3 AND $4 AND lon BETWEEN $5 AND $6';
+  }
+  const res = await q.query<{ t: string | null }>(
+    `SELECT string_agg(sensor_id || ',' || CASE WHEN kind = 'official' THEN '1' ELSE '0' END || ',' ||
+              (extract(epoch FROM time) * 1000)::bigint::text || ',' || lat::text || ',' || lon::text || ',' ||
+              coalesce(elevation_m::text, '') || ',' || temp_c::text || ',' || (extract(epoch FROM received_at) * 1000)::bigint::text,
+              E'\\n' ORDER BY sensor_id, time) AS t
+     FROM readings WHERE ${where}`,
+    params,
+  );
+  return parseReadingLines(res.rows[0]?.t ?? '');
+}
+
+/** Parses the lines of readingColumns (exported for tests). */
+export function parseReadingLines(text: string): ReadingColumns {
+  const lines = text === '' ? [] : text.split('\n');
+  const n = lines.length;
+  const out: ReadingColumns = {
+    sensorId: new Array(n), official: new Uint8Array(n), timeMs: new Float64Array(n), lat: new Float64Array(n), lon: new Float64Array(n),
+    elevationM: new Float64Array(n), tempC: new Float64Array(n), receivedMs: new Float64Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const f = lines[i]!.split(',');
+    if (f.length !== 8) throw new Error(`reading line ${i} has ${f.length} fields, expected 8`);
+    out.sensorId[i] = f[0]!;
+    out.official[i] = f[1] === '1' ? 1 : 0;
+    out.timeMs[i] = Number(f[2]);
+    out.lat[i] = Number(f[3]);
+    out.lon[i] = Number(f[4]);
+    out.elevationM[i] = f[5] === '' ? NaN : Number(f[5]);
+    out.tempC[i] = Number(f[6]);
+    out.receivedMs[i] = Number(f[7]);
+  }
+  return out;
+}
