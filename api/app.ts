@@ -97,7 +97,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/v1/forecast', forecastHandler(forecastDeps));
   app.get('/tiles.json', tileJsonHandler({ live, bbox: config.grid.bbox }));
   app.get('/tiles/:z/:x/:file', tileHandler({ live, batchIntervalMs: config.batch.intervalMs, cache: tileCache, now }));
-  app.get('/v1/cells', cellsHandler({ live }));
+  app.get('/v1/cells', cellsHandler({ live, resolution: config.grid.resolution }));
 
   app.get('/healthz', async (_req, res) => {
     const snap = live.current;

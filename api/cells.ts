@@ -7,6 +7,7 @@
 import type { Request, Response } from 'express';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { z } from 'zod';
+import { cellAreaM2, cellOf, EARTH_RADIUS_M } from '../infra/geo/index.ts';
 import { ApiError } from './errors.ts';
 import { leadStep } from './tiles.ts';
 import type { SnapshotView } from './forecast.ts';
@@ -32,9 +33,18 @@ function parseBBox(raw: unknown): { west: number; south: number; east: number; n
   return { west, south, east, north };
 }
 
-export function cellsHandler(deps: { live: SnapshotView }) {
+/** How many cells of `resolution` a box holds, from its area on the sphere. */
+export function estimatedCells(box: { west: number; south: number; east: number; north: number }, resolution: number): number {
+  const rad = Math.PI / 180;
+  const areaM2 = EARTH_RADIUS_M ** 2 * (Math.sin(box.north * rad) - Math.sin(box.south * rad)) * (box.east - box.west) * rad;
+  return areaM2 / cellAreaM2(cellOf({ lat: (box.south + box.north) / 2, lon: (box.west + box.east) / 2 }, resolution));
+}
+
+export function cellsHandler(deps: { live: SnapshotView; resolution: number }) {
   return (req: Request, res: Response): void => {
     const box = parseBBox(req.query.bbox);
+    const estimate = estimatedCells(box, deps.resolution);
+    if (estimate > MAX_CELLS) throw new ApiError('PAYLOAD_TOO_LARGE', `The box holds about ${Math.round(estimate)} cells; at most ${MAX_CELLS} per request: ask for a smaller one (or use the tiles).`);
     const s = deps.live.current;
     const k = leadStep(req.query.lead, s);
     if (!s) throw new ApiError('NOT_READY', 'No nowcast has been loaded yet.', { retryAfterS: 30 });
