@@ -50,7 +50,7 @@
       ],
     },
   });
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
   window.nowcastMap = map;
 
   const runLabel = document.getElementById('run');
@@ -161,7 +161,7 @@
       el('line', { x1: L - 3, x2: L, y1: y(v), y2: y(v), stroke: '#888' });
       el('text', { x: L - 5, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 10 }).textContent = v.toFixed(1);
     }
-    for (const i of [0, 6, 12]) el('text', { x: x(i), y: H - 6, 'text-anchor': 'middle', 'font-size': 10 }).textContent = m.time[i].slice(11, 16);
+    for (const i of [0, 6, 12]) el('text', { x: x(i), y: H - 6, 'text-anchor': i === 0 ? 'start' : i === 12 ? 'end' : 'middle', 'font-size': 10 }).textContent = m.time[i].slice(11, 16);
     return svg;
   }
 
