@@ -22,7 +22,7 @@ import { tileHandler, tileJsonHandler, TileCache, tileQuery, tilePath } from './
 import { cellsHandler, cellsQuery, ARROW_STREAM } from './cells.ts';
 import { openApiDocument, errorSchema, type RouteDoc } from './openapi.ts';
 import { rateLimit } from './rate-limit.ts';
-import { cors, securityHeaders } from './http-headers.ts';
+import { cors, securityHeaders, PAGE_CSP } from './http-headers.ts';
 import { requestMetrics, metricsHandler } from './http-metrics.ts';
 import { requestLog } from './request-log.ts';
 import type { ApiContext, ApiModuleFactory, BusProducer } from './module.ts';
@@ -84,13 +84,17 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(cors);
   app.get('/metrics', metricsHandler); // before the rate limit: scrapers are not clients
   app.use(rateLimit({ perMinute: config.api.rateLimitPerMin, now }));
-  app.use(compression({ threshold: 1024 }));
+  const compress = compression({ threshold: 1024 });
+  app.use((req, res, next) => (req.headers['accept-encoding'] ? compress(req, res, next) : next()));
 
   const forecastDeps = { live, bbox: config.grid.bbox, resolution: config.grid.resolution, autoZone: config.api.timezone, batchIntervalMs: config.batch.intervalMs, batchLagMs: config.batch.lagMs, maxAgeMs: maxServedAgeMs(config), now };
   const tileCache = new TileCache(config.api.tileCacheEntries);
 
   // The map page and its assets (MapLibre GL from its npm package, no CDN).
-  app.get('/', (_req, res) => res.sendFile(join(here, 'map', 'index.html')));
+  app.get('/', (_req, res) => {
+    res.setHeader('Content-Security-Policy', PAGE_CSP);
+    res.sendFile(join(here, 'map', 'index.html'));
+  });
   app.use('/map', express.static(join(here, 'map'), { index: false, maxAge: '5m' }));
   app.use('/vendor/maplibre-gl', express.static(maplibreDist, { index: false, maxAge: '1d' }));
 
