@@ -141,10 +141,17 @@ export function answerForecast(q: ForecastQuery, deps: ForecastDeps): ForecastAn
     if (name === 'temperature_2m_sigma') return Number.isNaN(v.sigmaC) ? null : convS(v.sigmaC);
     return null;
   };
+  // Each axis's times once per request, shared by every point (and formatted once, see pointJson).
+  const axisTimes = new Map<string, number[]>();
   const section = (i: number, names: string[], axis: Axis): SectionValues => {
     const len = axisLength(axis);
-    const timesMs = new Array<number>(len);
-    for (let k = 0; k < len; k++) timesMs[k] = axis.startMs + k * axis.stepMs;
+    const key = `${axis.startMs}/${axis.stepMs}/${len}`;
+    let timesMs = axisTimes.get(key);
+    if (!timesMs) {
+      timesMs = new Array<number>(len);
+      for (let k = 0; k < len; k++) timesMs[k] = axis.startMs + k * axis.stepMs;
+      axisTimes.set(key, timesMs);
+    }
     const served = names.some((nm) => nm === 'temperature_2m' || nm === 'temperature_2m_sigma');
     const vals = served ? timesMs.map((t) => snap.at(i, t)) : [];
     return { timesMs, intervalS: axis.stepMs / 1000, variables: names.map((name) => ({ name, values: served ? vals.map((v) => pick(name, v)) : new Array<null>(len).fill(null) })) };
@@ -193,7 +200,7 @@ export function answerForecast(q: ForecastQuery, deps: ForecastDeps): ForecastAn
 const SIGMA_NOTE = 'temperature_2m_sigma';
 
 /** The Open-Meteo JSON body of one point (keys in Open-Meteo's order, then ours). */
-export function pointJson(a: ForecastAnswer, pf: PointForecast, generationMs: number): Record<string, unknown> {
+export function pointJson(a: ForecastAnswer, pf: PointForecast, generationMs: number, formatted = new Map<number[], unknown[]>()): Record<string, unknown> {
   const unit = a.fahrenheit ? '°F' : '°C';
   const timeUnit = a.unixtime ? 'unixtime' : 'iso8601';
   const fmt = (t: number) => (a.unixtime ? Math.floor(t / 1000) : isoMinute(t, a.zone.offsetS));
@@ -221,7 +228,9 @@ export function pointJson(a: ForecastAnswer, pf: PointForecast, generationMs: nu
     if (!s) return;
     const names = withSigma(s.variables.map((v) => v.name));
     const units: Record<string, string> = { time: timeUnit };
-    const body: Record<string, unknown> = { time: s.timesMs.map(day ? fmtDay : fmt) };
+    let time = formatted.get(s.timesMs);
+    if (!time) formatted.set(s.timesMs, (time = s.timesMs.map(day ? fmtDay : fmt)));
+    const body: Record<string, unknown> = { time };
     for (const name of names) {
       units[name] = unitOf(name);
       body[name] = s.variables.find((v) => v.name === name)?.values ?? [];
@@ -261,7 +270,8 @@ export function forecastHandler(deps: ForecastDeps) {
       return;
     }
     const ms = Number((performance.now() - t0).toFixed(3));
-    const bodies = a.points.map((pf) => pointJson(a, pf, ms));
+    const formatted = new Map<number[], unknown[]>();
+    const bodies = a.points.map((pf) => pointJson(a, pf, ms, formatted));
     res.json(q.latitude.length > 1 ? bodies : bodies[0]);
   };
 }
