@@ -34,7 +34,8 @@ async function start(c: Config): Promise<void> {
   const s = await openStore(c.store.url, { poolSize: c.store.poolSize, idleTimeoutMs: c.store.idleTimeoutMs, log });
   store = s;
   stops.push(() => s.close());
-  if (s.kind === 'pglite' && c.store.jobsIntervalMs > 0) {
+  // TimescaleDB's policy jobs, run by the thread that runs batches.
+  if (c.store.jobsIntervalMs > 0) {
     const stopJobs = startJobTimer(s, c.store.jobsIntervalMs, log);
     stops.push(async () => stopJobs());
   }

@@ -101,7 +101,8 @@ async function startApiRole(config: Config, log: Logger, stops: (() => Promise<v
 async function startWorkerRole(config: Config, log: Logger, stops: (() => Promise<void>)[]): Promise<void> {
   const store = await openStore(config.store.url, { poolSize: config.store.poolSize, idleTimeoutMs: config.store.idleTimeoutMs, log });
   stops.push(() => store.close());
-  if (store.kind === 'pglite' && config.store.jobsIntervalMs > 0) {
+  // TimescaleDB's policy jobs, run by the process that runs batches.
+  if (config.role === 'pipeline' && config.store.jobsIntervalMs > 0) {
     const stopJobs = startJobTimer(store, config.store.jobsIntervalMs, log);
     stops.push(async () => stopJobs());
   }
