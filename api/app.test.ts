@@ -342,6 +342,26 @@ describe('api', () => {
     }
   });
 
+  it('never answers 500 to hostile input: 4xx with a reason (seeded fuzz over every route)', async () => {
+    let seed = 12345;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+    const values = ['', '0', '-1', '52.52', '13.405', '1e309', 'NaN', '-0', '9'.repeat(400), '%00', '%E0%A4%A', '..%2F..', '52.5,,13', '[]', '{}', 'ä€😀', 'temperature_2m', 'auto', 'Europe/Berlin', 'unixtime', 'flatbuffers', '2026-13-45', '2026-11-01T25:61', ','.repeat(300)];
+    const keys = ['latitude', 'longitude', 'hourly', 'current', 'minutely_15', 'minutely_5', 'daily', 'timezone', 'timeformat', 'temperature_unit', 'forecast_days', 'past_days', 'forecast_hours', 'past_hours', 'start_date', 'end_date', 'start_hour', 'end_hour', 'format', 'elevation', 'bbox', 'lead', 'apikey'];
+    const paths = ['/v1/forecast', '/v1/cells', '/tiles/12/2200/1343.png', '/tiles/99999999/1/1.png', '/tiles/%ZZ/1/1.png', '/tiles.json', '/openapi.json', '/healthz', '/readyz', '/v1/forecast/%ZZ', '/%FF%FE'];
+    for (let i = 0; i < 250; i++) {
+      const params: string[] = [];
+      if (rnd() < 0.8) params.push(`latitude=${pick(['52.52', '52.4,52.5', pick(values)])}`, `longitude=${pick(['13.405', '13.3,13.4', pick(values)])}`);
+      const n = Math.floor(rnd() * 5);
+      for (let k = 0; k < n; k++) params.push(`${pick(keys)}=${pick(values)}`);
+      const url = `${base}${pick(paths)}?${params.join('&')}`;
+      const r = await fetch(url);
+      const text = await r.text();
+      assert.ok(r.status < 500 || r.status === 503, `${r.status} for ${url.slice(0, 200)}: ${text.slice(0, 200)}`);
+      if (r.status >= 400) assert.match(text, /"reason":/, url.slice(0, 200));
+    }
+  });
+
   it('ApiError carries its status from the catalogue', () => {
     assert.equal(new ApiError('PAYLOAD_TOO_LARGE', 'x').status, 413);
   });

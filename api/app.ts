@@ -160,14 +160,13 @@ export function createApp(deps: AppDeps): express.Express {
   return app;
 }
 
-/** Errors raised by Express's own body parsers (too large, malformed) keep their 4xx meaning. */
+/** Client errors raised by Express itself or its parsers (a malformed path, a body too large) keep their 4xx meaning. */
 function bodyError(err: unknown): ApiError | null {
-  const e = err as { status?: number; type?: string; message?: string };
-  if (e && typeof e === 'object' && typeof e.status === 'number' && typeof e.type === 'string') {
-    if (e.status === 413) return new ApiError('PAYLOAD_TOO_LARGE', 'The request body is too large.');
-    if (e.status >= 400 && e.status < 500) return new ApiError('INVALID_PARAMETER', `The request body could not be read: ${e.message ?? e.type}`);
-  }
-  return null;
+  const e = err as { status?: number; statusCode?: number; type?: string; message?: string };
+  const status = e && typeof e === 'object' ? (e.status ?? e.statusCode) : undefined;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return null;
+  if (status === 413) return new ApiError('PAYLOAD_TOO_LARGE', 'The request body is too large.');
+  return new ApiError('INVALID_PARAMETER', `The request could not be read: ${String(e.message ?? e.type ?? status).slice(0, 200)}`);
 }
 
 function builtInDocs(): RouteDoc[] {
