@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { Router } from 'express';
 import { fetchWeatherApi } from 'openmeteo';
 import { tableFromIPC } from 'apache-arrow';
@@ -32,7 +32,7 @@ const sigmas = Array.from({ length: 13 }, (_, i) => 0.5 + i / 8); // eighths
 async function serve(deps: Omit<AppDeps, 'log' | 'bus'> & { bus?: AppDeps['bus'] }): Promise<{ server: Server; base: string }> {
   const app = createApp({ log: createLogger('silent'), bus: { publish: async () => undefined }, ...deps });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createServer(app).listen(0, '127.0.0.1', () => resolve(s));
   });
   const a = server.address();
   return { server, base: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}` };

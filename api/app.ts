@@ -15,14 +15,17 @@ import type { Store } from '../infra/store/index.ts';
 import type { Config } from '../infra/config.ts';
 import type { Logger } from '../infra/log.ts';
 import { ledgerState } from '../infra/store/index.ts';
-import { ApiError, errorBody } from './errors.ts';
-import { forecastHandler, type SnapshotView } from './forecast.ts';
+import type { RequestListener } from 'node:http';
+import { ApiError, errorAnswer, toApiError } from './errors.ts';
+import { forecastAnswer, type SnapshotView } from './forecast.ts';
 import { forecastQuery } from './forecast-query.ts';
-import { tileHandler, tileJsonHandler, TileCache, tileQuery, tilePath } from './tiles.ts';
+import { tileAnswer, tileJsonHandler, TileCache, tileQuery, tilePath } from './tiles.ts';
 import { cellsHandler, cellsQuery, ARROW_STREAM } from './cells.ts';
 import { openApiDocument, errorSchema, type RouteDoc } from './openapi.ts';
-import { rateLimit } from './rate-limit.ts';
-import { cors, securityHeaders, PAGE_CSP } from './http-headers.ts';
+import { RateLimiter, clientKey } from './rate-limit.ts';
+import { headers, PAGE_CSP } from './http-headers.ts';
+import { writeAnswer } from './http-answer.ts';
+import { fastPath } from './fast-path.ts';
 import { requestMetrics, metricsHandler } from './http-metrics.ts';
 import { requestLog } from './request-log.ts';
 import type { ApiContext, ApiModuleFactory, BusProducer } from './module.ts';
@@ -69,26 +72,43 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-export function createApp(deps: AppDeps): express.Express {
+/** The API's request listener: the hot routes on the fast path, everything else through Express. */
+export type ApiHandler = RequestListener & { express: express.Express };
+
+export function createApp(deps: AppDeps): ApiHandler {
   const { config, live, log } = deps;
   const now = deps.now ?? Date.now;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('etag', false);
-  app.set('trust proxy', config.api.trustProxy);
 
+  const limiter = new RateLimiter({ perMinute: config.api.rateLimitPerMin, now });
+  const hops = config.api.trustProxy;
   app.use(requestMetrics);
-  app.use(requestLog(log));
-  app.use(securityHeaders);
-  app.use(cors);
+  app.use(requestLog(log, hops));
+  app.use(headers);
   app.get('/metrics', metricsHandler); // before the rate limit: scrapers are not clients
-  app.use(rateLimit({ perMinute: config.api.rateLimitPerMin, now }));
-  const compress = compression({ threshold: 1024 });
-  app.use((req, res, next) => (req.headers['accept-encoding'] ? compress(req, res, next) : next()));
+  app.use((req, res, next) => {
+    if (!limiter.enabled) return next();
+    const d = limiter.take(clientKey(req, req.query.apikey, hops));
+    res.setHeader('RateLimit-Limit', String(d.limit));
+    if (d.ok) {
+      res.setHeader('RateLimit-Remaining', String(d.remaining));
+      return next();
+    }
+    res.setHeader('RateLimit-Remaining', '0');
+    next(new ApiError('RATE_LIMITED', `Too many requests: at most ${d.limit} per minute per ${d.per}. Retry in ${d.retryAfterS} s.`, { retryAfterS: d.retryAfterS }));
+  });
 
   const forecastDeps = { live, bbox: config.grid.bbox, resolution: config.grid.resolution, autoZone: config.api.timezone, batchIntervalMs: config.batch.intervalMs, batchLagMs: config.batch.lagMs, maxAgeMs: maxServedAgeMs(config), now };
-  const tileCache = new TileCache(config.api.tileCacheEntries);
+  const tileDeps = { live, batchIntervalMs: config.batch.intervalMs, cache: new TileCache(config.api.tileCacheEntries), now };
+  // The hot routes answer (and compress) by themselves; the fast path serves the same answers.
+  app.get('/v1/forecast', (req, res) => writeAnswer(res, forecastAnswer(req.query, forecastDeps), req.get('accept-encoding')));
+  app.get('/tiles/:z/:x/:file', (req, res) => writeAnswer(res, tileAnswer(req.params as { z: string; x: string; file: string }, req.query.lead, req.get('if-none-match'), tileDeps), req.get('accept-encoding')));
+
+  const compress = compression({ threshold: 1024 });
+  app.use((req, res, next) => (req.headers['accept-encoding'] ? compress(req, res, next) : next()));
 
   // The map page and its assets (MapLibre GL from its npm package, no CDN).
   app.get('/', (_req, res) => {
@@ -98,9 +118,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/map', express.static(join(here, 'map'), { index: false, maxAge: '5m' }));
   app.use('/vendor/maplibre-gl', express.static(maplibreDist, { index: false, maxAge: '1d' }));
 
-  app.get('/v1/forecast', forecastHandler(forecastDeps));
   app.get('/tiles.json', tileJsonHandler({ live, bbox: config.grid.bbox }));
-  app.get('/tiles/:z/:x/:file', tileHandler({ live, batchIntervalMs: config.batch.intervalMs, cache: tileCache, now }));
   app.get('/v1/cells', cellsHandler({ live, resolution: config.grid.resolution }));
 
   app.get('/healthz', async (_req, res) => {
@@ -149,24 +167,16 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use((req, _res, next) => next(new ApiError('NOT_FOUND', `No route for ${req.method} ${req.path.slice(0, 200)}.`)));
 
-  // The one place where errors become HTTP responses.
+  // The one place where errors become HTTP responses (the fast path uses the same errorAnswer).
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const e = err instanceof ApiError ? err : bodyError(err) ?? new ApiError('INTERNAL', 'Internal error.');
+    const e = toApiError(err);
     if (e.code === 'INTERNAL') log.error({ err, path: req.path }, 'unhandled error');
     if (res.headersSent) return void res.end();
-    if (e.details.retryAfterS !== undefined) res.set('Retry-After', String(e.details.retryAfterS));
-    res.status(e.status).json(errorBody(e));
+    writeAnswer(res, errorAnswer(e), undefined);
   });
-  return app;
-}
-
-/** Client errors raised by Express itself or its parsers (a malformed path, a body too large) keep their 4xx meaning. */
-function bodyError(err: unknown): ApiError | null {
-  const e = err as { status?: number; statusCode?: number; type?: string; message?: string };
-  const status = e && typeof e === 'object' ? (e.status ?? e.statusCode) : undefined;
-  if (typeof status !== 'number' || status < 400 || status >= 500) return null;
-  if (status === 413) return new ApiError('PAYLOAD_TOO_LARGE', 'The request body is too large.');
-  return new ApiError('INVALID_PARAMETER', `The request could not be read: ${String(e.message ?? e.type ?? status).slice(0, 200)}`);
+  const handler = fastPath({ forecast: forecastDeps, tiles: tileDeps, limiter, trustProxyHops: hops, log }, app) as ApiHandler;
+  handler.express = app;
+  return handler;
 }
 
 function builtInDocs(): RouteDoc[] {

@@ -206,3 +206,23 @@ export function timeAxes(q: ForecastQuery, nowMs: number, offsetS: number): { ho
   const minutely15 = stepped(15 * MINUTE_MS, q.forecast_minutely_15, q.past_minutely_15, q.start_minutely_15, q.end_minutely_15, ['start_minutely_15', 'end_minutely_15']);
   return { hourly, minutely15, daily: days, ...(error ? { error } : {}) };
 }
+
+const partials = new Map<string, z.ZodType<Partial<ForecastQuery>>>();
+const shapeKeys = new Set(Object.keys(forecastQuery.shape));
+
+/**
+ * Validates a query with the schema restricted to the parameters present (plus the required
+ * coordinates): the same rules and messages, without walking thirty absent optional fields.
+ */
+export function parseForecastQuery(query: Record<string, unknown>): ReturnType<typeof forecastQuery.safeParse> {
+  const present = Object.keys(query).filter((k) => shapeKeys.has(k)).sort();
+  const sig = present.join('&');
+  let schema = partials.get(sig);
+  if (!schema) {
+    const mask: Record<string, true> = { latitude: true, longitude: true };
+    for (const k of present) mask[k] = true;
+    schema = forecastQuery.pick(mask as never) as unknown as z.ZodType<Partial<ForecastQuery>>;
+    if (partials.size < 256) partials.set(sig, schema);
+  }
+  return schema.safeParse(query) as ReturnType<typeof forecastQuery.safeParse>;
+}

@@ -3,16 +3,16 @@
  * snapshot of the newest finished batch run. Beyond Open-Meteo: `minutely_5` (the nowcast hour in
  * 5-minute steps), `temperature_2m_sigma` (1-sigma uncertainty) and the cell's provenance.
  */
-import type { Request, Response } from 'express';
 import { cellOf, inBBox, type BBox } from '../infra/geo/index.ts';
 import type { LedgerState } from '../infra/store/index.ts';
 import { MINUTE_MS } from '../infra/time.ts';
 import { ApiError } from './errors.ts';
-import { forecastQuery, timeAxes, axisLength, MAX_VALUES, type Axis, type ForecastQuery, type Section } from './forecast-query.ts';
+import { parseForecastQuery, timeAxes, axisLength, MAX_VALUES, type Axis, type ForecastQuery, type Section } from './forecast-query.ts';
 import type { Snapshot, Valued } from './snapshot.ts';
 import type { SnapshotStatus } from './live-snapshot.ts';
 import { resolveZone, isoMinute, type Zone } from './timezone.ts';
 import { encodeForecastFlatbuffers } from './flatbuffers.ts';
+import type { HttpAnswer } from './http-answer.ts';
 
 export interface SnapshotView {
   readonly current: Snapshot | null;
@@ -199,6 +199,9 @@ export function answerForecast(q: ForecastQuery, deps: ForecastDeps): ForecastAn
 
 const SIGMA_NOTE = 'temperature_2m_sigma';
 
+/** Formatted time axes, shared between requests (the same run's axes recur) [bounded]. */
+const timeStrings = new Map<string, unknown[]>();
+
 /** The Open-Meteo JSON body of one point (keys in Open-Meteo's order, then ours). */
 export function pointJson(a: ForecastAnswer, pf: PointForecast, generationMs: number, formatted = new Map<number[], unknown[]>()): Record<string, unknown> {
   const unit = a.fahrenheit ? '°F' : '°C';
@@ -229,7 +232,16 @@ export function pointJson(a: ForecastAnswer, pf: PointForecast, generationMs: nu
     const names = withSigma(s.variables.map((v) => v.name));
     const units: Record<string, string> = { time: timeUnit };
     let time = formatted.get(s.timesMs);
-    if (!time) formatted.set(s.timesMs, (time = s.timesMs.map(day ? fmtDay : fmt)));
+    if (!time) {
+      const key = `${s.timesMs[0]}/${s.intervalS}/${s.timesMs.length}/${a.zone.offsetS}/${a.unixtime}/${day}`;
+      time = timeStrings.get(key);
+      if (!time) {
+        time = s.timesMs.map(day ? fmtDay : fmt);
+        if (timeStrings.size >= 256) timeStrings.delete(timeStrings.keys().next().value!);
+        timeStrings.set(key, time);
+      }
+      formatted.set(s.timesMs, time);
+    }
     const body: Record<string, unknown> = { time };
     for (const name of names) {
       units[name] = unitOf(name);
@@ -256,24 +268,22 @@ export function pointJson(a: ForecastAnswer, pf: PointForecast, generationMs: nu
   return out;
 }
 
-export function forecastHandler(deps: ForecastDeps) {
-  return (req: Request, res: Response): void => {
-    const t0 = performance.now();
-    const parsed = forecastQuery.safeParse(req.query);
-    if (!parsed.success) throw new ApiError('INVALID_PARAMETER', parsed.error.issues[0]?.message ?? 'Invalid parameters.');
-    const q = parsed.data;
-    // The sigma beside a temperature: JSON adds it to each section that has temperature_2m.
-    const a = answerForecast(withSigmaValues(q), deps);
-    if (q.format === 'flatbuffers') {
-      const body = encodeForecastFlatbuffers(a, q, performance.now() - t0);
-      res.type('application/octet-stream').send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
-      return;
-    }
-    const ms = Number((performance.now() - t0).toFixed(3));
-    const formatted = new Map<number[], unknown[]>();
-    const bodies = a.points.map((pf) => pointJson(a, pf, ms, formatted));
-    res.json(q.latitude.length > 1 ? bodies : bodies[0]);
-  };
+/** The whole answer to GET /v1/forecast for a parsed query string. Throws ApiError. */
+export function forecastAnswer(query: unknown, deps: ForecastDeps): HttpAnswer {
+  const t0 = performance.now();
+  const parsed = parseForecastQuery(query as Record<string, unknown>);
+  if (!parsed.success) throw new ApiError('INVALID_PARAMETER', parsed.error.issues[0]?.message ?? 'Invalid parameters.');
+  const q = parsed.data;
+  // The sigma beside a temperature: JSON adds it to each section that has temperature_2m.
+  const a = answerForecast(withSigmaValues(q), deps);
+  if (q.format === 'flatbuffers') {
+    const body = encodeForecastFlatbuffers(a, q, performance.now() - t0);
+    return { status: 200, headers: { 'Content-Type': 'application/octet-stream' }, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) };
+  }
+  const ms = Number((performance.now() - t0).toFixed(3));
+  const formatted = new Map<number[], unknown[]>();
+  const bodies = a.points.map((pf) => pointJson(a, pf, ms, formatted));
+  return { status: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: JSON.stringify(q.latitude.length > 1 ? bodies : bodies[0]) };
 }
 
 /** Adds temperature_2m_sigma to each requested JSON section listing temperature_2m (flatbuffers gets exactly what was asked). */

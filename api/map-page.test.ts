@@ -5,7 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,7 @@ describe('the map page in headless chromium', () => {
     live.swap(Snapshot.build(syntheticRun(Math.floor(now / (5 * MINUTE_MS)) * 5 * MINUTE_MS), { keepPastMs: HOUR_MS }));
     const app = createApp({ store, bus: { publish: async () => undefined }, log: createLogger('silent'), config: loadConfig({ RATE_LIMIT_PER_MIN: '0', BATCH_INTERVAL_MS: '300000' }), live });
     server = await new Promise((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+      const s = createServer(app).listen(0, '127.0.0.1', () => resolve(s));
     });
     const a = server.address();
     base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;

@@ -3,8 +3,7 @@
  * a token bucket of `perMinute` requests refilled continuously, with a burst of the same size.
  * Memory is bounded: at most `maxClients` buckets; full buckets are dropped first.
  */
-import type { NextFunction, Request, Response } from 'express';
-import { ApiError } from './errors.ts';
+import type { IncomingMessage } from 'node:http';
 
 export interface RateLimitOptions {
   /** Requests per minute per client; 0 turns the limit off. */
@@ -18,47 +17,67 @@ interface Bucket {
   atMs: number;
 }
 
-/** The client a request counts against: its key if it gives one, else its address. */
-export function clientKey(req: Request): string {
-  const key = req.get('x-api-key') ?? (typeof req.query.apikey === 'string' ? req.query.apikey : undefined);
-  return key ? `key:${key.slice(0, 128)}` : `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
+export type RateDecision = { ok: true; limit: number; remaining: number } | { ok: false; limit: number; retryAfterS: number; per: 'key' | 'address' };
+
+/** The client address: the socket's, or with `hops` trusted proxies the one they forwarded. */
+export function clientAddress(req: IncomingMessage, hops: number): string {
+  const socket = req.socket.remoteAddress ?? 'unknown';
+  if (hops <= 0) return socket;
+  const xff = req.headers['x-forwarded-for'];
+  const chain = [...(typeof xff === 'string' ? xff.split(',').map((s) => s.trim()).filter(Boolean) : []), socket];
+  return chain[Math.max(0, chain.length - 1 - hops)]!;
 }
 
-export function rateLimit(o: RateLimitOptions) {
-  const now = o.now ?? Date.now;
-  const max = o.maxClients ?? 100_000;
-  const capacity = o.perMinute;
-  const perMs = o.perMinute / 60_000;
-  const buckets = new Map<string, Bucket>();
-  const sweep = (t: number) => {
-    for (const [k, b] of buckets) if (b.tokens + (t - b.atMs) * perMs >= capacity) buckets.delete(k);
-    // Still full of clients that are all spending: drop the oldest.
-    for (const k of buckets.keys()) {
-      if (buckets.size < max) break;
-      buckets.delete(k);
-    }
-  };
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (capacity <= 0) return next();
-    const t = now();
-    const k = clientKey(req);
-    let b = buckets.get(k);
+/** The client a request counts against: its key if it gives one, else its address. */
+export function clientKey(req: IncomingMessage, apikey: unknown, hops: number): string {
+  const header = req.headers['x-api-key'];
+  const key = typeof header === 'string' && header !== '' ? header : typeof apikey === 'string' && apikey !== '' ? apikey : undefined;
+  return key ? `key:${key.slice(0, 128)}` : `ip:${clientAddress(req, hops)}`;
+}
+
+export class RateLimiter {
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #capacity: number;
+  readonly #perMs: number;
+  readonly #max: number;
+  readonly #now: () => number;
+
+  constructor(o: RateLimitOptions) {
+    this.#capacity = o.perMinute;
+    this.#perMs = o.perMinute / 60_000;
+    this.#max = o.maxClients ?? 100_000;
+    this.#now = o.now ?? Date.now;
+  }
+
+  get enabled(): boolean {
+    return this.#capacity > 0;
+  }
+
+  /** Spends one token of `client`'s bucket, or says how long until one is there. */
+  take(client: string): RateDecision {
+    const capacity = this.#capacity;
+    const t = this.#now();
+    let b = this.#buckets.get(client);
     if (!b) {
-      if (buckets.size >= max) sweep(t);
+      if (this.#buckets.size >= this.#max) this.#sweep(t);
       b = { tokens: capacity, atMs: t };
-      buckets.set(k, b);
+      this.#buckets.set(client, b);
     } else {
-      b.tokens = Math.min(capacity, b.tokens + (t - b.atMs) * perMs);
+      b.tokens = Math.min(capacity, b.tokens + (t - b.atMs) * this.#perMs);
       b.atMs = t;
     }
-    res.setHeader('RateLimit-Limit', String(capacity));
     if (b.tokens < 1) {
-      const retryAfterS = Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
-      res.setHeader('RateLimit-Remaining', '0');
-      return next(new ApiError('RATE_LIMITED', `Too many requests: at most ${capacity} per minute per ${k.startsWith('key:') ? 'key' : 'address'}. Retry in ${retryAfterS} s.`, { retryAfterS }));
+      return { ok: false, limit: capacity, retryAfterS: Math.max(1, Math.ceil((1 - b.tokens) / this.#perMs / 1000)), per: client.startsWith('key:') ? 'key' : 'address' };
     }
     b.tokens -= 1;
-    res.setHeader('RateLimit-Remaining', String(Math.floor(b.tokens)));
-    next();
-  };
+    return { ok: true, limit: capacity, remaining: Math.floor(b.tokens) };
+  }
+
+  #sweep(t: number): void {
+    for (const [k, b] of this.#buckets) if (b.tokens + (t - b.atMs) * this.#perMs >= this.#capacity) this.#buckets.delete(k);
+    for (const k of this.#buckets.keys()) {
+      if (this.#buckets.size < this.#max) break;
+      this.#buckets.delete(k);
+    }
+  }
 }

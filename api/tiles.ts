@@ -7,12 +7,12 @@
  */
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { MINUTE_MS } from '../infra/time.ts';
 import { ApiError } from './errors.ts';
 import { paletteIndex, paletteRgb, PALETTE_CLASSES, scaleLegend } from './colour-scale.ts';
 import { encodePalettePng } from './png.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { SnapshotView } from './forecast.ts';
+import type { HttpAnswer } from './http-answer.ts';
 
 export const TILE_SIZE = 256;
 export const MAX_ZOOM = 20;
@@ -153,34 +153,28 @@ export interface TileDeps {
   now?: () => number;
 }
 
-export function tileHandler(deps: TileDeps) {
-  return (req: Request, res: Response): void => {
-    const { z: zs, x: xs, file } = req.params as { z: string; x: string; file: string };
-    const m = /^(\d{1,8})\.png$/.exec(file);
-    if (!INT.test(zs) || !INT.test(xs) || !m) throw new ApiError('INVALID_PARAMETER', 'A tile is /tiles/{z}/{x}/{y}.png with non-negative integers.');
-    const z = Number(zs), x = Number(xs), y = Number(m[1]);
-    if (z > MAX_ZOOM) throw new ApiError('INVALID_PARAMETER', `Zoom must be from 0 to ${MAX_ZOOM}. Given: ${z}.`);
-    const n = 2 ** z;
-    if (x >= n || y >= n) throw new ApiError('INVALID_PARAMETER', `At zoom ${z}, x and y must be from 0 to ${n - 1}. Given: ${x}, ${y}.`);
-    const s = deps.live.current;
-    const k = leadStep(req.query.lead, s);
-    if (!s) throw new ApiError('NOT_READY', 'No nowcast has been loaded yet.', { retryAfterS: 30 });
-    const etag = `"${s.runTimeMs.toString(36)}-${k}"`;
-    const ageS = Math.round(((deps.now ?? Date.now)() - s.runTimeMs) / 1000);
-    res.setHeader('ETag', etag);
-    res.setHeader('Cache-Control', `public, max-age=${Math.max(5, Math.min(60, Math.round(deps.batchIntervalMs / 2000) - Math.max(0, ageS % 60)))}`);
-    if (req.get('if-none-match') === etag) {
-      res.status(304).end();
-      return;
-    }
-    const key = `${k}/${z}/${x}/${y}`;
-    let png = deps.cache.get(s.runTimeMs, key);
-    if (!png) {
-      png = renderTilePng(s, z, x, y, k);
-      deps.cache.set(s.runTimeMs, key, png);
-    }
-    res.type('image/png').send(png);
-  };
+/** The answer to GET /tiles/{z}/{x}/{file} (file = `{y}.png`). Throws ApiError. */
+export function tileAnswer(params: { z: string; x: string; file: string }, lead: unknown, ifNoneMatch: string | undefined, deps: TileDeps): HttpAnswer {
+  const m = /^(\d{1,8})\.png$/.exec(params.file);
+  if (!INT.test(params.z) || !INT.test(params.x) || !m) throw new ApiError('INVALID_PARAMETER', 'A tile is /tiles/{z}/{x}/{y}.png with non-negative integers.');
+  const z = Number(params.z), x = Number(params.x), y = Number(m[1]);
+  if (z > MAX_ZOOM) throw new ApiError('INVALID_PARAMETER', `Zoom must be from 0 to ${MAX_ZOOM}. Given: ${z}.`);
+  const n = 2 ** z;
+  if (x >= n || y >= n) throw new ApiError('INVALID_PARAMETER', `At zoom ${z}, x and y must be from 0 to ${n - 1}. Given: ${x}, ${y}.`);
+  const s = deps.live.current;
+  const k = leadStep(lead, s);
+  if (!s) throw new ApiError('NOT_READY', 'No nowcast has been loaded yet.', { retryAfterS: 30 });
+  const etag = `"${s.runTimeMs.toString(36)}-${k}"`;
+  const ageS = Math.round(((deps.now ?? Date.now)() - s.runTimeMs) / 1000);
+  const headers = { ETag: etag, 'Cache-Control': `public, max-age=${Math.max(5, Math.min(60, Math.round(deps.batchIntervalMs / 2000) - Math.max(0, ageS % 60)))}` };
+  if (ifNoneMatch === etag) return { status: 304, headers, body: '' };
+  const key = `${k}/${z}/${x}/${y}`;
+  let png = deps.cache.get(s.runTimeMs, key);
+  if (!png) {
+    png = renderTilePng(s, z, x, y, k);
+    deps.cache.set(s.runTimeMs, key, png);
+  }
+  return { status: 200, headers: { ...headers, 'Content-Type': 'image/png' }, body: png };
 }
 
 export function tileJsonHandler(deps: { live: SnapshotView; bbox: { south: number; west: number; north: number; east: number } }) {
@@ -208,5 +202,3 @@ export function tileJsonHandler(deps: { live: SnapshotView; bbox: { south: numbe
   };
 }
 
-/** Minutes → milliseconds for leads (exported for the cells endpoint). */
-export const leadMs = (k: number, s: Snapshot) => k * s.run.stepMin * MINUTE_MS;
