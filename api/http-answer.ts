@@ -39,6 +39,10 @@ export function writeAnswer(res: ServerResponse, a: HttpAnswer, acceptEncoding: 
     return;
   }
   res.statusCode = a.status;
+  if (a.status === 304) {
+    res.end();
+    return;
+  }
   res.setHeader('Content-Length', buf.length);
-  res.end(a.status === 304 ? undefined : buf);
+  res.end(buf);
 }
