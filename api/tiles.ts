@@ -194,7 +194,7 @@ export function tileJsonHandler(deps: { live: SnapshotView; bbox: { south: numbe
       maxzoom: MAX_ZOOM,
       bounds: [b.west, b.south, b.east, b.north],
       center: [(b.west + b.east) / 2, (b.south + b.north) / 2, 11],
-      attribution: 'Nowcast from amateur and official stations corrected background; see /',
+      attribution: 'Nowcast: a background forecast corrected with official and amateur station readings',
       run_time: s ? new Date(s.runTimeMs).toISOString() : null,
       leads_min: leads,
       temperature_scale: scaleLegend(),
