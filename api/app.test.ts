@@ -179,6 +179,11 @@ describe('api', () => {
     assert.equal(hourly.variables(1)!.aggregation(), 11); // Aggregation.spread: the sigma
     assert.equal(resp.current()!.variables(0)!.value(), 4);
     assert.deepEqual([...resp.minutely15()!.variables(0)!.valuesArray()!], [4, 4.75, 5.5, 6.25]);
+    const two = await fetchWeatherApi(`${base}/v1/forecast`, { latitude: [52.52, corner.lat], longitude: [13.405, corner.lon], current: 'temperature_2m', temperature_unit: 'fahrenheit' });
+    assert.equal(two.length, 2);
+    assert.deepEqual(two.map((r) => Number(r.locationId())), [0, 1]);
+    assert.equal(two[1]!.current()!.variables(0)!.value(), 39.2); // 4 °C
+    assert.equal(two[1]!.current()!.variables(0)!.unit(), 9); // Unit.fahrenheit
   });
 
   it('INVALID_PARAMETER for bad input, with Open-Meteo\'s reasons', async () => {

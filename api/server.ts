@@ -4,6 +4,25 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { RequestListener } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ApiError, errorBody } from './errors.ts';
+
+/** Most bytes of a request's head (request line and headers): a 1,000-point forecast's URL takes ~20 KB. */
+export const MAX_HEAD_BYTES = 64 * 1024;
+
+/**
+ * Requests Node's parser refuses before any handler runs still get the catalogue's JSON answer:
+ * a head over MAX_HEAD_BYTES is 413, anything malformed 400.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) return void socket.destroy();
+  const e = err.code === 'HPE_HEADER_OVERFLOW'
+    ? new ApiError('PAYLOAD_TOO_LARGE', `The request line and headers exceed ${MAX_HEAD_BYTES} bytes; ask for fewer points per request.`)
+    : new ApiError('INVALID_PARAMETER', `The request could not be parsed (${err.code ?? 'malformed'}).`);
+  const body = JSON.stringify(errorBody(e));
+  const reason = e.status === 413 ? 'Payload Too Large' : 'Bad Request';
+  socket.end(`HTTP/1.1 ${e.status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
 
 export class ListenError extends Error {
   override readonly name = 'ListenError';
@@ -20,8 +39,8 @@ export interface Listening {
 }
 
 export async function listen(app: RequestListener, o: { host: string; port: number }): Promise<Listening> {
-  // Long URLs: a 1,000-point forecast's coordinates take ~20 KB.
-  const server = createServer({ maxHeaderSize: 64 * 1024, keepAliveTimeout: 5000 }, app);
+  const server = createServer({ maxHeaderSize: MAX_HEAD_BYTES, keepAliveTimeout: 5000 }, app);
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
