@@ -113,19 +113,16 @@ export class Snapshot {
     const geometry = prev && sameCells(prev.geometry.cells, run.cells) ? prev.geometry : cellGeometry(run.cells);
     const index = new Map(run.cells.map((c, i) => [c, i]));
     const entries = new Map<number, { t: Float32Array; s: Float32Array }>();
-    const align = (cells: readonly string[], t: ArrayLike<number>, s: ArrayLike<number>) => {
+    const align = (cells: readonly string[], t: Float32Array, s: Float32Array) => {
+      // Same cells: share the (immutable) arrays; else copy into this run's order.
+      if (sameCells(cells, run.cells)) return { t, s };
       const at = new Float32Array(run.cells.length).fill(NaN);
       const as = new Float32Array(run.cells.length).fill(NaN);
-      if (sameCells(cells, run.cells)) {
-        at.set(t);
-        as.set(s);
-      } else {
-        for (let j = 0; j < cells.length; j++) {
-          const i = index.get(cells[j]!);
-          if (i !== undefined) {
-            at[i] = t[j]!;
-            as[i] = s[j]!;
-          }
+      for (let j = 0; j < cells.length; j++) {
+        const i = index.get(cells[j]!);
+        if (i !== undefined) {
+          at[i] = t[j]!;
+          as[i] = s[j]!;
         }
       }
       return { t: at, s: as };
