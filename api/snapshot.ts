@@ -93,10 +93,10 @@ export class Snapshot {
   readonly pastTempsC: readonly Float32Array[];
   readonly pastSigmasC: readonly Float32Array[];
 
-  private constructor(run: RunColumns, geometry: CellGeometry, past: { timesMs: number[]; temps: Float32Array[]; sigmas: Float32Array[] }) {
+  private constructor(run: RunColumns, geometry: CellGeometry, index: Map<string, number>, past: { timesMs: number[]; temps: Float32Array[]; sigmas: Float32Array[] }) {
     this.run = run;
     this.geometry = geometry;
-    this.index = new Map(run.cells.map((c, i) => [c, i]));
+    this.index = index;
     this.pastTimesMs = past.timesMs;
     this.pastTempsC = past.temps;
     this.pastSigmasC = past.sigmas;
@@ -110,8 +110,10 @@ export class Snapshot {
   static build(run: RunColumns, o: { past?: readonly LeadZero[]; previous?: Snapshot | null; keepPastMs: number; pastEveryMs?: number }): Snapshot {
     const every = o.pastEveryMs ?? 15 * MINUTE_MS;
     const prev = o.previous ?? null;
-    const geometry = prev && sameCells(prev.geometry.cells, run.cells) ? prev.geometry : cellGeometry(run.cells);
-    const index = new Map(run.cells.map((c, i) => [c, i]));
+    const sameGrid = prev !== null && sameCells(prev.geometry.cells, run.cells);
+    // The grid rarely changes: its geometry and index then carry over (both immutable).
+    const geometry = sameGrid ? prev.geometry : cellGeometry(run.cells);
+    const index = sameGrid ? prev.index : new Map(run.cells.map((c, i) => [c, i]));
     const entries = new Map<number, { t: Float32Array; s: Float32Array }>();
     const align = (cells: readonly string[], t: Float32Array, s: Float32Array) => {
       // Same cells: share the (immutable) arrays; else copy into this run's order.
@@ -140,7 +142,7 @@ export class Snapshot {
     }
     for (const lz of o.past ?? []) entries.set(lz.runTimeMs, align(lz.cells, lz.tempC, lz.sigmaC));
     const timesMs = [...entries.keys()].filter((t) => t % every === 0 && t < run.runTimeMs && t >= run.runTimeMs - o.keepPastMs).sort((a, b) => a - b);
-    return new Snapshot(run, geometry, { timesMs, temps: timesMs.map((t) => entries.get(t)!.t), sigmas: timesMs.map((t) => entries.get(t)!.s) });
+    return new Snapshot(run, geometry, index, { timesMs, temps: timesMs.map((t) => entries.get(t)!.t), sigmas: timesMs.map((t) => entries.get(t)!.s) });
   }
 
   get runTimeMs(): number {
