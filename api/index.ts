@@ -7,4 +7,5 @@ export { Snapshot } from './snapshot.ts';
 export { openApiDocument, errorSchema, type RouteDoc } from './openapi.ts';
 export type { ApiContext, ApiModule, ApiModuleFactory, BusProducer } from './module.ts';
 export { registerNowcastMetrics } from './nowcast-metrics.ts';
+export { collectProcessMetrics } from './http-metrics.ts';
 export { decodePalettePng } from './png.ts';

@@ -14,8 +14,7 @@ import { openStore, startJobTimer, type Store } from '../infra/store/index.ts';
 import { openBus } from '../infra/bus/index.ts';
 import { topicNames, topicSpecs, startIngestWorker, createCity, startSimulatedFeed } from '../ingest/index.ts';
 import { domainGrid, startScheduler } from '../pipeline/index.ts';
-import { createApp, listen, LiveSnapshot, storeRunSource, registerNowcastMetrics, type BusProducer, type RunSource, type ReadinessCheck, type Listening } from '../api/index.ts';
-import { collectProcessMetrics } from '../api/http-metrics.ts';
+import { createApp, listen, LiveSnapshot, storeRunSource, registerNowcastMetrics, collectProcessMetrics, type BusProducer, type RunSource, type ReadinessCheck, type Listening } from '../api/index.ts';
 import { startEngine } from './engine.ts';
 
 export interface Running {
