@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../infra/testing/free-port.ts';
 import { openStore } from '../infra/store/index.ts';
+import { dueWindowEnd } from '../pipeline/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -116,9 +117,10 @@ describe('npm start: the embedded system end to end', () => {
   });
 
   it('answers during a batch, and a Ctrl-C during a batch closes the store and loses nothing committed', async () => {
-    // Aim the signal 0.8 s into the next batch: it starts when the previous one is done, or at its
-    // window's end plus the lag (1 s) if that is later. The 'batch done' log lines give both; the
-    // ledger read afterwards proves a batch was in flight at the signal (started before, finished after).
+    // Aim the signal 0.8 s into the next batch: the scheduler starts it at the first interval
+    // boundary plus the lag (1 s) after the previous batch is done (dueWindowEnd's rule); the
+    // 'batch done' log line says when that was. The ledger read afterwards proves a batch was in
+    // flight at the signal (started before it, finished after it).
     const before = (await getJson(`${base}/healthz`)).body;
     assert.ok(before.last_good_batch, 'a batch has finished');
     const doneLines = () => output.split('\n').filter((l) => l.includes('"msg":"batch done"')).map((l) => JSON.parse(l) as { time: number; window: string });
@@ -127,7 +129,7 @@ describe('npm start: the embedded system end to end', () => {
     while (doneLines().length === seen && Date.now() < deadline) await sleep(50);
     const last = doneLines().at(-1)!;
     assert.ok(doneLines().length > seen, 'a batch finished while the test watched');
-    const nextStart = Math.max(last.time, Date.parse(last.window) + 5000 + 1000);
+    const nextStart = dueWindowEnd(last.time, 5000, 1000) + 5000 + 1000;
     await sleep(nextStart + 800 - Date.now());
     const inBatch = await getJson(`${base}/v1/forecast?latitude=52.52&longitude=13.405`);
     assert.equal(inBatch.status, 200, 'a forecast while the batch runs');
