@@ -13,10 +13,10 @@ import type { ForecastQuery } from './forecast-query.ts';
 import type { ForecastAnswer, SectionValues } from './forecast.ts';
 
 // Enum values of @openmeteo/sdk (variable.ts, unit.ts, aggregation.ts).
-const VARIABLE_TEMPERATURE = 47;
-const UNIT_CELSIUS = 1;
-const UNIT_FAHRENHEIT = 9;
-const AGGREGATION_SPREAD = 11;
+export const VARIABLE_TEMPERATURE = 47;
+export const UNIT_CELSIUS = 1;
+export const UNIT_FAHRENHEIT = 9;
+export const AGGREGATION_SPREAD = 11;
 
 // Field slots (vtable index) of the schema's tables.
 const VWV = { variable: 0, unit: 1, value: 2, values: 3, altitude: 5, aggregation: 6, count: 13 } as const;
