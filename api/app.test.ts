@@ -119,6 +119,12 @@ describe('api', () => {
     assert.deepEqual(b.minutely_5.temperature_2m, temps);
     assert.deepEqual(b.minutely_5.temperature_2m_sigma, sigmas.map((v) => Math.round(v * 100) / 100)); // served to 0.01 K
     assert.equal(b.current_units.temperature_2m, '°C');
+    const h = await getJson(`${base}/healthz`);
+    assert.equal(h.status, 200);
+    assert.equal(h.body.last_good_batch.window_end, '2026-11-01T12:00:00.000Z');
+    assert.equal(h.body.snapshot.run_time, '2026-11-01T12:00:00.000Z');
+    const ready = await getJson(`${base}/readyz`);
+    assert.equal(ready.status, 200, JSON.stringify(ready.body));
   });
 
   it('hourly and minutely_15 over Open-Meteo time ranges: past runs, the nowcast hour, then the hourly steps', async () => {

@@ -14,7 +14,6 @@ import { z } from 'zod';
 import type { Store } from '../infra/store/index.ts';
 import type { Config } from '../infra/config.ts';
 import type { Logger } from '../infra/log.ts';
-import { ledgerState } from '../infra/store/index.ts';
 import type { RequestListener } from 'node:http';
 import { ApiError, errorAnswer, toApiError } from './errors.ts';
 import { forecastAnswer, type SnapshotView } from './forecast.ts';
@@ -58,6 +57,9 @@ export interface AppDeps {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const maplibreDist = dirname(createRequire(import.meta.url).resolve('maplibre-gl'));
+
+/** A ledger poll pending this long means the store is not answering [ms]. */
+const STORE_SILENT_MS = 30_000;
 
 /** A nowcast older than this is not served at all [ms]. */
 export function maxServedAgeMs(config: Config): number {
@@ -121,21 +123,33 @@ export function createApp(deps: AppDeps): ApiHandler {
   app.get('/tiles.json', tileJsonHandler({ live, bbox: config.grid.bbox }));
   app.get('/v1/cells', cellsHandler({ live, resolution: config.grid.resolution }));
 
-  app.get('/healthz', async (_req, res) => {
+  // Health comes from the snapshot's ledger polls (every SNAPSHOT_POLL_MS), so it answers at once
+  // even while a batch keeps the embedded store busy; a poll pending for STORE_SILENT_MS is a failure.
+  const storeState = (): { ok: true } | { ok: false; reason: string } => {
+    const st = live.status;
+    if (st.pendingSinceMs !== null && now() - st.pendingSinceMs > STORE_SILENT_MS) return { ok: false, reason: `the store has not answered for ${Math.round((now() - st.pendingSinceMs) / 1000)} s` };
+    if (!st.storeOk) return { ok: false, reason: st.storeError ?? 'the store has not answered yet' };
+    return { ok: true };
+  };
+  app.get('/healthz', (_req, res) => {
     const snap = live.current;
     const snapshot = snap && { run_time: new Date(snap.runTimeMs).toISOString(), cells: snap.size, age_s: Math.round((now() - snap.runTimeMs) / 1000) };
-    try {
-      const l = await withTimeout(ledgerState(deps.store), 5000, 'the store');
-      const row = (r: typeof l.last) => r && { window_end: new Date(r.windowEndMs).toISOString(), status: r.status, readings: r.nReadings, sensors: r.nSensors, cells: r.nCells, error: r.error, finished_at: r.finishedAtMs === null ? null : new Date(r.finishedAtMs).toISOString() };
-      res.json({ status: 'ok', store: deps.store.kind, snapshot, last_batch: row(l.last), last_good_batch: row(l.lastDone) });
-    } catch (err) {
-      res.status(503).json({ status: 'unavailable', store: deps.store.kind, snapshot, reason: err instanceof Error ? err.message : String(err) });
+    const state = storeState();
+    if (!state.ok) {
+      res.status(503).json({ status: 'unavailable', store: deps.store.kind, snapshot, reason: state.reason });
+      return;
     }
+    const l = live.status.ledger;
+    const row = (r: NonNullable<typeof l>['last']) => r && { window_end: new Date(r.windowEndMs).toISOString(), status: r.status, readings: r.nReadings, sensors: r.nSensors, cells: r.nCells, error: r.error, finished_at: r.finishedAtMs === null ? null : new Date(r.finishedAtMs).toISOString() };
+    res.json({ status: 'ok', store: deps.store.kind, snapshot, last_batch: row(l?.last ?? null), last_good_batch: row(l?.lastDone ?? null) });
   });
 
   app.get('/readyz', async (_req, res) => {
     const checks: Record<string, ReadinessCheck> = {
-      store: () => deps.store.query('SELECT 1'),
+      store: async () => {
+        const state = storeState();
+        if (!state.ok) throw new Error(state.reason);
+      },
       snapshot: async () => {
         const s = live.current;
         if (!s) throw new Error('no nowcast loaded yet');

@@ -48,6 +48,8 @@ export interface LiveSnapshotOptions {
 export interface SnapshotStatus {
   /** The last poll reached the store. */
   storeOk: boolean;
+  /** When the ledger read now in flight started [epoch ms]; null when none is. */
+  pendingSinceMs: number | null;
   storeError: string | null;
   ledger: LedgerState | null;
   loadedAtMs: number | null;
@@ -55,7 +57,7 @@ export interface SnapshotStatus {
 
 export class LiveSnapshot {
   #current: Snapshot | null = null;
-  #status: SnapshotStatus = { storeOk: false, storeError: null, ledger: null, loadedAtMs: null };
+  #status: SnapshotStatus = { storeOk: false, pendingSinceMs: null, storeError: null, ledger: null, loadedAtMs: null };
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | null = null;
   #again = false;
@@ -122,8 +124,9 @@ export class LiveSnapshot {
   async #load(): Promise<void> {
     const { source, log } = this.#o;
     try {
+      this.#status = { ...this.#status, pendingSinceMs: (this.#o.now ?? Date.now)() };
       const ledger = await source.ledger();
-      this.#status = { ...this.#status, storeOk: true, storeError: null, ledger };
+      this.#status = { ...this.#status, pendingSinceMs: null, storeOk: true, storeError: null, ledger };
       const newest = ledger.lastDone?.windowEndMs ?? null;
       const cur = this.#current;
       if (newest === null || (cur && cur.runTimeMs >= newest)) return;
@@ -139,7 +142,7 @@ export class LiveSnapshot {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (this.#status.storeOk) log.warn({ err: message }, 'snapshot refresh failed');
-      this.#status = { ...this.#status, storeOk: false, storeError: message };
+      this.#status = { ...this.#status, pendingSinceMs: null, storeOk: false, storeError: message };
     }
   }
 }
