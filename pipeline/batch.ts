@@ -5,7 +5,7 @@
  */
 import type { Store } from '../infra/store/index.ts';
 import type { Logger } from '../infra/log.ts';
-import { cellCenter, cellsInBBox, type BBox } from '../infra/geo/index.ts';
+import { cellCenter, cellsCoveringBBox, type BBox } from '../infra/geo/index.ts';
 import { readingsInWindow, backgroundBetween, claimBatchRun, failBatchRun, finishBatchRun, writeNowcasts, dropNowcastsBefore } from '../infra/store/index.ts';
 import { buildBackgroundField } from './background-field.ts';
 import { nowcastWindow, STEP_MIN, STEPS, type GridCell } from './nowcast.ts';
@@ -34,9 +34,9 @@ export interface BatchResult {
   error?: string;
 }
 
-/** Every cell of the domain with its centre, in a stable order. */
+/** Every cell that intersects the domain's box (so every point in it has its cell), with its centre, in a stable order. */
 export function domainGrid(bbox: BBox, resolution: number): GridCell[] {
-  return cellsInBBox(bbox, resolution).map((cell) => ({ cell, centre: cellCenter(cell) }));
+  return cellsCoveringBBox(bbox, resolution).map((cell) => ({ cell, centre: cellCenter(cell) }));
 }
 
 export class BatchError extends Error {

@@ -58,6 +58,17 @@ export function cellsInBBox(box: BBox, resolution: number): string[] {
   return h3.polygonToCells(ring, resolution).sort();
 }
 
+/** Every cell that intersects the box (centre inside or not), sorted: a grid that answers every point in it. */
+export function cellsCoveringBBox(box: BBox, resolution: number): string[] {
+  const ring: [number, number][] = [
+    [box.south, box.west],
+    [box.south, box.east],
+    [box.north, box.east],
+    [box.north, box.west],
+  ];
+  return h3.polygonToCellsExperimental(ring, resolution, h3.POLYGON_TO_CELLS_FLAGS.containmentOverlapping).sort();
+}
+
 /** The cell's exact area [m²] (H3's spherical computation). */
 export function cellAreaM2(cell: string): number {
   return h3.cellArea(cell, h3.UNITS.m2);

@@ -55,3 +55,4 @@ export { upsertBackground, backgroundBetween, type BackgroundRow } from './backg
 export { insertDeadLetters, type DeadLetter } from './dead-letters.ts';
 export { readingsInWindow, type WindowReadings } from './reading-window.ts';
 export { writeNowcasts, dropNowcastsBefore, latestNowcast, claimBatchRun, finishBatchRun, failBatchRun, latestBatchRun, type NowcastRow, type StoredNowcast, type BatchRun } from './nowcasts.ts';
+export { readRunColumns, runColumnBuffers, latestDoneRunTime, doneRunTimesSince, readLeadZero, ledgerState, type RunColumns, type LeadZero, type LedgerState } from './nowcasts.ts';
