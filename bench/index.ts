@@ -1,11 +1,14 @@
 /** The benchmarks `npm run bench -- <name>` knows. */
 import type { Benchmark } from './benchmark.ts';
-import { batchBenchmark } from './batch.ts';
+import { batchBenchmark, pipelineBenchmark } from './pipeline.ts';
 import { startupBenchmark } from './startup.ts';
 import { storeBenchmark } from './store.ts';
+import { apiBenchmark } from './api.ts';
 
 export const benchmarks: Record<string, Benchmark> = {
   store: storeBenchmark,
   batch: batchBenchmark,
+  pipeline: pipelineBenchmark,
   startup: startupBenchmark,
+  api: apiBenchmark,
 };

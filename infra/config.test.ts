@@ -60,4 +60,12 @@ describe('config', () => {
   it('refuses an inverted box', () => {
     assert.throws(() => loadConfig({ CITY_BBOX: '52.7,13.08,52.35,13.76' }), /south < north/);
   });
+
+  it('the API\'s settings: defaults, an unknown time zone refused by name', () => {
+    const c = loadConfig({});
+    assert.deepEqual({ rate: c.api.rateLimitPerMin, tz: c.api.timezone, hops: c.api.trustProxy, poll: c.api.snapshotPollMs }, { rate: 1200, tz: 'Europe/Berlin', hops: 0, poll: 2000 });
+    assert.equal(loadConfig({ RATE_LIMIT_PER_MIN: '0', CITY_TIMEZONE: 'America/New_York' }).api.timezone, 'America/New_York');
+    assert.throws(() => loadConfig({ CITY_TIMEZONE: 'Mars/Olympus' }), /CITY_TIMEZONE: an IANA time zone/);
+    assert.throws(() => loadConfig({ SNAPSHOT_POLL_MS: '5' }), /SNAPSHOT_POLL_MS/);
+  });
 });

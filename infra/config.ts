@@ -83,6 +83,22 @@ const schema = z.object({
   /** Hourly forecast steps at most (as far as the background reaches). */
   FORECAST_HOURS: int(1, 240).default(48),
 
+  /** Requests per minute per API key or client address (token bucket); 0 turns the limit off. */
+  RATE_LIMIT_PER_MIN: int(0, 10_000_000).default(1200),
+  /** The covered city's IANA time zone: what the forecast's timezone=auto stands for. */
+  CITY_TIMEZONE: z.string().default('Europe/Berlin').refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'an IANA time zone such as Europe/Berlin'),
+  /** Client addresses from X-Forwarded-For: off, or the number of proxy hops in front of the API. */
+  TRUST_PROXY: int(0, 10).default(0),
+  /** How often an api process asks the ledger for a newer finished run [ms]. */
+  SNAPSHOT_POLL_MS: int(100, 600_000).default(2000),
+
   /** Runs the built-in simulated city (default on for ROLE=all with the memory bus). */
   SIMULATOR: bool.optional(),
   SIM_SEED: int(0, 2 ** 31 - 1).default(42),
@@ -115,6 +131,7 @@ export type Config = Readonly<{
     revisit: Readonly<{ minLate: number; minFraction: number; horizonMs: number }>;
     forecastHours: number;
   }>;
+  api: Readonly<{ rateLimitPerMin: number; timezone: string; trustProxy: number; snapshotPollMs: number; tileCacheEntries: number; pastKeepMs: number }>;
   sim: Readonly<{ enabled: boolean; seed: number; officialStations: number; amateurSensors: number; amateurIntervalMs: number }>;
 }>;
 
@@ -167,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       forecastHours: e.FORECAST_HOURS,
       retentionMs: e.NOWCAST_RETENTION_MS ?? (simEnabled ? 3_600_000 : 86_400_000),
     }),
+    api: Object.freeze({ rateLimitPerMin: e.RATE_LIMIT_PER_MIN, timezone: e.CITY_TIMEZONE, trustProxy: e.TRUST_PROXY, snapshotPollMs: e.SNAPSHOT_POLL_MS, tileCacheEntries: 4096, pastKeepMs: 6 * 3_600_000 }),
     sim: Object.freeze({ enabled: simEnabled, seed: e.SIM_SEED, officialStations: e.SIM_OFFICIAL_STATIONS, amateurSensors: e.SIM_AMATEUR_SENSORS, amateurIntervalMs: e.SIM_AMATEUR_INTERVAL_MS }),
   };
   return Object.freeze(config);

@@ -85,6 +85,8 @@ export interface WindowResult {
   /** Tasks this worker ran. */
   tasks: number;
   elapsedMs: number;
+  /** Time this worker spent per stage [ms]: read (window inputs), qc (map compute), analysis (reduce compute), write (blobs, nowcasts, ledger). */
+  stageMs: Record<string, number>;
   error?: string;
 }
 
@@ -108,6 +110,7 @@ interface WindowInputs {
 export class BatchWorker {
   readonly #o: BatchOptions;
   #inputs: WindowInputs | null = null;
+  #stageMs: Record<string, number> = {};
 
   constructor(o: BatchOptions) {
     this.#o = o;
@@ -122,6 +125,8 @@ export class BatchWorker {
     const o = this.#o;
     const now = o.now ?? Date.now;
     const started = now();
+    this.#stageMs = {};
+    const result = (r: Omit<WindowResult, 'stageMs'>): WindowResult => ({ ...r, stageMs: { ...this.#stageMs } });
     const shardIds = o.domain.plan.shards.map((s) => s.id);
     let tasks = 0;
     try {
@@ -131,20 +136,29 @@ export class BatchWorker {
           if (claim) {
             const failed = await this.#runTask(claim);
             tasks++;
-            if (failed) return { windowEndMs, status: 'failed', tasks, elapsedMs: now() - started, error: failed };
+            if (failed) return result({ windowEndMs, status: 'failed', tasks, elapsedMs: now() - started, error: failed });
             continue;
           }
           const progress = await phaseProgress(o.store, windowEndMs, phase);
           if (progress.total < shardIds.length) throw new Error(`window ${new Date(windowEndMs).toISOString()} has ${progress.total} ${phase} tasks, expected ${shardIds.length}`);
           if (progress.done === progress.total) break;
-          if (!wait) return { windowEndMs, status: 'waiting', tasks, elapsedMs: now() - started };
+          if (!wait) return result({ windowEndMs, status: 'waiting', tasks, elapsedMs: now() - started });
           await new Promise((r) => setTimeout(r, o.pollMs ?? 200));
         }
       }
-      await this.#finish(windowEndMs);
-      return { windowEndMs, status: 'done', tasks, elapsedMs: now() - started };
+      await this.#timed('write', () => this.#finish(windowEndMs));
+      return result({ windowEndMs, status: 'done', tasks, elapsedMs: now() - started });
     } finally {
       this.#inputs = null;
+    }
+  }
+
+  async #timed<T>(stage: string, fn: () => Promise<T> | T): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.#stageMs[stage] = (this.#stageMs[stage] ?? 0) + (performance.now() - t0);
     }
   }
 
@@ -195,7 +209,7 @@ export class BatchWorker {
   async #map(claim: TaskClaim): Promise<void> {
     const o = this.#o;
     const { domain } = o;
-    const inputs = await this.#windowInputs(claim.windowEndMs);
+    const inputs = await this.#timed('read', () => this.#windowInputs(claim.windowEndMs));
     const shard = domain.plan.shards.find((s) => s.id === claim.shard);
     if (!shard) throw new Error(`unknown shard ${claim.shard}`);
     const r = inputs.readings;
@@ -219,16 +233,17 @@ export class BatchWorker {
     const previous = new Map<string, SensorRecord>();
     const ownPrevious = new Map<string, SensorRecord>();
     const ownSeen = new Map<string, number>();
-    if (inputs.prevEndMs !== null) {
-      for (const b of await getBlobs(o.store, inputs.prevEndMs, 'records', reach)) {
+    const recordBlobs = inputs.prevEndMs !== null ? await this.#timed('read', () => getBlobs(o.store, inputs.prevEndMs!, 'records', reach)) : [];
+    await this.#timed('qc', () => {
+      for (const b of recordBlobs) {
         const { records, lastSeenMs } = decodeRecords(b.body);
         for (const [id, rec] of records) {
           previous.set(id, rec);
           if (b.shard === shard.id) { ownPrevious.set(id, rec); ownSeen.set(id, lastSeenMs.get(id)!); }
         }
       }
-    }
-    const out = mapShard({
+    });
+    const out = await this.#timed('qc', () => mapShard({
       windowStartMs: claim.windowEndMs - o.windowMs,
       windowEndMs: claim.windowEndMs,
       sensors: {
@@ -248,7 +263,7 @@ export class BatchWorker {
       },
       records: ids.map((id) => previous.get(id)),
       own,
-    }, o.qc, o.analysis);
+    }, o.qc, o.analysis));
     // Records of the shard's sensors: those seen now updated, the others carried, the long unseen dropped.
     const nowMs = claim.windowEndMs;
     for (const [id, rec] of out.records) { ownPrevious.set(id, rec); ownSeen.set(id, nowMs); }
@@ -262,35 +277,42 @@ export class BatchWorker {
       if (r.receivedMs[pick[k]!]! > claim.windowEndMs) stats.late++;
     }
     const flags = encodeFlags({ sensorId: ownPick.map((k) => ids[sensorOf[k]!]!), timeMs: Float64Array.from(ownPick, (k) => r.timeMs[pick[k]!]!), reason: Uint8Array.from(ownPick, (k) => out.qc.reason[k]!) });
-    await o.store.transaction(async (tx) => {
-      await putBlobs(tx, [
-        { windowEndMs: claim.windowEndMs, kind: 'obs', shard: shard.id, body: encodeObservations(out.observations) },
-        { windowEndMs: claim.windowEndMs, kind: 'summary', shard: shard.id, body: encodeSummary(out.summary) },
-        { windowEndMs: claim.windowEndMs, kind: 'flags', shard: shard.id, body: flags },
-        { windowEndMs: claim.windowEndMs, kind: 'records', shard: shard.id, body: encodeRecords(ownPrevious, ownSeen) },
-        { windowEndMs: claim.windowEndMs, kind: 'stats', shard: shard.id, body: new TextEncoder().encode(JSON.stringify(stats)) },
-      ]);
+    const blobs = [
+      { windowEndMs: claim.windowEndMs, kind: 'obs', shard: shard.id, body: encodeObservations(out.observations) },
+      { windowEndMs: claim.windowEndMs, kind: 'summary', shard: shard.id, body: encodeSummary(out.summary) },
+      { windowEndMs: claim.windowEndMs, kind: 'flags', shard: shard.id, body: flags },
+      { windowEndMs: claim.windowEndMs, kind: 'records', shard: shard.id, body: encodeRecords(ownPrevious, ownSeen) },
+      { windowEndMs: claim.windowEndMs, kind: 'stats', shard: shard.id, body: new TextEncoder().encode(JSON.stringify(stats)) },
+    ];
+    await this.#timed('write', () => o.store.transaction(async (tx) => {
+      await putBlobs(tx, blobs);
       if (!(await finishTask(tx, claim, o.workerId))) throw new Error(`map task of shard ${shard.id} was taken over by another worker`);
-    });
+    }));
   }
 
   async #reduce(claim: TaskClaim): Promise<void> {
     const o = this.#o;
     const { domain } = o;
-    const inputs = await this.#windowInputs(claim.windowEndMs);
+    const inputs = await this.#timed('read', () => this.#windowInputs(claim.windowEndMs));
     const shard = domain.plan.shards.find((s) => s.id === claim.shard);
     if (!shard) throw new Error(`unknown shard ${claim.shard}`);
-    const summary = mergeSummaries((await getBlobs(o.store, claim.windowEndMs, 'summary')).map((b) => decodeSummary(b.body)));
-    const large = largeScaleBias(largeScaleInputOf(summary), o.analysis);
     const reach = shardsWithin(domain.plan, shard.id, o.analysis.structure.localizationM + cellRadiusM(domain.resolution), domain.plane);
-    const obs = concatObservations((await getBlobs(o.store, claim.windowEndMs, 'obs', reach)).map((b) => decodeObservations(b.body)));
+    const [summaryBlobs, obsBlobs, cellBlobs] = await this.#timed('read', () => Promise.all([
+      getBlobs(o.store, claim.windowEndMs, 'summary'),
+      getBlobs(o.store, claim.windowEndMs, 'obs', reach),
+      inputs.prevEndMs !== null ? getBlobs(o.store, inputs.prevEndMs, 'cells', [shard.id]) : Promise.resolve([]),
+    ]));
+    const t0 = performance.now();
+    const summary = mergeSummaries(summaryBlobs.map((b) => decodeSummary(b.body)));
+    const large = largeScaleBias(largeScaleInputOf(summary), o.analysis);
+    const obs = concatObservations(obsBlobs.map((b) => decodeObservations(b.body)));
     // The shard's cells' states as the newest done window left them.
     const n = shard.cells.length;
     const prev: CellStates = { biasK: new Float64Array(n), varK2: new Float64Array(n), validMs: new Float64Array(n).fill(NaN) };
     const history = new Float32Array(n * HISTORY_STEPS).fill(NaN);
     const row = new Map(shard.cells.map((c, i) => [c.cell, i]));
     if (inputs.prevEndMs !== null) {
-      const [blob] = await getBlobs(o.store, inputs.prevEndMs, 'cells', [shard.id]);
+      const [blob] = cellBlobs;
       if (blob) {
         const s = decodeCellStates(blob.body);
         const gap = Math.round((claim.windowEndMs - inputs.prevEndMs) / (SMOOTHER_STEP_MIN * MINUTE_MS));
@@ -327,13 +349,15 @@ export class BatchWorker {
       kept.push(i);
       history[i * HISTORY_STEPS + HISTORY_STEPS - 1] = e.tempsC[0]!;
     });
-    if (o.smoother && rows.length > 0) await this.#smooth(claim, shard.cells, kept, rows, history);
+    this.#stageMs.analysis = (this.#stageMs.analysis ?? 0) + (performance.now() - t0);
+    if (o.smoother && rows.length > 0) await this.#timed('smoother', () => this.#smooth(claim, shard.cells, kept, rows, history));
     const states: CellStateSet = { cell: shard.cells.map((c) => c.cell), biasK: cells.biasK, varK2: cells.varK2, validMs: cells.validMs, history };
-    await o.store.transaction(async (tx) => {
+    const cellsBlob = encodeCellStates(states);
+    await this.#timed('write', () => o.store.transaction(async (tx) => {
       await writeShardNowcasts(tx, { runTimeMs: claim.windowEndMs, stepMin: STEP_MIN, method: FILTER_METHOD }, shard.cells.map((c) => c.cell), rows);
-      await putBlobs(tx, [{ windowEndMs: claim.windowEndMs, kind: 'cells', shard: shard.id, body: encodeCellStates(states) }]);
+      await putBlobs(tx, [{ windowEndMs: claim.windowEndMs, kind: 'cells', shard: shard.id, body: cellsBlob }]);
       if (!(await finishTask(tx, claim, o.workerId))) throw new Error(`reduce task of shard ${shard.id} was taken over by another worker`);
-    });
+    }));
   }
 
   /** The smoother's next hour replaces the filter's where it answers; the filter's stays where it fails. */

@@ -1,15 +1,21 @@
 /**
  * The composition root: reads the configuration once, opens the store and the bus, and starts the
- * roles this process runs (ROLE=all: every role plus the simulated city, on the embedded default).
+ * roles this process runs.
+ *
+ * ROLE=all (the embedded default): this thread serves HTTP only; the store, the bus, the ingest
+ * worker, the simulated city and the batch run in an engine thread (engine-worker.ts), reached
+ * through proxies of the same ports. The API serves from an in-memory snapshot of the newest
+ * finished run, so a batch never holds up a request.
+ * ROLE=api | ingest | pipeline: one role per process on Kafka and a TimescaleDB server.
  */
-import type { Server } from 'node:http';
 import { loadConfig, type Config } from '../infra/config.ts';
 import { createLogger, type Logger } from '../infra/log.ts';
-import { openStore, startJobTimer, StoreError } from '../infra/store/index.ts';
+import { openStore, startJobTimer, StoreError, type Store } from '../infra/store/index.ts';
 import { openBus } from '../infra/bus/index.ts';
 import { topicNames, topicSpecs, startIngestWorker, createCity, startSimulatedFeed } from '../ingest/index.ts';
 import { startPipelineRole } from '../pipeline/index.ts';
-import { createApp } from '../api/index.ts';
+import { createApp, listen, LiveSnapshot, storeRunSource, registerNowcastMetrics, collectProcessMetrics, type BusProducer, type RunSource, type ReadinessCheck, type Listening } from '../api/index.ts';
+import { startEngine } from './engine.ts';
 
 export interface Running {
   config: Config;
@@ -21,16 +27,81 @@ export interface Running {
 /** Starts the roles of `config`; returns a handle that stops them in reverse order. */
 export async function start(config: Config, log: Logger): Promise<Running> {
   const stops: (() => Promise<void>)[] = [];
-  const has = (role: 'api' | 'ingest' | 'pipeline') => config.role === 'all' || config.role === role;
+  const stopAll = async () => {
+    for (const s of stops.reverse()) {
+      try {
+        await s();
+      } catch (err) {
+        log.error({ err }, 'error while stopping');
+      }
+    }
+  };
   log.info({ role: config.role, store: redact(config.store.url), bus: config.bus.url }, 'starting');
+  try {
+    if (config.role === 'all') return { config, ...(await startEmbedded(config, log, stops)), stop: stopAll };
+    if (config.role === 'api') return { config, ...(await startApiRole(config, log, stops)), stop: stopAll };
+    await startWorkerRole(config, log, stops);
+    return { config, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
 
-  const store = await openStore(config.store.url, {
-    poolSize: config.store.poolSize, idleTimeoutMs: config.store.idleTimeoutMs,
-    connectionTimeoutMs: config.store.connectTimeoutMs, statementTimeoutMs: config.store.statementTimeoutMs, log,
+/** Serves the API with `store`, `bus` and `runs` (proxies or the real ports). */
+async function serveApi(config: Config, log: Logger, stops: (() => Promise<void>)[], ports: { store: Store; bus: BusProducer; runs: RunSource; checks: Record<string, ReadinessCheck> }): Promise<{ listening: Listening; live: LiveSnapshot }> {
+  const live = new LiveSnapshot({ source: ports.runs, log, pollMs: config.api.snapshotPollMs, keepPastMs: config.api.pastKeepMs });
+  collectProcessMetrics();
+  registerNowcastMetrics({ live, store: ports.store });
+  const app = createApp({ store: ports.store, bus: ports.bus, log, config, live, checks: ports.checks });
+  // Listen before anything slow: a taken port stops the process at once, with the reason.
+  const listening = await listen(app, { host: config.host, port: config.port });
+  stops.push(() => listening.close());
+  log.info({ url: listening.url, map: `${listening.url}/`, try: `${listening.url}/v1/forecast?latitude=52.52&longitude=13.405` }, 'api listening');
+  return { listening, live };
+}
+
+async function startEmbedded(config: Config, log: Logger, stops: (() => Promise<void>)[]): Promise<{ url: string }> {
+  // The engine's proxies exist before the thread is up; calls wait in its queue until it is.
+  const e = startEngine(config, log);
+  stops.push(() => e.stop());
+  const { listening, live } = await serveApi(config, log, stops, {
+    store: e.store,
+    bus: e.bus,
+    runs: e.runs,
+    checks: { bus: async () => { await e.ready; }, engine: async () => { await Promise.race([e.ready, e.died]); } },
   });
+  await Promise.race([e.ready, e.died]);
+  void e.died.catch((err: unknown) => {
+    log.fatal({ err }, 'the engine thread died; exiting');
+    process.exit(1);
+  });
+  live.start();
+  stops.push(async () => live.stop());
+  return { url: listening.url };
+}
+
+async function startApiRole(config: Config, log: Logger, stops: (() => Promise<void>)[]): Promise<{ url: string }> {
+  const store = await openStore(config.store.url, storeOptions(config, log));
   stops.push(() => store.close());
-  // TimescaleDB's policy jobs, run by the process that runs batches (embedded or server alike).
-  if (has('pipeline') && config.store.jobsIntervalMs > 0) {
+  const bus = openBus(config.bus.url, { clientId: config.bus.clientId, logger: log.child({ component: 'bus' }) });
+  stops.push(() => bus.close());
+  const topics = topicNames(config.bus.topicPrefix);
+  await bus.ensureTopics(topicSpecs(topics, config.bus.partitions));
+  const { listening, live } = await serveApi(config, log, stops, {
+    store, bus, runs: storeRunSource(store),
+    checks: { bus: () => bus.ensureTopics(topicSpecs(topics, config.bus.partitions)) },
+  });
+  live.start();
+  stops.push(async () => live.stop());
+  return { url: listening.url };
+}
+
+async function startWorkerRole(config: Config, log: Logger, stops: (() => Promise<void>)[]): Promise<void> {
+  const store = await openStore(config.store.url, storeOptions(config, log));
+  stops.push(() => store.close());
+  // TimescaleDB's policy jobs, run by the process that runs batches.
+  if (config.role === 'pipeline' && config.store.jobsIntervalMs > 0) {
     const stopJobs = startJobTimer(store, config.store.jobsIntervalMs, log);
     stops.push(async () => stopJobs());
   }
@@ -38,8 +109,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   stops.push(() => bus.close());
   const topics = topicNames(config.bus.topicPrefix);
   await bus.ensureTopics(topicSpecs(topics, config.bus.partitions));
-
-  if (has('ingest')) {
+  if (config.role === 'ingest') {
     const worker = await startIngestWorker({ bus, topics, store, log, groupId: config.bus.ingestGroupId, resolution: config.grid.resolution, maxBatch: config.bus.ingestMaxBatch });
     stops.push(() => worker.stop());
   }
@@ -48,35 +118,15 @@ export async function start(config: Config, log: Logger): Promise<Running> {
     const feed = await startSimulatedFeed({ bus, topics, city, partitionResolution: config.grid.partitionResolution, backfillMs: 2 * config.batch.windowMs, log });
     stops.push(() => feed.stop());
   }
-  if (has('pipeline')) {
+  if (config.role === 'pipeline') {
     const pipeline = startPipelineRole({ store, log, config });
     stops.push(() => pipeline.stop());
   }
-  let url: string | undefined;
-  if (has('api')) {
-    const app = createApp({ store, log, bbox: config.grid.bbox, resolution: config.grid.resolution, maxAgeMs: Math.max(2 * 3_600_000, 4 * config.batch.intervalMs) });
-    const server: Server = await new Promise((resolve, reject) => {
-      const s = app.listen(config.port, config.host, () => resolve(s));
-      s.once('error', reject);
-    });
-    const addr = server.address();
-    url = typeof addr === 'object' && addr ? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${addr.port}` : undefined;
-    stops.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
-    log.info({ url, try: `${url}/v1/forecast?latitude=52.52&longitude=13.405` }, 'api listening');
-  }
-  return {
-    config,
-    url,
-    async stop() {
-      for (const s of stops.reverse()) {
-        try {
-          await s();
-        } catch (err) {
-          log.error({ err }, 'error while stopping');
-        }
-      }
-    },
-  };
+}
+
+/** The store's connection settings from the configuration (every process opens its store with them). */
+export function storeOptions(config: Config, log: Logger) {
+  return { poolSize: config.store.poolSize, idleTimeoutMs: config.store.idleTimeoutMs, connectionTimeoutMs: config.store.connectTimeoutMs, statementTimeoutMs: config.store.statementTimeoutMs, log };
 }
 
 function redact(url: string): string {
@@ -92,16 +142,34 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(config.logLevel);
-  const running = await start(config, log);
+  // A signal during start-up still closes whatever was opened: start() is awaited, then stopped.
   let stopping = false;
+  let running: Promise<Running | null> = Promise.resolve(null);
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      log.warn({ signal }, 'already stopping; waiting for the store to close');
+      return;
+    }
     stopping = true;
     log.info({ signal }, 'stopping');
-    running.stop().then(() => process.exit(0), () => process.exit(1));
+    void running
+      .then((r) => r?.stop())
+      .then(() => {
+        log.info('stopped');
+        process.exit(0);
+      }, (err: unknown) => {
+        log.error({ err }, 'stop failed');
+        process.exit(1);
+      });
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  running = start(config, log).catch((err: unknown) => {
+    const e = err as { code?: string; message?: string };
+    log.fatal({ code: e.code, err }, e.message ?? 'start failed');
+    process.stderr.write(`cannot start: ${e.message ?? String(err)}\n`);
+    process.exit(1);
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

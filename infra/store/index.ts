@@ -58,3 +58,4 @@ export { writeNowcasts, writeShardNowcasts, dropNowcastsBefore, latestNowcast, c
 export { createTasks, resetTasks, claimTask, renewLease, finishTask, releaseTask, phaseProgress, deleteTasksBefore, type TaskClaim, type TaskPhase, type PhaseProgress } from './batch-tasks.ts';
 export { putBlobs, getBlobs, deleteBlobsBefore, type Blob } from './batch-blobs.ts';
 export { openWindow, nextOpenWindow, newestWindowEnd, latestDoneBefore, restartWindow, finishWindow, failWindow, lateReadingsAfterRun, markRevisit, type WindowRow, type WindowOutcome } from './batch-ledger.ts';
+export { readRunColumns, runColumnBuffers, latestDoneRunTime, doneRunTimesSince, readLeadZero, ledgerState, type RunColumns, type LeadZero, type LedgerState } from './nowcasts.ts';

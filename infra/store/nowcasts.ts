@@ -145,3 +145,155 @@ export async function latestBatchRun(q: Queryable): Promise<BatchRun | null> {
     nReadings: r.n_readings, nSensors: r.n_sensors, nCells: r.n_cells, error: r.error,
   };
 }
+
+/** One run's nowcasts as columns (what the API's in-memory snapshot is built from). */
+export interface RunColumns {
+  runTimeMs: number;
+  stepMin: number;
+  /** Values per cell in the minutely series (13: lead 0..60 min in 5-minute steps). */
+  stepsPerCell: number;
+  /** Sorted cell ids; row i of every column below belongs to cells[i]. */
+  cells: string[];
+  /** tempsC[i * stepsPerCell + k] / sigmasC[...] [°C] at runTime + k * stepMin minutes. */
+  tempsC: Float32Array;
+  sigmasC: Float32Array;
+  nObs: Int32Array;
+  /** Newest reading that informed the cell [epoch ms]; NaN when none did. */
+  newestObsMs: Float64Array;
+  /** methodIndex[i] indexes methods. */
+  methods: string[];
+  methodIndex: Uint16Array;
+  /** First hourly step per cell [epoch ms]; NaN when the run made no hourly steps for it. */
+  hourlyStartMs: Float64Array;
+  /** Hourly values per cell (the longest cell's count; shorter cells padded with NaN). */
+  hourlyLength: number;
+  hourlyTempsC: Float32Array;
+  hourlySigmasC: Float32Array;
+}
+
+/** The ArrayBuffers of a RunColumns (to transfer it between threads without copying). */
+export function runColumnBuffers(c: RunColumns): ArrayBuffer[] {
+  return [c.tempsC, c.sigmasC, c.nObs, c.newestObsMs, c.methodIndex, c.hourlyStartMs, c.hourlyTempsC, c.hourlySigmasC].map((a) => a.buffer as ArrayBuffer);
+}
+
+/** The newest finished run (window end = run time), or null. */
+export async function latestDoneRunTime(q: Queryable): Promise<number | null> {
+  const res = await q.query<{ t: Date | null }>(`SELECT max(window_end) AS t FROM batch_runs WHERE status = 'done'`);
+  return res.rows[0]?.t?.getTime() ?? null;
+}
+
+/** Reads every cell of the finished run at `runTimeMs` as columns (null when that run has no rows). */
+export async function readRunColumns(q: Queryable, runTimeMs: number): Promise<RunColumns | null> {
+  const res = await q.query<{ cell: string; step_min: number; temps_c: number[]; sigmas_c: number[]; n_obs: number; method: string; hourly_start: Date | null; hourly_temps_c: (number | null)[] | null; hourly_sigmas_c: (number | null)[] | null; newest_obs: Date | null }>(
+    `SELECT cell, step_min, temps_c, sigmas_c, n_obs, method, hourly_start, hourly_temps_c, hourly_sigmas_c, newest_obs
+     FROM nowcasts WHERE run_time = $1 ORDER BY cell`,
+    [new Date(runTimeMs)],
+  );
+  const rows = res.rows;
+  if (rows.length === 0) return null;
+  const n = rows.length;
+  const stepsPerCell = Math.max(...rows.map((r) => r.temps_c.length));
+  let hourlyLength = 0;
+  for (const r of rows) hourlyLength = Math.max(hourlyLength, r.hourly_temps_c?.length ?? 0);
+  const c: RunColumns = {
+    runTimeMs, stepMin: rows[0]!.step_min, stepsPerCell, cells: new Array<string>(n),
+    tempsC: new Float32Array(n * stepsPerCell).fill(NaN), sigmasC: new Float32Array(n * stepsPerCell).fill(NaN),
+    nObs: new Int32Array(n), newestObsMs: new Float64Array(n).fill(NaN), methods: [], methodIndex: new Uint16Array(n),
+    hourlyStartMs: new Float64Array(n).fill(NaN), hourlyLength,
+    hourlyTempsC: new Float32Array(n * hourlyLength).fill(NaN), hourlySigmasC: new Float32Array(n * hourlyLength).fill(NaN),
+  };
+  const methodIds = new Map<string, number>();
+  rows.forEach((r, i) => {
+    c.cells[i] = r.cell;
+    for (let k = 0; k < r.temps_c.length; k++) {
+      c.tempsC[i * stepsPerCell + k] = r.temps_c[k]!;
+      c.sigmasC[i * stepsPerCell + k] = r.sigmas_c[k] ?? NaN;
+    }
+    c.nObs[i] = r.n_obs;
+    if (r.newest_obs) c.newestObsMs[i] = r.newest_obs.getTime();
+    let m = methodIds.get(r.method);
+    if (m === undefined) {
+      m = c.methods.length;
+      methodIds.set(r.method, m);
+      c.methods.push(r.method);
+    }
+    c.methodIndex[i] = m;
+    if (r.hourly_start && r.hourly_temps_c) {
+      c.hourlyStartMs[i] = r.hourly_start.getTime();
+      for (let k = 0; k < r.hourly_temps_c.length; k++) {
+        c.hourlyTempsC[i * hourlyLength + k] = r.hourly_temps_c[k] ?? NaN;
+        c.hourlySigmasC[i * hourlyLength + k] = r.hourly_sigmas_c?.[k] ?? NaN;
+      }
+    }
+  });
+  return c;
+}
+
+/** Lead-0 values of finished runs at the given run times (the past of a forecast). */
+export interface LeadZero {
+  runTimeMs: number;
+  cells: string[];
+  tempC: Float32Array;
+  sigmaC: Float32Array;
+}
+
+/** Finished runs since `sinceMs` whose run time is a multiple of `everyMs` (e.g. every 15 minutes). */
+export async function doneRunTimesSince(q: Queryable, sinceMs: number, everyMs: number): Promise<number[]> {
+  const res = await q.query<{ t: Date }>(
+    `SELECT window_end AS t FROM batch_runs WHERE status = 'done' AND window_end >= $1
+       AND (extract(epoch FROM window_end) * 1000)::bigint % $2 = 0 ORDER BY window_end`,
+    [new Date(sinceMs), everyMs],
+  );
+  return res.rows.map((r) => r.t.getTime());
+}
+
+/** The lead-0 temperature and sigma of every cell of each run in `runTimesMs`. */
+export async function readLeadZero(q: Queryable, runTimesMs: readonly number[]): Promise<LeadZero[]> {
+  if (runTimesMs.length === 0) return [];
+  const res = await q.query<{ run_time: Date; cell: string; t: number; s: number }>(
+    `SELECT run_time, cell, temps_c[1] AS t, sigmas_c[1] AS s FROM nowcasts
+     WHERE run_time = ANY($1::timestamptz[]) ORDER BY run_time, cell`,
+    [runTimesMs.map((t) => new Date(t).toISOString())],
+  );
+  const out: LeadZero[] = [];
+  let cur: { runTimeMs: number; cells: string[]; t: number[]; s: number[] } | undefined;
+  const flush = () => {
+    if (cur) out.push({ runTimeMs: cur.runTimeMs, cells: cur.cells, tempC: Float32Array.from(cur.t), sigmaC: Float32Array.from(cur.s) });
+  };
+  for (const r of res.rows) {
+    const t = r.run_time.getTime();
+    if (!cur || cur.runTimeMs !== t) {
+      flush();
+      cur = { runTimeMs: t, cells: [], t: [], s: [] };
+    }
+    cur.cells.push(r.cell);
+    cur.t.push(r.t);
+    cur.s.push(r.s);
+  }
+  flush();
+  return out;
+}
+
+/** What the ledger says about batches: the newest run of any status and the newest good one. */
+export interface LedgerState {
+  last: BatchRun | null;
+  lastDone: BatchRun | null;
+}
+
+export async function ledgerState(q: Queryable): Promise<LedgerState> {
+  const res = await q.query<{ window_start: Date; window_end: Date; status: BatchRun['status']; method: string; started_at: Date; finished_at: Date | null; n_readings: number | null; n_sensors: number | null; n_cells: number | null; error: string | null; k: string }>(
+    `(SELECT *, 'last' AS k FROM batch_runs ORDER BY window_end DESC LIMIT 1)
+     UNION ALL
+     (SELECT *, 'done' AS k FROM batch_runs WHERE status = 'done' ORDER BY window_end DESC LIMIT 1)`,
+  );
+  const of = (k: string): BatchRun | null => {
+    const r = res.rows.find((x) => x.k === k);
+    if (!r) return null;
+    return {
+      windowStartMs: r.window_start.getTime(), windowEndMs: r.window_end.getTime(), status: r.status, method: r.method,
+      startedAtMs: r.started_at.getTime(), finishedAtMs: r.finished_at?.getTime() ?? null,
+      nReadings: r.n_readings, nSensors: r.n_sensors, nCells: r.n_cells, error: r.error,
+    };
+  };
+  return { last: of('last'), lastDone: of('done') };
+}

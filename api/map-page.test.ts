@@ -1,0 +1,126 @@
+// The map page in a real headless browser (Debian's chromium, installed by
+// infra/browser/install-chromium.sh, driven by playwright-core): it loads MapLibre from our server,
+// draws non-empty tiles, the slider asks for another lead, a click shows the point's chart with
+// its sigma band and sources. A screenshot goes to .cache/e2e/map.png (git-ignored).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { openStore, type RunColumns, type Store } from '../infra/store/index.ts';
+import { cellsInBBox } from '../infra/geo/index.ts';
+import { loadConfig } from '../infra/config.ts';
+import { createLogger } from '../infra/log.ts';
+import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
+import { createApp } from './app.ts';
+import { LiveSnapshot } from './live-snapshot.ts';
+import { Snapshot } from './snapshot.ts';
+import { decodePalettePng } from './png.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** A run over the city's centre: a warm core cooling outwards, warming with lead. */
+function syntheticRun(runTimeMs: number): RunColumns {
+  const cells = cellsInBBox({ south: 52.45, west: 13.25, north: 52.6, east: 13.55 }, 9);
+  const n = cells.length;
+  const steps = 13;
+  const tempsC = new Float32Array(n * steps);
+  const sigmasC = new Float32Array(n * steps);
+  cells.forEach((_, i) => {
+    for (let k = 0; k < steps; k++) {
+      tempsC[i * steps + k] = 8 + 4 * Math.sin(i / 97) + k * 0.1;
+      sigmasC[i * steps + k] = 0.6 + k * 0.05;
+    }
+  });
+  return {
+    runTimeMs, stepMin: 5, stepsPerCell: steps, cells, tempsC, sigmasC, nObs: new Int32Array(n).fill(1),
+    newestObsMs: new Float64Array(n).fill(runTimeMs - 2 * MINUTE_MS), methods: ['kalman-oi'], methodIndex: new Uint16Array(n),
+    hourlyStartMs: new Float64Array(n).fill(NaN), hourlyLength: 0, hourlyTempsC: new Float32Array(0), hourlySigmasC: new Float32Array(0),
+  };
+}
+
+describe('the map page in headless chromium', () => {
+  const missing = !existsSync(CHROMIUM);
+  let store: Store;
+  let server: Server;
+  let base = '';
+  let context: BrowserContext;
+  let profile = '';
+
+  before(async () => {
+    if (missing) return;
+    store = await openStore('memory://');
+    const now = Date.now();
+    const live = new LiveSnapshot({ source: { ledger: async () => ({ last: null, lastDone: null }), latestDoneRunTime: async () => null, readRun: async () => null, readPast: async () => [] }, log: createLogger('silent'), pollMs: 60_000, keepPastMs: HOUR_MS });
+    live.swap(Snapshot.build(syntheticRun(Math.floor(now / (5 * MINUTE_MS)) * 5 * MINUTE_MS), { keepPastMs: HOUR_MS }));
+    const app = createApp({ store, bus: { publish: async () => undefined }, log: createLogger('silent'), config: loadConfig({ RATE_LIMIT_PER_MIN: '0', BATCH_INTERVAL_MS: '300000' }), live });
+    server = await new Promise((resolve) => {
+      const s = createServer(app).listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const a = server.address();
+    base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+    profile = mkdtempSync(join(tmpdir(), 'nowcast-chromium-'));
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1100, height: 800 } });
+  });
+
+  after(async () => {
+    await context?.close();
+    if (server) {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+    await store?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('shows tiles, moves the slider, and a click charts the forecast with its band and sources', { timeout: 120_000 }, async (t) => {
+    if (missing) {
+      const reason = `${CHROMIUM} is missing: run bash infra/browser/install-chromium.sh`;
+      if (process.env.CI === 'true') assert.fail(`${reason} (CI=true: a missing browser is a failure)`);
+      t.skip(reason);
+      return;
+    }
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const tiles: { url: string; painted: number }[] = [];
+    const pending: Promise<void>[] = [];
+    page.on('response', (r) => {
+      if (!/\/tiles\/\d+\/\d+\/\d+\.png/.test(r.url()) || r.status() !== 200) return;
+      pending.push(r.body().then((b) => {
+        tiles.push({ url: r.url(), painted: decodePalettePng(new Uint8Array(b)).indices.filter((i) => i !== 0).length });
+      }, () => undefined));
+    });
+    await page.goto(`${base}/`);
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+    const until = async (cond: () => boolean, what: string) => {
+      const deadline = Date.now() + 30_000;
+      while (!cond() && Date.now() < deadline) {
+        await Promise.all(pending);
+        if (!cond()) await page.waitForTimeout(100);
+      }
+      assert.ok(cond(), `${what}; tiles seen: ${tiles.length}; page errors: ${errors.join('; ')}`);
+    };
+    await until(() => tiles.some((x) => x.painted > 0 && /lead=0/.test(x.url)), 'a non-empty tile at lead 0');
+
+    await page.locator('#lead').fill('30');
+    assert.match(await page.locator('#lead-label').innerText(), /\+30 min/);
+    await until(() => tiles.some((x) => x.painted > 0 && /lead=30/.test(x.url)), 'a non-empty tile at lead 30 after the slider moved');
+
+    const box = (await page.locator('#map').boundingBox())!;
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForSelector('#chart svg path.band', { timeout: 15_000 });
+    assert.equal(await page.locator('#chart svg path.line').count(), 1);
+    const sources = await page.locator('#sources').innerText();
+    assert.match(sources, /kalman-oi/);
+    assert.match(sources, /readings used/);
+    mkdirSync(join(root, '.cache', 'e2e'), { recursive: true });
+    await page.screenshot({ path: join(root, '.cache', 'e2e', 'map.png') });
+    assert.deepEqual(errors, []);
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * Prometheus gauges about the nowcast, read at scrape time: the served snapshot's age, the last
+ * batch (duration, status, readings), ingest lag (readings' arrival after their time) and the
+ * share of records ingest rejected (dead letters) over the last hour.
+ */
+import type { Queryable } from '../infra/store/index.ts';
+import { prom } from './http-metrics.ts';
+import type { SnapshotView } from './forecast.ts';
+
+let registered = false;
+
+export function registerNowcastMetrics(o: { live: SnapshotView; store: Queryable; now?: () => number }): void {
+  if (registered) return;
+  registered = true;
+  const now = o.now ?? Date.now;
+  new prom.Gauge({
+    name: 'nowcast_snapshot_age_seconds', help: 'Age of the run the API serves (now - run time)',
+    collect() {
+      const s = o.live.current;
+      this.set(s ? (now() - s.runTimeMs) / 1000 : NaN);
+    },
+  });
+  const last = () => o.live.status.ledger?.lastDone ?? null;
+  new prom.Gauge({
+    name: 'nowcast_batch_duration_seconds', help: 'Duration of the last finished batch run',
+    collect() {
+      const r = last();
+      this.set(r && r.finishedAtMs !== null ? (r.finishedAtMs - r.startedAtMs) / 1000 : NaN);
+    },
+  });
+  new prom.Gauge({
+    name: 'nowcast_batch_failing', help: '1 when the newest batch run failed',
+    collect() {
+      this.set(o.live.status.ledger?.last?.status === 'failed' ? 1 : 0);
+    },
+  });
+  new prom.Gauge({
+    name: 'nowcast_batch_readings', help: 'Readings used by the last finished batch run',
+    collect() {
+      this.set(last()?.nReadings ?? NaN);
+    },
+  });
+  new prom.Gauge({
+    name: 'nowcast_ingest_lag_seconds', help: 'Delay from a reading\'s time to its storage, over readings of the last 10 minutes',
+    labelNames: ['quantile'] as const,
+    async collect() {
+      const r = await o.store.query<{ p50: number | null; pmax: number | null }>(
+        `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - time))::float8 AS p50,
+                max(extract(epoch FROM received_at - time))::float8 AS pmax
+         FROM readings WHERE time > now() - interval '10 minutes'`,
+      ).catch(() => null);
+      this.set({ quantile: '0.5' }, r?.rows[0]?.p50 ?? NaN);
+      this.set({ quantile: '1' }, r?.rows[0]?.pmax ?? NaN);
+    },
+  });
+  new prom.Gauge({
+    name: 'nowcast_ingest_rejected_ratio', help: 'Share of records ingest rejected (dead letters) over the last hour',
+    async collect() {
+      const r = await o.store.query<{ bad: number; good: number }>(
+        `SELECT (SELECT count(*) FROM dead_letters WHERE received_at > now() - interval '1 hour')::int AS bad,
+                (SELECT count(*) FROM readings WHERE time > now() - interval '1 hour')::int AS good`,
+      ).catch(() => null);
+      const row = r?.rows[0];
+      this.set(row && row.bad + row.good > 0 ? row.bad / (row.bad + row.good) : NaN);
+    },
+  });
+}
