@@ -36,6 +36,11 @@ export interface BackgroundFieldOptions {
 export interface BackgroundField {
   /** Temperature [°C] at a place and time (at `elevationM` when given), or NaN where no point has a value then. */
   at(p: LatLon, timeMs: number, elevationM?: number): number;
+  /**
+   * The field at fixed places for any time: the inverse-distance weights are computed once, so
+   * evaluating many places at many times is cheap. Gives exactly what `at` gives (without elevation).
+   */
+  sampler(places: readonly LatLon[]): (timeMs: number) => Float64Array;
   readonly points: number;
 }
 
@@ -88,6 +93,36 @@ export function buildBackgroundField(samples: readonly BackgroundSample[], optio
 
   return {
     points: series.length,
+    sampler(places) {
+      const ns = series.length, np = places.length;
+      const weights = new Float64Array(np * ns);
+      const exact = new Int32Array(np).fill(-1);
+      places.forEach((p, i) => {
+        for (let k = 0; k < ns; k++) {
+          const d = distanceM(p, series[k]!.position);
+          if (d < 1 && exact[i] === -1) exact[i] = k;
+          weights[i * ns + k] = d < 1 ? 0 : 1 / d ** power;
+        }
+      });
+      return (t) => {
+        const values = Float64Array.from(series, (s) => valueInTime(s, t));
+        const out = new Float64Array(np);
+        for (let i = 0; i < np; i++) {
+          let wSum = 0, vSum = 0, done = false;
+          for (let k = 0; k < ns; k++) {
+            const v = values[k]!;
+            if (Number.isNaN(v)) continue;
+            // As `at`: the first valid series within 1 m gives its own value.
+            if (weights[i * ns + k] === 0 && distanceM(places[i]!, series[k]!.position) < 1) { out[i] = v; done = true; break; }
+            const w = weights[i * ns + k]!;
+            wSum += w;
+            vSum += w * v;
+          }
+          if (!done) out[i] = wSum > 0 ? vSum / wSum : NaN;
+        }
+        return out;
+      };
+    },
     at(p, t, elevationM) {
       let wSum = 0, vSum = 0;
       for (const s of series) {

@@ -20,7 +20,7 @@ import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
 import { buildBackgroundField, type BackgroundField } from './background-field.ts';
 import { analyseCells, largeScaleBias, type AnalysisOptions, type CellStates } from './analysis/cell-analysis.ts';
 import { concatObservations, decodeCellStates, decodeObservations, decodeRecords, decodeSummary, encodeCellStates, encodeFlags, encodeObservations, encodeRecords, encodeSummary, HISTORY_STEPS, type CellStateSet } from './artefacts.ts';
-import { emitCell, withFallback } from './emit.ts';
+import { emitCells, valueOrFallback, withFallback } from './emit.ts';
 import { largeScaleInputOf, mapShard, mergeSummaries } from './map-stage.ts';
 import { STEP_MIN, STEPS, type GridCell } from './nowcast.ts';
 import type { QcOptions } from './qc/chain.ts';
@@ -103,7 +103,8 @@ interface WindowInputs {
   windowEndMs: number;
   readings: ReadingColumns;
   field: BackgroundField | null;
-  effective: ReturnType<typeof withFallback>;
+  /** Where no background covers: the median of the window's plausible readings (NaN when none). */
+  fallbackC: number;
   prevEndMs: number | null;
 }
 
@@ -202,7 +203,7 @@ export class BatchWorker {
     const plausible = Array.from(readings.tempC).filter((t) => t >= o.qc.rangeMinC && t <= o.qc.rangeMaxC).sort((a, b) => a - b);
     const fallbackC = plausible.length ? plausible[plausible.length >> 1]! : NaN;
     const prevEndMs = await latestDoneBefore(o.store, windowEndMs);
-    this.#inputs = { windowEndMs, readings, field, effective: withFallback(field, fallbackC), prevEndMs };
+    this.#inputs = { windowEndMs, readings, field, fallbackC, prevEndMs };
     return this.#inputs;
   }
 
@@ -259,7 +260,7 @@ export class BatchWorker {
         sensor: sensorOf,
         timeMs: Float64Array.from(pick, (i) => r.timeMs[i]!),
         tempC: Float64Array.from(pick, (i) => r.tempC[i]!),
-        backgroundC: Float64Array.from(pick, (i) => inputs.effective.at({ lat: r.lat[i]!, lon: r.lon[i]! }, r.timeMs[i]!, r.elevationM[i]!)),
+        backgroundC: Float64Array.from(pick, (i) => valueOrFallback(inputs.field, inputs.fallbackC, { lat: r.lat[i]!, lon: r.lon[i]! }, r.timeMs[i]!, r.elevationM[i]!)),
       },
       records: ids.map((id) => previous.get(id)),
       own,
@@ -339,13 +340,16 @@ export class BatchWorker {
     const cv = 1.482602218505602 * summary.cvDeviation.mad();
     const pointVarK2 = Number.isFinite(cv) ? cv * cv : o.analysis.localSigmaK ** 2;
     const emitOptions = { stepMin: STEP_MIN, steps: STEPS, hourlyMaxSteps: o.hourlyMaxSteps, process: o.analysis.process, pointVarK2 };
+    const centres = shard.cells.map((c) => c.centre);
+    const real = inputs.field ? inputs.field.sampler(centres) : null;
+    const covered = real ? real(claim.windowEndMs) : new Float64Array(n).fill(NaN);
+    const emitted = emitCells(cells.biasK, cells.varK2, claim.windowEndMs, withFallback(real, n, inputs.fallbackC), real, emitOptions);
     const rows: NowcastRow[] = [];
     const kept: number[] = [];
-    shard.cells.forEach((c, i) => {
-      const e = emitCell(c.centre, cells.biasK[i]!, cells.varK2[i]!, claim.windowEndMs, inputs.effective, inputs.field, emitOptions);
+    emitted.forEach((e, i) => {
       if (!e) return;
-      const method = inputs.effective.covers(c.centre, claim.windowEndMs) ? FILTER_METHOD : FALLBACK_METHOD;
-      rows.push({ cell: c.cell, ...e, nObs: cells.nObs[i]!, method, newestObsMs: Number.isFinite(cells.newestObsMs[i]!) ? cells.newestObsMs[i]! : null });
+      const method = Number.isFinite(covered[i]!) ? FILTER_METHOD : FALLBACK_METHOD;
+      rows.push({ cell: shard.cells[i]!.cell, ...e, nObs: cells.nObs[i]!, method, newestObsMs: Number.isFinite(cells.newestObsMs[i]!) ? cells.newestObsMs[i]! : null });
       kept.push(i);
       history[i * HISTORY_STEPS + HISTORY_STEPS - 1] = e.tempsC[0]!;
     });

@@ -29,50 +29,65 @@ export interface EmittedCell {
   hourlySigmasC: number[] | null;
 }
 
+/** The background at a set of places, per time (see BackgroundField.sampler). */
+export type PlaceSampler = (timeMs: number) => Float64Array;
+
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /**
- * One cell's forecast. `field` gives the background of the next hour (with any fallback; NaN there:
- * null, no forecast); `hourlyField` the real background only, whose reach ends the hourly steps.
+ * Every cell's forecast. `next` samples the background of the next hour at the cells (with any
+ * fallback; a cell with NaN there gets null: no forecast); `hourly` the real background only (null:
+ * none), whose reach ends each cell's hourly steps.
  */
-export function emitCell(centre: LatLon, biasK: number, varK2: number, runTimeMs: number, field: BackgroundField, hourlyField: BackgroundField | null, o: EmitOptions): EmittedCell | null {
-  const tempsC: number[] = [];
-  const sigmasC: number[] = [];
+export function emitCells(biasK: ArrayLike<number>, varK2: ArrayLike<number>, runTimeMs: number, next: PlaceSampler, hourly: PlaceSampler | null, o: EmitOptions): (EmittedCell | null)[] {
+  const n = biasK.length;
+  const out: (EmittedCell | null)[] = Array.from({ length: n }, () => ({ tempsC: [], sigmasC: [], hourlyStartMs: null, hourlyTempsC: null, hourlySigmasC: null }));
   for (let k = 0; k <= o.steps; k++) {
     const leadMs = k * o.stepMin * MINUTE_MS;
-    const bg = field.at(centre, runTimeMs + leadMs);
-    const b = biasAtLead(biasK, varK2, leadMs, o.process);
-    const t = bg + b.biasK, s = Math.sqrt(b.varK2 + o.pointVarK2);
-    if (!Number.isFinite(t) || !Number.isFinite(s)) return null;
-    tempsC.push(round2(t));
-    sigmasC.push(round2(s));
+    const bg = next(runTimeMs + leadMs);
+    for (let i = 0; i < n; i++) {
+      const e = out[i];
+      if (!e) continue;
+      const b = biasAtLead(biasK[i]!, varK2[i]!, leadMs, o.process);
+      const t = bg[i]! + b.biasK, s = Math.sqrt(b.varK2 + o.pointVarK2);
+      if (!Number.isFinite(t) || !Number.isFinite(s)) { out[i] = null; continue; }
+      e.tempsC.push(round2(t));
+      e.sigmasC.push(round2(s));
+    }
   }
+  if (!hourly) return out;
   const hourlyStartMs = Math.ceil(runTimeMs / HOUR_MS) * HOUR_MS;
-  const hourlyTempsC: number[] = [];
-  const hourlySigmasC: number[] = [];
-  for (let h = 0; hourlyField && h < o.hourlyMaxSteps; h++) {
+  const open = new Uint8Array(n).fill(1);
+  for (let h = 0; h < o.hourlyMaxSteps; h++) {
     const t = hourlyStartMs + h * HOUR_MS;
-    const bg = hourlyField.at(centre, t);
-    if (!Number.isFinite(bg)) break;
-    const b = biasAtLead(biasK, varK2, t - runTimeMs, o.process);
-    hourlyTempsC.push(round2(bg + b.biasK));
-    hourlySigmasC.push(round2(Math.sqrt(b.varK2 + o.pointVarK2)));
+    const bg = hourly(t);
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      const e = out[i];
+      if (!e || !open[i]) continue;
+      if (!Number.isFinite(bg[i]!)) { open[i] = 0; continue; }
+      const b = biasAtLead(biasK[i]!, varK2[i]!, t - runTimeMs, o.process);
+      if (e.hourlyTempsC === null) { e.hourlyStartMs = hourlyStartMs; e.hourlyTempsC = []; e.hourlySigmasC = []; }
+      e.hourlyTempsC.push(round2(bg[i]! + b.biasK));
+      e.hourlySigmasC!.push(round2(Math.sqrt(b.varK2 + o.pointVarK2)));
+      any = true;
+    }
+    if (!any) break;
   }
-  return hourlyTempsC.length > 0
-    ? { tempsC, sigmasC, hourlyStartMs, hourlyTempsC, hourlySigmasC }
-    : { tempsC, sigmasC, hourlyStartMs: null, hourlyTempsC: null, hourlySigmasC: null };
+  return out;
 }
 
-/** A field that is `primary` where it has a value and `fallbackC` elsewhere (NaN fallback: none). */
-export function withFallback(primary: BackgroundField | null, fallbackC: number): BackgroundField & { covers(p: LatLon, t: number): boolean } {
-  return {
-    points: primary?.points ?? 0,
-    at(p, t, z) {
-      const v = primary ? primary.at(p, t, z) : NaN;
-      return Number.isFinite(v) ? v : fallbackC;
-    },
-    covers(p, t) {
-      return primary !== null && Number.isFinite(primary.at(p, t));
-    },
+/** A sampler that is `primary`'s value where it has one and `fallbackC` elsewhere (NaN fallback: none). */
+export function withFallback(primary: PlaceSampler | null, n: number, fallbackC: number): PlaceSampler {
+  return (t) => {
+    const v = primary ? primary(t) : new Float64Array(n).fill(NaN);
+    for (let i = 0; i < n; i++) if (!Number.isFinite(v[i]!)) v[i] = fallbackC;
+    return v;
   };
+}
+
+/** The background at a point, or the fallback where the field has none (for readings). */
+export function valueOrFallback(field: BackgroundField | null, fallbackC: number, p: LatLon, t: number, z?: number): number {
+  const v = field ? field.at(p, t, z) : NaN;
+  return Number.isFinite(v) ? v : fallbackC;
 }

@@ -36,7 +36,10 @@ export async function writeNowcasts(q: Queryable, run: { runTimeMs: number; step
 
 /** Writes one shard's nowcasts of a run: replaces the run's rows for `cells` (a rerun leaves no stale row). */
 export async function writeShardNowcasts(q: Queryable, run: { runTimeMs: number; stepMin: number; method: string }, cells: readonly string[], rows: readonly NowcastRow[]): Promise<number> {
-  await q.query(`DELETE FROM nowcasts WHERE run_time = $1 AND cell = ANY($2::text[])`, [new Date(run.runTimeMs), [...cells]]);
+  // Rows are upserted; a rerun that now leaves a cell without a value must not leave the old one behind.
+  const written = new Set(rows.map((r) => r.cell));
+  const gone = cells.filter((c) => !written.has(c));
+  if (gone.length > 0) await q.query(`DELETE FROM nowcasts WHERE run_time = $1 AND cell = ANY($2::text[])`, [new Date(run.runTimeMs), gone]);
   return insertNowcasts(q, run, rows);
 }
 
@@ -58,7 +61,10 @@ async function insertNowcasts(q: Queryable, run: { runTimeMs: number; stepMin: n
       `INSERT INTO nowcasts (cell, run_time, step_min, temps_c, sigmas_c, n_obs, method, hourly_start, hourly_temps_c, hourly_sigmas_c, newest_obs)
        SELECT x.cell, $2, $3, x.temps_c, x.sigmas_c, x.n_obs, coalesce(x.method, $4), x.hourly_start, x.hourly_temps_c, x.hourly_sigmas_c, x.newest_obs
        FROM jsonb_to_recordset($1::jsonb) AS x(cell text, temps_c real[], sigmas_c real[], n_obs int, method text,
-         hourly_start timestamptz, hourly_temps_c real[], hourly_sigmas_c real[], newest_obs timestamptz)`,
+         hourly_start timestamptz, hourly_temps_c real[], hourly_sigmas_c real[], newest_obs timestamptz)
+       ON CONFLICT (cell, run_time) DO UPDATE SET step_min = EXCLUDED.step_min, temps_c = EXCLUDED.temps_c, sigmas_c = EXCLUDED.sigmas_c,
+         n_obs = EXCLUDED.n_obs, method = EXCLUDED.method, hourly_start = EXCLUDED.hourly_start, hourly_temps_c = EXCLUDED.hourly_temps_c,
+         hourly_sigmas_c = EXCLUDED.hourly_sigmas_c, newest_obs = EXCLUDED.newest_obs`,
       [JSON.stringify(part.map((r) => ({
         cell: r.cell, temps_c: r.tempsC, sigmas_c: r.sigmasC, n_obs: r.nObs, method: r.method ?? null,
         hourly_start: r.hourlyStartMs == null ? null : new Date(r.hourlyStartMs).toISOString(),
