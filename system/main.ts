@@ -169,7 +169,8 @@ async function main(): Promise<void> {
   running = start(config, log).catch((err: unknown) => {
     const e = err as { code?: string; message?: string };
     log.fatal({ code: e.code, err }, e.message ?? 'start failed');
-    process.stderr.write(`cannot start: ${e.message ?? String(err)}\n`);
+    // A store that cannot be used (wrong password, no TimescaleDB) is one line naming STORE_URL.
+    process.stderr.write(err instanceof StoreError ? `${err.message}\n` : `cannot start: ${e.message ?? String(err)}\n`);
     process.exit(1);
   });
 }
