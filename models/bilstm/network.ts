@@ -71,9 +71,9 @@ export function initParams(layout: ParamLayout, random: () => number): Float64Ar
   const fill = (at: number, n: number, bound: number) => { for (let i = 0; i < n; i++) p[at + i] = (2 * random() - 1) * bound; };
   const kL = 1 / Math.sqrt(H);
   for (let d = 0; d < 2; d++) {
-    fill(layout.W[d], 4 * H * F, kL);
-    fill(layout.R[d], 4 * H * H, kL);
-    for (let j = 0; j < H; j++) p[layout.B[d] + 2 * H + j] = 1; // forget gate (third block)
+    fill(layout.W[d]!, 4 * H * F, kL);
+    fill(layout.R[d]!, 4 * H * H, kL);
+    for (let j = 0; j < H; j++) p[layout.B[d]! + 2 * H + j] = 1; // forget gate (third block)
   }
   fill(layout.W1, D * 2 * H, 1 / Math.sqrt(2 * H));
   fill(layout.w2, D, 1 / Math.sqrt(D));
@@ -130,7 +130,7 @@ export function forward(layout: ParamLayout, p: Float64Array, x: ArrayLike<numbe
   const G = 4 * H;
   const { gates, c, tc, h, z } = ws;
   for (let d = 0; d < 2; d++) {
-    const Wd = layout.W[d], Rd = layout.R[d], Bd = layout.B[d];
+    const Wd = layout.W[d]!, Rd = layout.R[d]!, Bd = layout.B[d]!;
     for (let s = 0; s < T; s++) {
       const t = d === 0 ? s : T - 1 - s;
       const prev = d === 0 ? t - 1 : t + 1; // valid when s > 0
@@ -188,32 +188,32 @@ export function backward(layout: ParamLayout, p: Float64Array, x: ArrayLike<numb
     if (g === 0) continue;
     const t = T - K + k;
     const fAt = t * H, bAt = (T + t) * H;
-    grad[layout.b2] += g;
+    grad[layout.b2] = grad[layout.b2]! + g;
     dhcat.fill(0);
     for (let u = 0; u < D; u++) {
       const zv = z[k * D + u]!;
-      grad[layout.w2 + u] += g * zv;
+      grad[layout.w2 + u] = grad[layout.w2 + u]! + g * zv;
       da1[u] = g * p[layout.w2 + u]! * (1 - zv * zv);
     }
     for (let u = 0; u < D; u++) {
       const a1 = da1[u]!;
       if (a1 === 0) continue;
-      grad[layout.b1 + u] += a1;
+      grad[layout.b1 + u] = grad[layout.b1 + u]! + a1;
       const row = layout.W1 + u * 2 * H;
       for (let j = 0; j < H; j++) {
-        grad[row + j] += a1 * h[fAt + j]!;
-        grad[row + H + j] += a1 * h[bAt + j]!;
-        dhcat[j] += a1 * p[row + j]!;
-        dhcat[H + j] += a1 * p[row + H + j]!;
+        grad[row + j] = grad[row + j]! + a1 * h[fAt + j]!;
+        grad[row + H + j] = grad[row + H + j]! + a1 * h[bAt + j]!;
+        dhcat[j] = dhcat[j]! + a1 * p[row + j]!;
+        dhcat[H + j] = dhcat[H + j]! + a1 * p[row + H + j]!;
       }
     }
     for (let j = 0; j < H; j++) {
-      dhExt[fAt + j] += dhcat[j]!;
-      dhExt[bAt + j] += dhcat[H + j]!;
+      dhExt[fAt + j] = dhExt[fAt + j]! + dhcat[j]!;
+      dhExt[bAt + j] = dhExt[bAt + j]! + dhcat[H + j]!;
     }
   }
   for (let d = 0; d < 2; d++) {
-    const Wd = layout.W[d], Rd = layout.R[d], Bd = layout.B[d];
+    const Wd = layout.W[d]!, Rd = layout.R[d]!, Bd = layout.B[d]!;
     dh.fill(0);
     dc.fill(0);
     for (let s = T - 1; s >= 0; s--) {
@@ -239,14 +239,14 @@ export function backward(layout: ParamLayout, p: Float64Array, x: ArrayLike<numb
       for (let r = 0; r < G; r++) {
         const a = da[r]!;
         if (a === 0) continue;
-        grad[Bd + r] += a;
+        grad[Bd + r] = grad[Bd + r]! + a;
         const wr = Wd + r * F;
-        for (let j = 0; j < F; j++) grad[wr + j] += a * x[x0 + j]!;
+        for (let j = 0; j < F; j++) grad[wr + j] = grad[wr + j]! + a * x[x0 + j]!;
         if (s > 0) {
           const rr = Rd + r * H;
           for (let j = 0; j < H; j++) {
-            grad[rr + j] += a * h[hPrevAt + j]!;
-            dh[j] += a * p[rr + j]!;
+            grad[rr + j] = grad[rr + j]! + a * h[hPrevAt + j]!;
+            dh[j] = dh[j]! + a * p[rr + j]!;
           }
         }
       }

@@ -1,0 +1,59 @@
+/**
+ * The BiLSTM as the batch's NextHourSmoother: features for every cell of the window, batched runs of
+ * the registry's session, the smoothed next hour back in the port's layout.
+ *
+ * `smooth` rejects (ModelError, FeatureShapeError) when the model is missing, the input is
+ * malformed or the run fails; the batch then keeps the filter's trajectory. A cell with neither a
+ * trajectory nor any history comes back NaN (nothing to smooth).
+ */
+import type { NextHourSmoother, SmootherInput } from '../smoother.ts';
+import { buildFeatures, checkFeatureInput, FEATURES, SEQUENCE_STEPS, TRAJECTORY_STEPS } from '../bilstm/features.ts';
+import type { ModelRegistry } from './registry.ts';
+
+/** Cells per onnxruntime run: bounds the LSTM's intermediate tensors (~N × 37 × 2 × H floats). */
+export const SMOOTHER_BATCH_CELLS = 32_768;
+
+/** The port's input, optionally with one lead-0 time per row (evaluation over many issue times at once). */
+export interface SmootherRowsInput extends SmootherInput {
+  rowRunTimeMs?: ArrayLike<number> & { subarray?: unknown };
+}
+
+export interface OnnxSmoother extends NextHourSmoother {
+  /** The registry's version of the model now (changes on a hot reload). */
+  readonly version: string;
+  smooth(input: SmootherRowsInput): Promise<Float32Array>;
+}
+
+export function createOnnxSmoother(registry: ModelRegistry, name = 'bilstm', o: { batchCells?: number } = {}): OnnxSmoother {
+  const batch = o.batchCells ?? SMOOTHER_BATCH_CELLS;
+  return {
+    name,
+    get version() {
+      return registry.version(name) ?? 'missing';
+    },
+    async smooth(input: SmootherRowsInput): Promise<Float32Array> {
+      const rowTimes = input.rowRunTimeMs;
+      checkFeatureInput({ ...input, ...(rowTimes ? { runTimeMs: rowTimes } : {}) }); // sizes of the whole input, named in the error
+      const out = new Float32Array(input.n * TRAJECTORY_STEPS);
+      for (let from = 0; from < input.n; from += batch) {
+        const n = Math.min(batch, input.n - from);
+        const part = {
+          n,
+          historySteps: input.historySteps,
+          history: input.history.subarray(from * input.historySteps, (from + n) * input.historySteps),
+          trajectorySteps: input.trajectorySteps,
+          filter: input.filter.subarray(from * input.trajectorySteps, (from + n) * input.trajectorySteps),
+          runTimeMs: rowTimes ? Float64Array.from({ length: n }, (_, q) => rowTimes[from + q]!) : input.runTimeMs,
+          lon: input.lon.subarray(from, from + n),
+        };
+        const f = buildFeatures(part, 'time-major', 'float32');
+        const r = await registry.run(name, {
+          x: { dims: [SEQUENCE_STEPS, n, FEATURES], data: f.x as Float32Array },
+          base: { dims: [n, TRAJECTORY_STEPS], data: Float32Array.from(f.base) },
+        });
+        out.set(r.outputs['y']!.data, from * TRAJECTORY_STEPS);
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * A station's temperature on the smoother's 5-minute grid (pure): every slot holds the reading
+ * nearest to the slot's time within half a step, or NaN. No interpolation: a 3-minute logger fills
+ * every slot, a 20- or 30-minute logger one slot in four or six, an hourly series one in twelve.
+ */
+import { MINUTE_MS } from '../../infra/time.ts';
+import { SMOOTHER_STEP_MIN } from '../smoother.ts';
+
+export const STEP_MS = SMOOTHER_STEP_MIN * MINUTE_MS;
+
+export interface GridSeries {
+  id: string;
+  lat: number;
+  lon: number;
+  /** Time of slot 0 [epoch ms], a multiple of STEP_MS. */
+  startMs: number;
+  /** °C per slot, NaN where there is no reading. */
+  values: Float64Array;
+  /** How the series was sampled: 'sub-hourly' (a logger) or 'hourly' (official hourly values). */
+  sampling: 'sub-hourly' | 'hourly';
+}
+
+export function slotTime(s: GridSeries, slot: number): number {
+  return s.startMs + slot * STEP_MS;
+}
+
+/**
+ * Readings (sorted by time or not) to the grid: each slot takes the reading nearest in time within
+ * ±STEP_MS/2 (a reading exactly between two slots goes to the earlier one).
+ */
+export function resampleToGrid(timeMs: ArrayLike<number>, tempC: ArrayLike<number>, meta: Omit<GridSeries, 'startMs' | 'values'>): GridSeries {
+  if (timeMs.length !== tempC.length) throw new RangeError(`timeMs has ${timeMs.length} values, tempC ${tempC.length}`);
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < timeMs.length; i++) {
+    if (Number.isNaN(tempC[i]!) || !Number.isFinite(timeMs[i]!)) continue;
+    lo = Math.min(lo, timeMs[i]!);
+    hi = Math.max(hi, timeMs[i]!);
+  }
+  if (lo > hi) return { ...meta, startMs: 0, values: new Float64Array(0) };
+  const startMs = Math.round(lo / STEP_MS) * STEP_MS;
+  const n = Math.round(hi / STEP_MS) - startMs / STEP_MS + 1;
+  const values = new Float64Array(n).fill(NaN);
+  const dist = new Float64Array(n).fill(Infinity);
+  for (let i = 0; i < timeMs.length; i++) {
+    const t = timeMs[i]!, v = tempC[i]!;
+    if (Number.isNaN(v) || !Number.isFinite(t)) continue;
+    // nearest slot; a reading exactly half-way rounds up, so also try the earlier slot
+    const up = Math.round((t - startMs) / STEP_MS);
+    for (const slot of [up - 1, up]) {
+      if (slot < 0 || slot >= n) continue;
+      const d = Math.abs(t - (startMs + slot * STEP_MS));
+      if (d > STEP_MS / 2) continue;
+      if (d < dist[slot]! || (d === dist[slot]! && t < startMs + slot * STEP_MS)) {
+        dist[slot] = d;
+        values[slot] = v;
+      }
+    }
+  }
+  return { ...meta, startMs, values };
+}
+
+/** Values stamped on the grid (hourly official series): off-grid times are left out. */
+export function stampedToGrid(series: ReadonlyMap<number, number>, meta: Omit<GridSeries, 'startMs' | 'values'>): GridSeries {
+  let lo = Infinity, hi = -Infinity;
+  for (const t of series.keys()) {
+    if (t % STEP_MS !== 0) continue;
+    lo = Math.min(lo, t);
+    hi = Math.max(hi, t);
+  }
+  if (lo > hi) return { ...meta, startMs: 0, values: new Float64Array(0) };
+  const n = (hi - lo) / STEP_MS + 1;
+  const values = new Float64Array(n).fill(NaN);
+  for (const [t, v] of series) if (t % STEP_MS === 0 && Number.isFinite(v)) values[(t - lo) / STEP_MS] = v;
+  return { ...meta, startMs: lo, values };
+}
+
+/** A background evaluated at the series' place on its slots; NaN where it has no value. */
+export function backgroundOnGrid(s: GridSeries, at: (timeMs: number) => number, coveredMs?: { fromMs: number; toMs: number }): Float64Array {
+  const out = new Float64Array(s.values.length).fill(NaN);
+  const from = coveredMs ? Math.max(0, Math.floor((coveredMs.fromMs - s.startMs) / STEP_MS)) : 0;
+  const to = coveredMs ? Math.min(out.length, Math.ceil((coveredMs.toMs - s.startMs) / STEP_MS) + 1) : out.length;
+  for (let k = from; k < to; k++) out[k] = at(s.startMs + k * STEP_MS);
+  return out;
+}
