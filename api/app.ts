@@ -6,6 +6,8 @@ import type { BBox } from '../infra/geo/index.ts';
 import { latestBatchRun } from '../infra/store/index.ts';
 import { ApiError, errorBody } from './errors.ts';
 import { forecastHandler } from './forecast.ts';
+import { modelsRouter } from './models.ts';
+import type { ModelRegistry } from '../models/index.ts';
 
 export interface AppDeps {
   store: Store;
@@ -14,6 +16,8 @@ export interface AppDeps {
   resolution: number;
   maxAgeMs: number;
   now?: () => number;
+  /** The model registry served under /v1/models (absent: no model routes). */
+  models?: ModelRegistry;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -46,6 +50,8 @@ export function createApp(deps: AppDeps): express.Express {
       res.status(503).json({ status: 'unavailable', store: deps.store.kind, reason: err instanceof Error ? err.message : String(err) });
     }
   });
+
+  if (deps.models) app.use(modelsRouter({ registry: deps.models }));
 
   app.use((req, _res, next) => next(new ApiError('NOT_FOUND', `No route for ${req.method} ${req.path}.`)));
 
