@@ -37,23 +37,22 @@ export function resampleToGrid(timeMs: ArrayLike<number>, tempC: ArrayLike<numbe
     hi = Math.max(hi, timeMs[i]!);
   }
   if (lo > hi) return { ...meta, startMs: 0, values: new Float64Array(0) };
-  const startMs = Math.round(lo / STEP_MS) * STEP_MS;
-  const n = Math.round(hi / STEP_MS) - startMs / STEP_MS + 1;
+  // nearest slot, a reading exactly half-way between two going to the earlier one
+  const slotOf = (t: number) => Math.ceil(t / STEP_MS - 0.5);
+  const startMs = slotOf(lo) * STEP_MS;
+  const n = slotOf(hi) - startMs / STEP_MS + 1;
   const values = new Float64Array(n).fill(NaN);
-  const dist = new Float64Array(n).fill(Infinity);
+  const at = new Float64Array(n).fill(NaN);
   for (let i = 0; i < timeMs.length; i++) {
     const t = timeMs[i]!, v = tempC[i]!;
     if (Number.isNaN(v) || !Number.isFinite(t)) continue;
-    // nearest slot; a reading exactly half-way rounds up, so also try the earlier slot
-    const up = Math.round((t - startMs) / STEP_MS);
-    for (const slot of [up - 1, up]) {
-      if (slot < 0 || slot >= n) continue;
-      const d = Math.abs(t - (startMs + slot * STEP_MS));
-      if (d > STEP_MS / 2) continue;
-      if (d < dist[slot]! || (d === dist[slot]! && t < startMs + slot * STEP_MS)) {
-        dist[slot] = d;
-        values[slot] = v;
-      }
+    const slot = slotOf(t) - startMs / STEP_MS;
+    const centre = startMs + slot * STEP_MS;
+    const held = at[slot]!;
+    // two readings for one slot: the nearer, then the earlier
+    if (Number.isNaN(held) || Math.abs(t - centre) < Math.abs(held - centre) || (Math.abs(t - centre) === Math.abs(held - centre) && t < held)) {
+      values[slot] = v;
+      at[slot] = t;
     }
   }
   return { ...meta, startMs, values };

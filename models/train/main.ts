@@ -28,10 +28,13 @@ import { bilstmToOnnx } from '../bilstm/onnx-export.ts';
 import { trainNetwork } from './trainer.ts';
 import { DEFAULT_BUDGETS, selectTrainingSet, tensorsOf } from './training-set.ts';
 import { ProgressBar } from './progress-bar.ts';
+import { sharedInt32 } from './pool.ts';
 
 /** Bump when the features, the architecture or the training data change in kind. */
 export const BILSTM_MAJOR = 1;
 export const AR_MAJOR = 1;
+/** Weight of the revision (jumpiness) penalty in the loss: chosen on the validation weeks. */
+export const DEFAULT_REVISION_WEIGHT = 10;
 
 const SPLIT_RULE = `validation: every ${VALIDATION_EVERY_WEEKS}th epoch week (floor(t / 7 d) mod ${VALIDATION_EVERY_WEEKS} = ${VALIDATION_EVERY_WEEKS - 1}); training issues whose 2 h history or next hour reaches into a validation week are left out`;
 
@@ -122,18 +125,22 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
   };
 
   const set = await loadStationSeries(dataDir, { progress: log });
-  const ts = selectTrainingSet(set.stations, budgets);
-  const trainRows = Int32Array.from({ length: ts.issues.n }, (_, i) => i).filter((i) => ts.part[i] === 0);
-  const validationRows = Int32Array.from({ length: ts.issues.n }, (_, i) => i).filter((i) => ts.part[i] === 1);
+  const revisionWeight = v['revision-weight'] === undefined ? DEFAULT_REVISION_WEIGHT : Number(v['revision-weight']);
+  if (!(revisionWeight >= 0)) throw new Error(`--revision-weight expects a number ≥ 0, got "${v['revision-weight']}"`);
+  const ts = selectTrainingSet(set.stations, budgets, { partners: revisionWeight > 0 });
+  const trainRows = Int32Array.from({ length: ts.issues.n }, (_, i) => i).filter((i) => ts.part[i] === 0 && ts.unit[i] === 1);
+  const validationRows = Int32Array.from({ length: ts.issues.n }, (_, i) => i).filter((i) => ts.part[i] === 1 && ts.unit[i] === 1);
   log(`${ts.issues.n} issues: ${trainRows.length} training, ${validationRows.length} validation (${SPLIT_RULE})`);
   for (const s of ts.summary) log(`  ${s.id} (${s.sampling}): ${s.train} training, ${s.validation} validation, ${s.withBackground} with background, ${s.fromIso ?? '-'} .. ${s.toIso ?? '-'}`);
-  const { x, y } = tensorsOf(ts.issues);
+  const { x, y, baseN } = tensorsOf(ts.issues);
+  const partner = sharedInt32(ts.issues.n);
+  partner.set(ts.partner);
   const layout = paramLayout(shape);
   log(`network: BiLSTM ${shape.hidden} units per direction over ${SEQUENCE_STEPS} steps × ${FEATURES} features, dense ${shape.dense}, ${layout.size} parameters; ${workers} worker thread(s)`);
 
   const bar = new ProgressBar(process.stderr, '[train bilstm] ');
   const loadedS = (Date.now() - startedMs) / 1000;
-  const r = await trainNetwork({ x, y, trainRows, validationRows }, { ...opts, bar });
+  const r = await trainNetwork({ x, y, trainRows, validationRows, partner, baseN }, { ...opts, revisionWeight, bar });
   log(`best epoch ${r.bestEpoch}: validation loss ${r.bestValidationLoss.toFixed(5)}; ${r.epochs.length} epochs in ${r.seconds.toFixed(0)} s${r.stoppedEarly ? ' (stopped early)' : ''}`);
 
   const weightsSha = sha256Hex(new Uint8Array(Float32Array.from(r.params).buffer));
@@ -168,7 +175,8 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
       split: SPLIT_RULE,
       inputs: 'at a station: history = its readings on the 5-minute grid (nearest reading within ±2.5 min, gaps masked); filter = background + (reading − background at t0) · exp(−lead / 180 min) where the background (ERA5) covers, else the reading at lead 0 only; target = the readings at leads 0..60',
       budgets, seed, options: { ...opts, shape: undefined },
-      loss: 'mean squared error of (y − base) / 2 K over the leads with a reading',
+      loss: `mean squared error of (y − base) / ${TEMP_SCALE_K} K over the leads with a reading, plus ${revisionWeight} × the squared revision between the forecasts of an issue and of the next one (5 min later, same station) for the same times (models/train/chunk.ts)`,
+      revisionWeight,
       epochs: r.epochs, bestEpoch: r.bestEpoch, stoppedEarly: r.stoppedEarly,
       seconds: { loadingAndFeatures: Math.round(loadedS), training: Math.round(r.seconds) },
       crowd: 'not used: raw hourly snapshots of unscreened sensors (sun-exposed, indoor) would teach their errors',
@@ -214,10 +222,10 @@ async function main(): Promise<void> {
   const [model, ...rest] = process.argv.slice(2);
   const { values: v } = parseArgs({
     args: rest, strict: true, allowPositionals: false,
-    options: Object.fromEntries(['data', 'out', 'seed', 'hidden', 'dense', 'epochs', 'patience', 'batch', 'chunk', 'lr', 'lr-decay', 'workers', 'budget-scale'].map((k) => [k, { type: 'string' as const }])),
+    options: Object.fromEntries(['data', 'out', 'seed', 'hidden', 'dense', 'epochs', 'patience', 'batch', 'chunk', 'lr', 'lr-decay', 'workers', 'budget-scale', 'revision-weight'].map((k) => [k, { type: 'string' as const }])),
   });
   if (model !== 'bilstm' && model !== 'ar') {
-    process.stderr.write('usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 20] [--patience 3] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1]\n');
+    process.stderr.write('usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 20] [--patience 3] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1] [--revision-weight 10]\n');
     process.exit(2);
   }
   if (v.data === undefined) {

@@ -19,6 +19,9 @@ export interface TrainData {
   y: Float64Array;
   trainRows: Int32Array;
   validationRows: Int32Array;
+  /** Per row: the next issue's row at the same station or −1, and the base / TEMP_SCALE_K (for the revision penalty). */
+  partner?: Int32Array;
+  baseN?: Float64Array;
 }
 
 export interface TrainOptions {
@@ -35,6 +38,8 @@ export interface TrainOptions {
   learningRateDecay?: number;
   clipNorm?: number;
   workers: number;
+  /** Weight of the revision (jumpiness) penalty between consecutive issues; 0: none. */
+  revisionWeight?: number;
   bar?: ProgressBar;
   log?: (line: string) => void;
 }
@@ -43,6 +48,8 @@ export interface EpochRecord {
   epoch: number;
   trainLoss: number;
   validationLoss: number;
+  /** The revision penalty's share of the validation loss. */
+  validationPenalty: number;
   seconds: number;
 }
 
@@ -65,7 +72,7 @@ export async function trainNetwork(data: TrainData, o: TrainOptions): Promise<Tr
   const chunksPerBatch = o.batchSize / o.chunkSize;
   const valChunks = Math.ceil(data.validationRows.length / o.chunkSize);
   const rows = Math.max(data.trainRows.length, data.validationRows.length);
-  const pool = await openPool({ shape: o.shape, x: data.x, y: data.y, rows, maxChunks: Math.max(chunksPerBatch, 1), workers: o.workers });
+  const pool = await openPool({ shape: o.shape, x: data.x, y: data.y, ...(data.partner ? { partner: data.partner } : {}), ...(data.baseN ? { baseN: data.baseN } : {}), lambda: o.revisionWeight ?? 0, rows, maxChunks: Math.max(chunksPerBatch, 1), workers: o.workers });
   const started = performance.now();
   try {
     pool.params.set(init);
@@ -76,15 +83,15 @@ export async function trainNetwork(data: TrainData, o: TrainOptions): Promise<Tr
     let best = { loss: Infinity, epoch: 0, params: Float64Array.from(init) };
     let stoppedEarly = false;
 
-    const validate = async (): Promise<number> => {
+    const validate = async (): Promise<{ loss: number; penalty: number }> => {
       pool.order.set(data.validationRows);
-      let sum = 0, count = 0;
+      let sum = 0, count = 0, penalty = 0;
       for (let c0 = 0; c0 < valChunks; c0 += chunksPerBatch) {
         const chunks: ChunkSpec[] = [];
         for (let c = c0; c < Math.min(valChunks, c0 + chunksPerBatch); c++) chunks.push({ id: c - c0, start: c * o.chunkSize, end: Math.min(data.validationRows.length, (c + 1) * o.chunkSize) });
-        for (const r of await pool.run(chunks, false)) { sum += r.sum; count += r.count; }
+        for (const r of await pool.run(chunks, false)) { sum += r.sum; count += r.count; penalty += r.penalty; }
       }
-      return sum / Math.max(count, 1);
+      return { loss: sum / Math.max(count, 1), penalty: penalty / Math.max(count, 1) };
     };
 
     for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
@@ -116,9 +123,10 @@ export async function trainNetwork(data: TrainData, o: TrainOptions): Promise<Tr
         o.bar?.update(b + 1, `loss ${(sum / Math.max(count, 1)).toFixed(4)}`);
       }
       const trainLoss = sum / Math.max(count, 1);
-      const validationLoss = await validate();
+      const v = await validate();
+      const validationLoss = v.loss;
       const seconds = (performance.now() - t0) / 1000;
-      epochs.push({ epoch, trainLoss, validationLoss, seconds });
+      epochs.push({ epoch, trainLoss, validationLoss, validationPenalty: v.penalty, seconds });
       const improved = validationLoss < best.loss;
       if (improved) best = { loss: validationLoss, epoch, params: Float64Array.from(pool.params) };
       o.bar?.finish(`loss ${trainLoss.toFixed(4)} | validation ${validationLoss.toFixed(4)}${improved ? ' (best)' : ''} | ${seconds.toFixed(0)} s`);

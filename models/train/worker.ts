@@ -11,6 +11,9 @@ const data = {
   x: buffers.xFloat64 ? new Float64Array(buffers.x) : new Float32Array(buffers.x),
   y: new Float64Array(buffers.y),
   order: new Int32Array(buffers.order),
+  ...(buffers.partner ? { partner: new Int32Array(buffers.partner) } : {}),
+  ...(buffers.baseN ? { baseN: new Float64Array(buffers.baseN) } : {}),
+  lambda: buffers.lambda,
 };
 const params = new Float64Array(buffers.params);
 const grads = new Float64Array(buffers.grads);
