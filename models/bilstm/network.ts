@@ -13,6 +13,7 @@
  *
  * Head at output position k (sequence position t = steps - outSteps + k):
  *   z = tanh(W1 [h_fwd(t); h_bwd(t)] + b1),   p_k = w2 · z + b2
+ * except the first `fixedOutputs` positions, whose output is 0.
  *
  * Parameters live in one Float64Array (layout below), so Adam, worker threads and the ONNX export
  * see one flat vector.
@@ -29,6 +30,8 @@ export interface NetworkShape {
   steps: number;
   /** Outputs: one per position of the last `outSteps` steps. */
   outSteps: number;
+  /** The first this many outputs are fixed at 0 (the base passes through: the lead-0 analysis). */
+  fixedOutputs?: number;
 }
 
 /** Offsets of each tensor in the flat parameter vector. */
@@ -50,7 +53,9 @@ export interface ParamLayout {
 
 export function paramLayout(shape: NetworkShape): ParamLayout {
   const { inputs: F, hidden: H, dense: D, steps, outSteps } = shape;
-  for (const [k, v] of Object.entries(shape)) if (!Number.isInteger(v) || v < 1) throw new RangeError(`network shape: ${k} must be a positive integer, got ${v}`);
+  for (const [k, v] of Object.entries(shape)) if (k !== 'fixedOutputs' && (!Number.isInteger(v) || v < 1)) throw new RangeError(`network shape: ${k} must be a positive integer, got ${v}`);
+  const fixed = shape.fixedOutputs ?? 0;
+  if (!Number.isInteger(fixed) || fixed < 0 || fixed >= outSteps) throw new RangeError(`network shape: fixedOutputs must be an integer in 0..${outSteps - 1}, got ${fixed}`);
   if (outSteps > steps) throw new RangeError(`network shape: outSteps ${outSteps} > steps ${steps}`);
   let o = 0;
   const take = (n: number) => { const at = o; o += n; return at; };
@@ -158,7 +163,9 @@ export function forward(layout: ParamLayout, p: Float64Array, x: ArrayLike<numbe
       }
     }
   }
+  const fixed = layout.shape.fixedOutputs ?? 0;
   for (let k = 0; k < K; k++) {
+    if (k < fixed) { out[outAt + k] = 0; continue; }
     const t = T - K + k;
     const fAt = t * H, bAt = (T + t) * H;
     let y = p[layout.b2]!;
@@ -183,7 +190,8 @@ export function backward(layout: ParamLayout, p: Float64Array, x: ArrayLike<numb
   const G = 4 * H;
   const { gates, c, tc, h, z, dhExt, dh, dc, da, dhcat, da1 } = ws;
   dhExt.fill(0);
-  for (let k = 0; k < K; k++) {
+  const fixed = layout.shape.fixedOutputs ?? 0;
+  for (let k = fixed; k < K; k++) {
     const g = dOut[dOutAt + k]!;
     if (g === 0) continue;
     const t = T - K + k;

@@ -4,7 +4,7 @@
  *   x [T, N, F] ─ LSTM(direction="bidirectional", hidden_size=H) ─ Y [T, 2, N, H]
  *     ─ Slice(t ≥ T − K) ─ Transpose(2,0,1,3) ─ Reshape [N, K, 2H]
  *     ─ MatMul W1ᵀ ─ Add b1 ─ Tanh ─ MatMul w2 ─ Add b2 ─ Reshape [N, K]
- *     ─ Mul TEMP_SCALE_K ─ Add base [N, K] ─ y [N, K]
+ *     ─ Mul lead_mask (0 on the fixed leads) ─ Mul TEMP_SCALE_K ─ Add base [N, K] ─ y [N, K]
  *
  * The graph computes exactly the training forward pass (network.ts) plus the base trajectory.
  */
@@ -57,6 +57,7 @@ export function bilstmToOnnx(o: BilstmExport): Uint8Array {
     { name: 'head_b2', dims: [1], values: f32(p, layout.b2, 1) },
     { name: 'out_shape', dims: [2], values: i64([0, K]) },
     { name: 'temp_scale', dims: [1], values: Float32Array.of(o.tempScaleK) },
+    { name: 'lead_mask', dims: [K], values: Float32Array.from({ length: K }, (_, k) => (k < (layout.shape.fixedOutputs ?? 0) ? 0 : 1)) },
   ];
   return encodeModel({
     graphName: 'bilstm_next_hour',
@@ -78,7 +79,8 @@ export function bilstmToOnnx(o: BilstmExport): Uint8Array {
       { op: 'MatMul', inputs: ['z', 'head_w2'], outputs: ['p1'] },
       { op: 'Add', inputs: ['p1', 'head_b2'], outputs: ['p1b'] },
       { op: 'Reshape', inputs: ['p1b', 'out_shape'], outputs: ['p'] },
-      { op: 'Mul', inputs: ['p', 'temp_scale'], outputs: ['dT'] },
+      { op: 'Mul', inputs: ['p', 'lead_mask'], outputs: ['p_masked'] },
+      { op: 'Mul', inputs: ['p_masked', 'temp_scale'], outputs: ['dT'] },
       { op: 'Add', inputs: ['dT', 'base'], outputs: [BILSTM_OUTPUT] },
     ],
     metadata: o.metadata,
@@ -108,7 +110,10 @@ export function bilstmFromOnnx(bytes: Uint8Array): { layout: ParamLayout; params
   const H = G / 4;
   const [, D] = W1T.dims as [number, number];
   const T = Number((end.data as BigInt64Array)[0]);
-  const shape: NetworkShape = { inputs: F, hidden: H, dense: D, steps: T, outSteps: T - Number((start.data as BigInt64Array)[0]) };
+  const mask = inits.get('lead_mask')?.data as Float32Array | undefined;
+  let fixedOutputs = 0;
+  while (mask && fixedOutputs < mask.length && mask[fixedOutputs] === 0) fixedOutputs++;
+  const shape: NetworkShape = { inputs: F, hidden: H, dense: D, steps: T, outSteps: T - Number((start.data as BigInt64Array)[0]), ...(fixedOutputs > 0 ? { fixedOutputs } : {}) };
   const layout = paramLayout(shape);
   const p = new Float64Array(layout.size);
   const W = get('lstm_W').data, R = get('lstm_R').data, B = get('lstm_B').data;

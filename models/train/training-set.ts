@@ -25,7 +25,8 @@ export interface Budgets {
   hourlyWithout: number;
 }
 
-export const DEFAULT_BUDGETS: Budgets = { subHourlyWithBackground: 40_000, subHourlyWithout: 110_000, hourlyWithBackground: 8_000, hourlyWithout: 3_500 };
+/** Sized so that a full run stays within 15 minutes on two cores. */
+export const DEFAULT_BUDGETS: Budgets = { subHourlyWithBackground: 12_000, subHourlyWithout: 30_000, hourlyWithBackground: 3_000, hourlyWithout: 1_000 };
 
 export interface SourceSummary {
   id: string;
