@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- models [--cells N] [--runs N] [--models <dir>] [--batch N] [--json]`: BiLSTM
+ * `npm run bench -- models [--cells N] [--runs N] [--models <dir>] [--batch N] [--threads N] [--concurrency N] [--json]`: BiLSTM
  * inference through the ONNX smoother (features, onnxruntime-node, output) for every cell of a
  * window at once: 100,000 cells by default. Inputs are synthetic but shaped like the batch's (a
  * diurnal history with 10 % gaps, a trajectory, a tenth of the cells without background). Reports
@@ -11,8 +11,8 @@ import { createOnnxSmoother, ModelRegistry, HISTORY_STEPS, TRAJECTORY_STEPS, SMO
 import { seededRandom } from '../models/train/random.ts';
 import type { Benchmark } from './benchmark.ts';
 
-function parse(args: string[]): { cells: number; runs: number; models: string; batch: number } {
-  const o = { cells: 100_000, runs: 3, models: 'models/artifacts', batch: SMOOTHER_BATCH_CELLS };
+function parse(args: string[]): { cells: number; runs: number; models: string; batch: number; threads: number; concurrency: number } {
+  const o = { cells: 100_000, runs: 3, models: 'models/artifacts', batch: SMOOTHER_BATCH_CELLS, threads: 0, concurrency: 1 };
   for (let i = 0; i < args.length; i += 2) {
     const flag = args[i], v = args[i + 1];
     if (flag === '--models' && v) { o.models = v; continue; }
@@ -21,7 +21,9 @@ function parse(args: string[]): { cells: number; runs: number; models: string; b
     if (flag === '--cells') o.cells = n;
     else if (flag === '--runs') o.runs = n;
     else if (flag === '--batch') o.batch = n;
-    else throw new Error(`unknown option ${String(flag)} (known: --cells N, --runs N, --batch N, --models <dir>)`);
+    else if (flag === '--threads') o.threads = n;
+    else if (flag === '--concurrency') o.concurrency = n;
+    else throw new Error(`unknown option ${String(flag)} (known: --cells N, --runs N, --batch N, --threads N, --concurrency N, --models <dir>)`);
   }
   return o;
 }
@@ -47,11 +49,11 @@ export const modelsBenchmark: Benchmark = {
   async run({ args, progress }) {
     const o = parse(args);
     const dir = resolve(o.models);
-    const registry = await ModelRegistry.open(dir, { expected: ['bilstm'] });
+    const registry = await ModelRegistry.open(dir, { expected: ['bilstm'], intraOpThreads: o.threads });
     try {
       const card = registry.card('bilstm');
       if (!card) throw new Error(`no loadable bilstm model in ${dir}: ${JSON.stringify(registry.health())}`);
-      const smoother = createOnnxSmoother(registry, 'bilstm', { batchCells: o.batch });
+      const smoother = createOnnxSmoother(registry, 'bilstm', { batchCells: o.batch, concurrency: o.concurrency });
       const input = syntheticWindow(o.cells);
       progress(`bilstm@${smoother.version}: ${o.cells} cells, batches of ${o.batch}; warm-up`);
       await smoother.smooth(syntheticWindow(Math.min(o.cells, 2_000), 2));
@@ -75,6 +77,8 @@ export const modelsBenchmark: Benchmark = {
         runs_s: times.map((t) => Math.round(t * 1000) / 1000),
         model: `bilstm@${smoother.version}`,
         batch_cells: o.batch,
+        intra_op_threads: o.threads || 'default',
+        concurrency: o.concurrency,
         training_seconds: fullCard.training?.seconds ?? null,
       };
     } finally {

@@ -24,8 +24,9 @@ export interface OnnxSmoother extends NextHourSmoother {
   smooth(input: SmootherRowsInput): Promise<Float32Array>;
 }
 
-export function createOnnxSmoother(registry: ModelRegistry, name = 'bilstm', o: { batchCells?: number } = {}): OnnxSmoother {
+export function createOnnxSmoother(registry: ModelRegistry, name = 'bilstm', o: { batchCells?: number; /** batches in flight at once (onnxruntime-node runs them on its own threads) */ concurrency?: number } = {}): OnnxSmoother {
   const batch = o.batchCells ?? SMOOTHER_BATCH_CELLS;
+  const concurrency = Math.max(1, o.concurrency ?? 1);
   return {
     name,
     get version() {
@@ -35,7 +36,7 @@ export function createOnnxSmoother(registry: ModelRegistry, name = 'bilstm', o: 
       const rowTimes = input.rowRunTimeMs;
       checkFeatureInput({ ...input, ...(rowTimes ? { runTimeMs: rowTimes } : {}) }); // sizes of the whole input, named in the error
       const out = new Float32Array(input.n * TRAJECTORY_STEPS);
-      for (let from = 0; from < input.n; from += batch) {
+      const runBatch = async (from: number): Promise<void> => {
         const n = Math.min(batch, input.n - from);
         const part = {
           n,
@@ -52,7 +53,12 @@ export function createOnnxSmoother(registry: ModelRegistry, name = 'bilstm', o: 
           base: { dims: [n, TRAJECTORY_STEPS], data: Float32Array.from(f.base) },
         });
         out.set(r.outputs['y']!.data, from * TRAJECTORY_STEPS);
-      }
+      };
+      const starts: number[] = [];
+      for (let from = 0; from < input.n; from += batch) starts.push(from);
+      let next = 0;
+      const lane = async () => { while (next < starts.length) await runBatch(starts[next++]!); };
+      await Promise.all(Array.from({ length: Math.min(concurrency, starts.length) }, lane));
       return out;
     },
   };

@@ -106,6 +106,8 @@ describe('model registry', () => {
       for (let i = 1; i < 6; i++) for (let k = 0; k < TRAJECTORY_STEPS; k++) assert.equal(y[i * TRAJECTORY_STEPS + k], y[k]);
       const whole = await createOnnxSmoother(r, 'bilstm').smooth(input);
       assert.deepEqual(Array.from(whole), Array.from(y));
+      const concurrent = await createOnnxSmoother(r, 'bilstm', { batchCells: 2, concurrency: 3 }).smooth(input);
+      assert.deepEqual(Array.from(concurrent), Array.from(y), 'batches in flight together: the same rows');
       await assert.rejects(s.smooth({ ...input, filter: new Float32Array(5) }), /filter has 5 values, expected 91/);
       rmSync(join(dir, 'bilstm.card.json'));
       rmSync(join(dir, 'bilstm.onnx'));

@@ -34,7 +34,7 @@ import { sharedInt32 } from './pool.ts';
 export const BILSTM_MAJOR = 1;
 export const AR_MAJOR = 1;
 /** Weight of the revision (jumpiness) penalty in the loss: chosen on the validation weeks. */
-export const DEFAULT_REVISION_WEIGHT = 200;
+export const DEFAULT_REVISION_WEIGHT = 50;
 
 const SPLIT_RULE = `validation: every ${VALIDATION_EVERY_WEEKS}th epoch week (floor(t / 7 d) mod ${VALIDATION_EVERY_WEEKS} = ${VALIDATION_EVERY_WEEKS - 1}); training issues whose 2 h history or next hour reaches into a validation week are left out`;
 
@@ -226,7 +226,7 @@ async function main(): Promise<void> {
     options: Object.fromEntries(['data', 'out', 'seed', 'hidden', 'dense', 'epochs', 'patience', 'batch', 'chunk', 'lr', 'lr-decay', 'workers', 'budget-scale', 'revision-weight'].map((k) => [k, { type: 'string' as const }])),
   });
   if (model !== 'bilstm' && model !== 'ar') {
-    process.stderr.write('usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 8] [--patience 2] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1] [--revision-weight 200]\n');
+    process.stderr.write('usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 8] [--patience 2] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1] [--revision-weight 50]\n');
     process.exit(2);
   }
   if (v.data === undefined) {
