@@ -6,18 +6,19 @@
  * the median of the runs after one warm-up, and the shipped model's training time from its card.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createOnnxSmoother, ModelRegistry, HISTORY_STEPS, TRAJECTORY_STEPS, SMOOTHER_BATCH_CELLS, type SmootherInput } from '../models/index.ts';
 import { seededRandom } from '../models/train/random.ts';
 import type { Benchmark } from './benchmark.ts';
 
 function parse(args: string[]): { cells: number; runs: number; models: string; batch: number; threads: number; concurrency: number } {
-  const o = { cells: 100_000, runs: 3, models: 'models/artifacts', batch: SMOOTHER_BATCH_CELLS, threads: 0, concurrency: 1 };
+  const o = { cells: 100_000, runs: 3, models: 'models/artifacts', batch: SMOOTHER_BATCH_CELLS, threads: 1, concurrency: availableParallelism() };
   for (let i = 0; i < args.length; i += 2) {
     const flag = args[i], v = args[i + 1];
     if (flag === '--models' && v) { o.models = v; continue; }
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${String(flag)} expects a positive integer`);
+    if (!Number.isInteger(n) || n < (flag === '--threads' ? 0 : 1)) throw new Error(`${String(flag)} expects a ${flag === '--threads' ? 'non-negative' : 'positive'} integer`);
     if (flag === '--cells') o.cells = n;
     else if (flag === '--runs') o.runs = n;
     else if (flag === '--batch') o.batch = n;
@@ -77,7 +78,7 @@ export const modelsBenchmark: Benchmark = {
         runs_s: times.map((t) => Math.round(t * 1000) / 1000),
         model: `bilstm@${smoother.version}`,
         batch_cells: o.batch,
-        intra_op_threads: o.threads || 'default',
+        intra_op_threads: o.threads || 'onnxruntime default',
         concurrency: o.concurrency,
         training_seconds: fullCard.training?.seconds ?? null,
       };

@@ -6,11 +6,12 @@
  * malformed or the run fails; the batch then keeps the filter's trajectory. A cell with neither a
  * trajectory nor any history comes back NaN (nothing to smooth).
  */
+import { availableParallelism } from 'node:os';
 import type { NextHourSmoother, SmootherInput } from '../smoother.ts';
 import { buildFeatures, checkFeatureInput, FEATURES, SEQUENCE_STEPS, TRAJECTORY_STEPS } from '../bilstm/features.ts';
 import type { ModelRegistry } from './registry.ts';
 
-/** Cells per onnxruntime run: bounds the LSTM's intermediate tensors (~N × 37 × 2 × H floats). */
+/** Most cells per onnxruntime run: bounds the LSTM's intermediate tensors (~N × 37 × 2 × H floats). */
 export const SMOOTHER_BATCH_CELLS = 32_768;
 
 /** The port's input, optionally with one lead-0 time per row (evaluation over many issue times at once). */
@@ -25,8 +26,9 @@ export interface OnnxSmoother extends NextHourSmoother {
 }
 
 export function createOnnxSmoother(registry: ModelRegistry, name = 'bilstm', o: { batchCells?: number; /** batches in flight at once (onnxruntime-node runs them on its own threads) */ concurrency?: number } = {}): OnnxSmoother {
-  const batch = o.batchCells ?? SMOOTHER_BATCH_CELLS;
-  const concurrency = Math.max(1, o.concurrency ?? 1);
+  const maxBatch = o.batchCells ?? SMOOTHER_BATCH_CELLS;
+  // onnxruntime's LSTM kernel uses extra intra-op threads poorly: independent batches in flight, one per core, do better
+  const concurrency = Math.max(1, o.concurrency ?? availableParallelism());
   return {
     name,
     get version() {
@@ -36,6 +38,10 @@ export function createOnnxSmoother(registry: ModelRegistry, name = 'bilstm', o: 
       const rowTimes = input.rowRunTimeMs;
       checkFeatureInput({ ...input, ...(rowTimes ? { runTimeMs: rowTimes } : {}) }); // sizes of the whole input, named in the error
       const out = new Float32Array(input.n * TRAJECTORY_STEPS);
+      // equal batches, their number a multiple of the lanes, none above maxBatch
+      const lanes = Math.min(concurrency, Math.max(1, input.n));
+      const count = Math.ceil(Math.ceil(input.n / maxBatch) / lanes) * lanes;
+      const batch = Math.max(1, Math.ceil(input.n / count));
       const runBatch = async (from: number): Promise<void> => {
         const n = Math.min(batch, input.n - from);
         const part = {
@@ -58,7 +64,7 @@ export function createOnnxSmoother(registry: ModelRegistry, name = 'bilstm', o: 
       for (let from = 0; from < input.n; from += batch) starts.push(from);
       let next = 0;
       const lane = async () => { while (next < starts.length) await runBatch(starts[next++]!); };
-      await Promise.all(Array.from({ length: Math.min(concurrency, starts.length) }, lane));
+      await Promise.all(Array.from({ length: Math.min(lanes, starts.length) }, lane));
       return out;
     },
   };

@@ -56,7 +56,7 @@ export interface RegistryOptions {
   pollMs?: number;
   /** Models that must be present; a missing one makes the registry degraded. */
   expected?: readonly string[];
-  /** onnxruntime intra-op threads per session (0: its default, one per core). */
+  /** onnxruntime intra-op threads per session (default 1: callers run batches side by side instead; 0: onnxruntime's default, one per core). */
   intraOpThreads?: number;
 }
 
@@ -181,7 +181,7 @@ export class ModelRegistry {
       slot.triedStamp = stamp;
       let session: ort.InferenceSession;
       try {
-        session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: this.o.intraOpThreads ?? 0, graphOptimizationLevel: 'all' });
+        session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: this.o.intraOpThreads ?? 1, graphOptimizationLevel: 'all' });
         const missing = card.inputs.filter((i) => !session.inputNames.includes(i.name)).map((i) => i.name);
         if (missing.length > 0) { await session.release(); throw new Error(`the model has no input ${missing.join(', ')} named by its card`); }
       } catch (err) {
