@@ -11,7 +11,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadStationSeries } from '../../eval/nowcast-datasets.ts';
 import { evaluateIssues, loadArModels } from '../../eval/nowcast.ts';
@@ -128,7 +128,9 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
   const set = await loadStationSeries(dataDir, { progress: log });
   const revisionWeight = v['revision-weight'] === undefined ? DEFAULT_REVISION_WEIGHT : Number(v['revision-weight']);
   if (!(revisionWeight >= 0)) throw new Error(`--revision-weight expects a number ≥ 0, got "${v['revision-weight']}"`);
-  const ts = selectTrainingSet(set.stations, budgets, { partners: revisionWeight > 0 });
+  // sources named relative to the data folder (a card carries no machine path)
+  const stations = set.stations.map((st) => ({ ...st, source: relative(resolve(dataDir), st.source) || '.' }));
+  const ts = selectTrainingSet(stations, budgets, { partners: revisionWeight > 0 });
   const trainRows = Int32Array.from({ length: ts.issues.n }, (_, i) => i).filter((i) => ts.part[i] === 0 && ts.unit[i] === 1);
   const validationRows = Int32Array.from({ length: ts.issues.n }, (_, i) => i).filter((i) => ts.part[i] === 1 && ts.unit[i] === 1);
   log(`${ts.issues.n} issues: ${trainRows.length} training, ${validationRows.length} validation (${SPLIT_RULE})`);
