@@ -8,8 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createOnnxSmoother, ModelRegistry, HISTORY_STEPS, TRAJECTORY_STEPS, SMOOTHER_BATCH_CELLS, type SmootherInput } from '../models/index.ts';
-import { seededRandom } from '../models/train/random.ts';
+import { createOnnxSmoother, ModelRegistry, HISTORY_STEPS, TRAJECTORY_STEPS, SMOOTHER_BATCH_CELLS, seededRandom, type SmootherInput } from '../models/index.ts';
 import type { Benchmark } from './benchmark.ts';
 
 function parse(args: string[]): { cells: number; runs: number; models: string; batch: number; threads: number; concurrency: number } {

@@ -7,3 +7,6 @@ export const evaluators: Record<string, Evaluator> = {
   baseline: baselineEvaluator,
   nowcast: nowcastEvaluator,
 };
+/** The station-series loading and the nowcast scoring, for the training command. */
+export { loadStationSeries, detectPwsDatasets, FALKENSEE, TEMPELHOF, type StationSeriesSet } from './nowcast-datasets.ts';
+export { evaluateIssues, loadArModels, type IssueFigures, type ArModels } from './nowcast.ts';

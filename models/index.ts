@@ -9,3 +9,4 @@ export { fitAr, predictAr, arToOnnx, arLevelWeights, type ArModel } from './ar/a
 export { ModelRegistry, ModelError, MODEL_ERROR_CODES, checkFeeds, type ModelErrorCode, type RegistryHealth, type ModelHealth, type Tensor32, type RegistryOptions } from './registry/registry.ts';
 export { modelCardSchema, tensorSpecSchema, sha256Hex, MODEL_NAME_RE, type ModelCard, type TensorSpec } from './registry/model-card.ts';
 export { createOnnxSmoother, SMOOTHER_BATCH_CELLS, type OnnxSmoother, type SmootherRowsInput } from './registry/onnx-smoother.ts';
+export { seededRandom } from './train/random.ts';
