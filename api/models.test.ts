@@ -7,6 +7,7 @@ import { createLogger } from '../infra/log.ts';
 import { ModelRegistry } from '../models/index.ts';
 import { tempModelDir, writeAffine } from '../models/registry/test-artifacts.ts';
 import { createApp } from './app.ts';
+import { modelsModule, modelsRouteDocs, predictRequestSchema } from './models.ts';
 
 describe('api: /v1/models', () => {
   let registry: ModelRegistry;
@@ -30,6 +31,13 @@ describe('api: /v1/models', () => {
   });
 
   const post = (path: string, body: unknown, raw = false) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw ? String(body) : JSON.stringify(body) });
+
+  it('documents its three routes with the schemas it validates with', () => {
+    assert.deepEqual(modelsRouteDocs.map((d) => `${d.method} ${d.path}`), ['get /v1/models', 'get /v1/models/{name}', 'post /v1/models/{name}/predict']);
+    const body = modelsRouteDocs[2]!.body!.content['application/json'];
+    assert.equal(body, predictRequestSchema);
+    assert.equal(typeof modelsModule(registry)().router, 'function');
+  });
 
   it('lists the models with version and status', async () => {
     const r = await fetch(`${base}/v1/models`);

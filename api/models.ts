@@ -39,6 +39,43 @@ export const predictResponseSchema = z.object({
   outputs: z.record(z.string(), z.object({ dims: z.array(z.number().int()), data: z.array(z.number().nullable()) })),
 });
 
+const nameParams = z.object({ name: z.string().regex(MODEL_NAME_RE).describe('model name, e.g. bilstm, ar-5min, ar-hourly') });
+const errorJson = z.object({ error: z.literal(true), code: z.string(), reason: z.string() });
+const json = (schema: z.ZodType) => ({ 'application/json': schema });
+
+/**
+ * The routes' documentation for /openapi.json, from the same zod schemas the routes validate with
+ * (the shape of the API's RouteDoc: method, path, summary, params, body, responses).
+ */
+export const modelsRouteDocs = [
+  {
+    method: 'get' as const, path: '/v1/models', summary: 'The served models', tags: ['models'],
+    responses: { 200: { description: 'name, version and status of every model', content: json(z.object({ models: z.array(modelSummarySchema) })) } },
+  },
+  {
+    method: 'get' as const, path: '/v1/models/{name}', summary: 'A model card', tags: ['models'], params: nameParams,
+    responses: {
+      200: { description: 'the card: inputs and normalisation, outputs, training data and period, metrics, version, sha256', content: json(z.object({ name: z.string(), version: z.string(), sha256: z.string() }).passthrough()) },
+      404: { description: 'no such model loaded (NOT_FOUND)', content: json(errorJson) },
+    },
+  },
+  {
+    method: 'post' as const, path: '/v1/models/{name}/predict', summary: 'Run a model on float32 tensors', tags: ['models'], params: nameParams,
+    body: { description: 'named input tensors, row-major; null is a missing value', content: json(predictRequestSchema) },
+    responses: {
+      200: { description: 'named output tensors; null where not finite', content: json(predictResponseSchema) },
+      400: { description: 'malformed body, or a tensor whose shape or type the card does not allow (INVALID_PARAMETER, naming both sizes)', content: json(errorJson) },
+      404: { description: 'no such model loaded (NOT_FOUND)', content: json(errorJson) },
+      500: { description: 'the model failed (INTERNAL; the registry reports it degraded)', content: json(errorJson) },
+    },
+  },
+];
+
+/** The routes as an API module: `{ router, docs }` (mount with the registry of the process). */
+export function modelsModule(registry: ModelRegistry): () => { router: Router; docs: typeof modelsRouteDocs } {
+  return () => ({ router: modelsRouter({ registry }), docs: modelsRouteDocs });
+}
+
 function modelName(req: Request): string {
   const name = String(req.params['name'] ?? '');
   if (!MODEL_NAME_RE.test(name)) throw new ApiError('NOT_FOUND', `No model "${name}".`);
