@@ -4,10 +4,12 @@ import { batchBenchmark } from './batch.ts';
 import { startupBenchmark } from './startup.ts';
 import { storeBenchmark } from './store.ts';
 import { apiBenchmark } from './api.ts';
+import { modelsBenchmark } from './models.ts';
 
 export const benchmarks: Record<string, Benchmark> = {
   store: storeBenchmark,
   batch: batchBenchmark,
   startup: startupBenchmark,
   api: apiBenchmark,
+  models: modelsBenchmark,
 };

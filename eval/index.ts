@@ -1,7 +1,12 @@
 /** The evaluators `npm run eval -- <name>` knows. */
 import type { Evaluator } from './evaluator.ts';
 import { baselineEvaluator } from './baseline.ts';
+import { nowcastEvaluator } from './nowcast.ts';
 
 export const evaluators: Record<string, Evaluator> = {
   baseline: baselineEvaluator,
+  nowcast: nowcastEvaluator,
 };
+/** The station-series loading and the nowcast scoring, for the training command. */
+export { loadStationSeries, detectPwsDatasets, FALKENSEE, TEMPELHOF, type StationSeriesSet } from './nowcast-datasets.ts';
+export { evaluateIssues, loadArModels, type IssueFigures, type ArModels } from './nowcast.ts';
