@@ -50,8 +50,10 @@ export interface AppDeps {
   live: SnapshotView;
   /** Extra readiness checks by name (the bus, models); the store and the snapshot are built in. */
   checks?: Record<string, ReadinessCheck>;
-  /** Extra modules beside MODULES (tests). */
+  /** Extra modules beside MODULES (the model routes, tests). */
   modules?: ApiModuleFactory[];
+  /** Why the service is degraded (e.g. a model missing or failing), or null; /healthz reports it. */
+  degraded?: () => string | null;
   now?: () => number;
 }
 
@@ -141,7 +143,8 @@ export function createApp(deps: AppDeps): ApiHandler {
     }
     const l = live.status.ledger;
     const row = (r: NonNullable<typeof l>['last']) => r && { window_end: new Date(r.windowEndMs).toISOString(), status: r.status, readings: r.nReadings, sensors: r.nSensors, cells: r.nCells, error: r.error, finished_at: r.finishedAtMs === null ? null : new Date(r.finishedAtMs).toISOString() };
-    res.json({ status: 'ok', store: deps.store.kind, snapshot, last_batch: row(l?.last ?? null), last_good_batch: row(l?.lastDone ?? null) });
+    const degraded = deps.degraded?.() ?? null;
+    res.json({ status: degraded ? 'degraded' : 'ok', ...(degraded ? { reason: degraded } : {}), store: deps.store.kind, snapshot, last_batch: row(l?.last ?? null), last_good_batch: row(l?.lastDone ?? null) });
   });
 
   app.get('/readyz', async (_req, res) => {

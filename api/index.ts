@@ -9,3 +9,4 @@ export type { ApiContext, ApiModule, ApiModuleFactory, BusProducer } from './mod
 export { registerNowcastMetrics } from './nowcast-metrics.ts';
 export { collectProcessMetrics } from './http-metrics.ts';
 export { decodePalettePng } from './png.ts';
+export { modelsModule, modelsRouter, modelsRouteDocs } from './models.ts';

@@ -4,6 +4,7 @@ import { batchBenchmark, pipelineBenchmark } from './pipeline.ts';
 import { startupBenchmark } from './startup.ts';
 import { storeBenchmark } from './store.ts';
 import { apiBenchmark } from './api.ts';
+import { modelsBenchmark } from './models.ts';
 
 export const benchmarks: Record<string, Benchmark> = {
   store: storeBenchmark,
@@ -11,4 +12,5 @@ export const benchmarks: Record<string, Benchmark> = {
   pipeline: pipelineBenchmark,
   startup: startupBenchmark,
   api: apiBenchmark,
+  models: modelsBenchmark,
 };

@@ -99,6 +99,13 @@ const schema = z.object({
   /** How often an api process asks the ledger for a newer finished run [ms]. */
   SNAPSHOT_POLL_MS: int(100, 600_000).default(2000),
 
+  /** Folder of the model artifacts (ONNX files and cards); hot-reloaded when they change. Default: the shipped models/artifacts. */
+  MODELS_DIR: z.string().min(1).optional(),
+  /** How often the model folder is checked for new artifacts [ms]; 0 = never (load once). */
+  MODELS_POLL_MS: int(0, 3_600_000).default(5000),
+  /** The model that smooths the batch's next hour; `none` keeps the filter's trajectory. */
+  SMOOTHER: z.string().regex(/^(none|[a-z0-9][a-z0-9._-]{0,63})$/, 'a model name or none').default('bilstm'),
+
   /** Runs the built-in simulated city (default on for ROLE=all with the memory bus). */
   SIMULATOR: bool.optional(),
   SIM_SEED: int(0, 2 ** 31 - 1).default(42),
@@ -132,6 +139,7 @@ export type Config = Readonly<{
     forecastHours: number;
   }>;
   api: Readonly<{ rateLimitPerMin: number; timezone: string; trustProxy: number; snapshotPollMs: number; tileCacheEntries: number; pastKeepMs: number }>;
+  models: Readonly<{ /** null: the shipped artifacts. */ dir: string | null; pollMs: number; smoother: string | null }>;
   sim: Readonly<{ enabled: boolean; seed: number; officialStations: number; amateurSensors: number; amateurIntervalMs: number }>;
 }>;
 
@@ -185,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retentionMs: e.NOWCAST_RETENTION_MS ?? (simEnabled ? 3_600_000 : 86_400_000),
     }),
     api: Object.freeze({ rateLimitPerMin: e.RATE_LIMIT_PER_MIN, timezone: e.CITY_TIMEZONE, trustProxy: e.TRUST_PROXY, snapshotPollMs: e.SNAPSHOT_POLL_MS, tileCacheEntries: 4096, pastKeepMs: 6 * 3_600_000 }),
+    models: Object.freeze({ dir: e.MODELS_DIR ?? null, pollMs: e.MODELS_POLL_MS, smoother: e.SMOOTHER === 'none' ? null : e.SMOOTHER }),
     sim: Object.freeze({ enabled: simEnabled, seed: e.SIM_SEED, officialStations: e.SIM_OFFICIAL_STATIONS, amateurSensors: e.SIM_AMATEUR_SENSORS, amateurIntervalMs: e.SIM_AMATEUR_INTERVAL_MS }),
   };
   return Object.freeze(config);

@@ -375,7 +375,9 @@ export class BatchWorker {
       // The history excludes lead 0 (it ends 5 minutes before the run).
       hist.set(history.subarray(i * HISTORY_STEPS, (i + 1) * HISTORY_STEPS - 1), r * HISTORY_STEPS + 1);
       hist[r * HISTORY_STEPS] = NaN;
-      for (let k = 0; k < steps; k++) { filter[r * steps + k] = rows[r]!.tempsC[k]!; sigma[r * steps + k] = rows[r]!.sigmasC[k]!; }
+      // Where no background covers, only lead 0 (the analysis) is known: the rest is masked for the model.
+      const known = rows[r]!.method === FILTER_METHOD ? steps : 1;
+      for (let k = 0; k < steps; k++) { filter[r * steps + k] = k < known ? rows[r]!.tempsC[k]! : NaN; sigma[r * steps + k] = rows[r]!.sigmasC[k]!; }
     });
     try {
       const out = await sm.smooth({

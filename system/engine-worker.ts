@@ -11,6 +11,7 @@ import { openStore, startJobTimer, ledgerState, latestDoneRunTime, readRunColumn
 import { openBus, type Bus } from '../infra/bus/index.ts';
 import { topicNames, topicSpecs, startIngestWorker, createCity, startSimulatedFeed } from '../ingest/index.ts';
 import { startPipelineRole } from '../pipeline/index.ts';
+import { smootherFor } from './models.ts';
 import type { EngineData, EngineEvent, EngineReply, EngineRequest } from './engine-protocol.ts';
 
 const port = parentPort!;
@@ -51,7 +52,7 @@ async function start(c: Config): Promise<void> {
     const feed = await startSimulatedFeed({ bus: b, topics, city, partitionResolution: c.grid.partitionResolution, backfillMs: 2 * c.batch.windowMs, log });
     stops.push(() => feed.stop());
   }
-  const pipeline = startPipelineRole({ store: s, log, config: c });
+  const pipeline = startPipelineRole({ store: s, log, config: c, ...(await smootherFor(c, log, stops)) });
   stops.push(() => pipeline.stop());
 }
 

@@ -14,8 +14,9 @@ import { openStore, startJobTimer, StoreError, type Store } from '../infra/store
 import { openBus } from '../infra/bus/index.ts';
 import { topicNames, topicSpecs, startIngestWorker, createCity, startSimulatedFeed } from '../ingest/index.ts';
 import { startPipelineRole } from '../pipeline/index.ts';
-import { createApp, listen, LiveSnapshot, storeRunSource, registerNowcastMetrics, collectProcessMetrics, type BusProducer, type RunSource, type ReadinessCheck, type Listening } from '../api/index.ts';
+import { modelsModule, createApp, listen, LiveSnapshot, storeRunSource, registerNowcastMetrics, collectProcessMetrics, type BusProducer, type RunSource, type ReadinessCheck, type Listening } from '../api/index.ts';
 import { startEngine } from './engine.ts';
+import { modelsDegraded, openModelRegistry, smootherFor } from './models.ts';
 
 export interface Running {
   config: Config;
@@ -53,7 +54,11 @@ async function serveApi(config: Config, log: Logger, stops: (() => Promise<void>
   const live = new LiveSnapshot({ source: ports.runs, log, pollMs: config.api.snapshotPollMs, keepPastMs: config.api.pastKeepMs });
   collectProcessMetrics();
   registerNowcastMetrics({ live, store: ports.store });
-  const app = createApp({ store: ports.store, bus: ports.bus, log, config, live, checks: ports.checks });
+  // The model registry of this process: /v1/models, and whether a missing or failing model degrades the service.
+  const registry = await openModelRegistry(config, log);
+  stops.push(() => registry.close());
+  const checks = { ...ports.checks, models: async () => { const why = modelsDegraded(registry); if (why) throw new Error(why); } };
+  const app = createApp({ store: ports.store, bus: ports.bus, log, config, live, checks, modules: [modelsModule(registry)], degraded: () => modelsDegraded(registry) });
   // Listen before anything slow: a taken port stops the process at once, with the reason.
   const listening = await listen(app, { host: config.host, port: config.port });
   stops.push(() => listening.close());
@@ -119,7 +124,7 @@ async function startWorkerRole(config: Config, log: Logger, stops: (() => Promis
     stops.push(() => feed.stop());
   }
   if (config.role === 'pipeline') {
-    const pipeline = startPipelineRole({ store, log, config });
+    const pipeline = startPipelineRole({ store, log, config, ...(await smootherFor(config, log, stops)) });
     stops.push(() => pipeline.stop());
   }
 }
@@ -167,7 +172,8 @@ async function main(): Promise<void> {
   running = start(config, log).catch((err: unknown) => {
     const e = err as { code?: string; message?: string };
     log.fatal({ code: e.code, err }, e.message ?? 'start failed');
-    process.stderr.write(`cannot start: ${e.message ?? String(err)}\n`);
+    // A store that cannot be used (wrong password, no TimescaleDB) is one line naming STORE_URL.
+    process.stderr.write(err instanceof StoreError ? `${err.message}\n` : `cannot start: ${e.message ?? String(err)}\n`);
     process.exit(1);
   });
 }

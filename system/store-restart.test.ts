@@ -122,6 +122,8 @@ describe('a TimescaleDB server restarted mid-stream', () => {
     await waitFor('ingest and pipeline reporting the outage', async () =>
       /store unavailable/.test(ingest!.output) && /store unavailable/.test(pipeline!.output) ? true : undefined, { timeoutMs: 30_000, procs, everyMs: 200 });
 
+    // The outage is noticed quickly now; let the stream go on until some readings were published into it.
+    await waitFor('readings published while the server is down', async () => (published.length > publishedBeforeOutage ? true : undefined), { timeoutMs: 15_000, procs, everyMs: 100 });
     const publishedDuringOutage = published.length - publishedBeforeOutage;
     assert.ok(publishedDuringOutage > 0, 'readings were published while the server was down');
     await srv.start();

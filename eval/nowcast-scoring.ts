@@ -1,0 +1,76 @@
+/**
+ * Scoring next-hour forecasts at stations (pure): MAE and RMSE per lead on the cases every method
+ * forecasts, and jumpiness — the mean absolute change between consecutive issues' forecasts for
+ * the same target time (issues of one series, at most an hour apart, compared on the targets both
+ * cover).
+ */
+import type { IssueSet } from '../models/index.ts';
+
+export interface LeadScore {
+  n: number;
+  maeK: number;
+  rmseK: number;
+}
+
+/** Per method, per lead step: scores on the (issue, lead) cases where the target and every method's forecast exist and `use(i)` holds. */
+export function scoreLeads(issues: IssueSet, methods: Record<string, Float64Array | Float32Array>, leadSteps: readonly number[], use: (i: number) => boolean = () => true): Record<string, Record<number, LeadScore>> {
+  const K = issues.trajectorySteps;
+  const names = Object.keys(methods);
+  const out: Record<string, Record<number, LeadScore>> = {};
+  for (const m of names) out[m] = {};
+  for (const k of leadSteps) {
+    const abs = new Float64Array(names.length), sq = new Float64Array(names.length);
+    let n = 0;
+    for (let i = 0; i < issues.n; i++) {
+      if (!use(i)) continue;
+      const y = issues.target[i * K + k]!;
+      if (Number.isNaN(y)) continue;
+      let ok = true;
+      for (const m of names) if (Number.isNaN(methods[m]![i * K + k]!)) { ok = false; break; }
+      if (!ok) continue;
+      n++;
+      names.forEach((m, j) => {
+        const e = methods[m]![i * K + k]! - y;
+        abs[j] = abs[j]! + Math.abs(e);
+        sq[j] = sq[j]! + e * e;
+      });
+    }
+    names.forEach((m, j) => { out[m]![k] = { n, maeK: n ? abs[j]! / n : NaN, rmseK: n ? Math.sqrt(sq[j]! / n) : NaN }; });
+  }
+  return out;
+}
+
+/**
+ * Jumpiness per method: for issues i < j of the same series with slot gap g = slot_j − slot_i in
+ * 1..K−1 and no issue between them, |F_j[k − g] − F_i[k]| over k = g … K−1 where every method has
+ * both values; the mean of all of them. Also the number of pairs and comparisons.
+ */
+export function jumpiness(issues: IssueSet, methods: Record<string, Float64Array | Float32Array>, use: (i: number) => boolean = () => true): { byMethod: Record<string, number>; pairs: number; comparisons: number } {
+  const K = issues.trajectorySteps;
+  const names = Object.keys(methods);
+  const sums = new Float64Array(names.length);
+  let pairs = 0, comparisons = 0;
+  // issues are grouped by series in ascending slots (extractIssues' order); consecutive rows are candidates
+  for (let j = 1; j < issues.n; j++) {
+    const i = j - 1;
+    if (issues.series[i] !== issues.series[j] || !use(i) || !use(j)) continue;
+    const g = issues.slot[j]! - issues.slot[i]!;
+    if (g < 1 || g >= K) continue;
+    let any = false;
+    for (let k = g; k < K; k++) {
+      let ok = true;
+      for (const m of names) {
+        const a = methods[m]![i * K + k]!, b = methods[m]![j * K + k - g]!;
+        if (Number.isNaN(a) || Number.isNaN(b)) { ok = false; break; }
+      }
+      if (!ok) continue;
+      any = true;
+      comparisons++;
+      names.forEach((m, q) => { sums[q] = sums[q]! + Math.abs(methods[m]![j * K + k - g]! - methods[m]![i * K + k]!); });
+    }
+    if (any) pairs++;
+  }
+  const byMethod: Record<string, number> = {};
+  names.forEach((m, q) => { byMethod[m] = comparisons ? sums[q]! / comparisons : NaN; });
+  return { byMethod, pairs, comparisons };
+}

@@ -1,0 +1,77 @@
+/**
+ * `npm run eval -- nowcast` end to end on hand-checkable data in the real formats: a 5-minute
+ * logger warming 0.1 K per step and an hourly DWD series warming 1 K per hour, no background; test
+ * double models. Persistence and the filter (persistence without a background) are then off by
+ * exactly 1.2 K (logger) and 1 K (hourly) at lead 60, and change by 0.1 K between issues.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { close } from '../infra/testing/close.ts';
+import { arToOnnx, type ArModel } from '../models/index.ts';
+import { writeModel, writeTestBilstm, tempModelDir } from '../models/registry/test-artifacts.ts';
+import { iso, tempDir, writeGz } from './fixtures.ts';
+
+const T0 = Date.UTC(2018, 4, 2, 0);
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function writeData(): string {
+  const dir = tempDir();
+  mkdirSync(join(dir, 'logger'));
+  mkdirSync(join(dir, 'dwd'));
+  const rows = ['time,delay_min,ta,rh,abs_pressure_hpa,wind_ave_ms,wind_gust_ms,wind_dir_idx,rain_counter_mm,status'];
+  for (let k = 0; k < 144; k++) rows.push(`${iso(T0 + k * 300_000)},5,${(10 + 0.1 * k).toFixed(1)},80,1010,1,2,4,0,0`);
+  rows.push(`${iso(T0 + 144 * 300_000)},5,,80,1010,1,2,4,0,64`); // lost contact: no value
+  writeGz(join(dir, 'logger', 'obs.csv.gz'), rows);
+  writeGz(join(dir, 'dwd', 'obs.csv.gz'), ['time,station_id,qn_9,ta,rh', ...Array.from({ length: 13 }, (_, h) => `${iso(T0 + h * 3_600_000)},433,3,${5 + h},80`)]);
+  return dir;
+}
+
+function writeModels(): string {
+  const dir = tempModelDir();
+  writeTestBilstm(dir);
+  for (const [name, ar] of [['ar-5min', { lagSteps: [1], leadSteps: Array.from({ length: 12 }, (_, i) => i + 1), coef: Array.from({ length: 12 }, () => [0]), intercept: Array(12).fill(0), rows: [] }], ['ar-hourly', { lagSteps: [12], leadSteps: [12], coef: [[1]], intercept: [0], rows: [] }]] as [string, ArModel][]) {
+    writeModel(dir, name, arToOnnx(ar, { name, version: '0' }), {
+      version: '0', description: 'test double', ar,
+      inputs: [{ name: 'lags', dims: ['N', ar.lagSteps.length + 1], type: 'float32' }], outputs: [{ name: 'y', dims: ['N', ar.leadSteps.length], type: 'float32' }],
+    });
+  }
+  return dir;
+}
+
+describe('eval nowcast', () => {
+  it('--json ends with the figures; persistence, filter and AR are the closed forms; a chart is written', () => {
+    const data = writeData(), models = writeModels();
+    const chart = join(tempDir(), 'chart.svg');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'eval/main.ts', 'nowcast', '--data', data, '--models', models, '--chart', chart, '--json'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const f = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    for (const k of ['eval', 'n', 'mae_60_persistence', 'mae_60_ar', 'mae_60_filter', 'mae_60_bilstm', 'rmse_60_persistence', 'rmse_60_ar', 'rmse_60_bilstm', 'jumpiness_filter', 'jumpiness_bilstm']) assert.ok(k in f, `field ${k}`);
+    assert.equal(f.eval, 'nowcast');
+    // logger issues: slots 24..131 have a reading 60 min later (108); hourly: 02:00..11:00 (10)
+    assert.equal(f.n_5min_lead60, 108);
+    assert.equal(f.n_hourly_lead60, 10);
+    assert.equal(f.n, 118);
+    const tol = { atol: 1e-3 }; // figures are rounded to 3 decimals
+    close(f.mae_60_persistence, (108 * 1.2 + 10 * 1) / 118, tol);
+    close(f.mae_60_filter, f.mae_60_persistence, tol); // no background: the filter persists the analysis
+    close(f.mae_60_persistence_hourly, 1, tol);
+    close(f.mae_15_persistence_5min, 0.3, tol);
+    // AR doubles: the 5-minute one is persistence (zero coefficients); the hourly one extrapolates the last hour's change exactly
+    close(f.mae_60_ar_hourly, 0, tol);
+    close(f.jumpiness_persistence, 0.1, tol);
+    close(f.jumpiness_filter, 0.1, tol);
+    assert.ok(Number.isFinite(f.mae_60_bilstm) && Number.isFinite(f.jumpiness_bilstm));
+    assert.ok(existsSync(chart) && readFileSync(chart, 'utf8').includes('<svg'));
+    assert.match(r.stderr, /\[eval nowcast\]/);
+  });
+
+  it('a folder without station series is a usage error (exit 2)', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'eval/main.ts', 'nowcast', '--data', tempDir(), '--models', writeModels()], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /no station series/);
+  });
+});

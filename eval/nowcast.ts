@@ -1,0 +1,198 @@
+/**
+ * `nowcast`: the next hour at stations, for persistence, the autoregressive baseline, the filter's
+ * trajectory and the BiLSTM smoother.
+ *
+ * Data, found in --data by columns: logging stations (pywws format) resampled to 5 minutes score
+ * every lead (5, 15, 30, 60 min); official hourly series (DWD, UCO formats) score lead 60; the
+ * background (ERA5 format), where it covers a station, makes the filter's trajectory (background +
+ * the decaying analysis-minus-background). An issue is every slot with a reading (the analysis at
+ * lead 0 at a station is its reading); its inputs are what the batch would hand the smoother there.
+ *
+ * Models: the served artifacts (--models, default models/artifacts): bilstm.onnx through the
+ * registry and the ONNX smoother, the AR coefficients from the ar-5min and ar-hourly cards (fitted
+ * on the training period only, by `npm run train -- ar`).
+ *
+ * Figures: MAE and RMSE per lead on the cases every method forecasts; lead 60 over every series,
+ * leads 5–30 over the 5-minute series; jumpiness over consecutive issues of the 5-minute series.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createOnnxSmoother, extractIssues, issueSlots, ModelRegistry, slotTime, splitOf, HISTORY_STEPS, TRAJECTORY_STEPS, type ArModel, type IssueSet, type OnnxSmoother } from '../models/index.ts';
+import { parseUtcMs } from './csv.ts';
+import { UsageError, type Evaluator } from './evaluator.ts';
+import { loadStationSeries, type StationSeriesSet } from './nowcast-datasets.ts';
+import { arForecasts, filterForecasts, persistenceForecasts, smootherForecasts } from './nowcast-methods.ts';
+import { jumpiness, scoreLeads, type LeadScore } from './nowcast-scoring.ts';
+import { maeChartSvg } from './nowcast-chart.ts';
+
+export const LEAD_STEPS = [1, 3, 6, 12] as const;
+export const METHODS = ['persistence', 'ar', 'filter', 'bilstm'] as const;
+export type Method = (typeof METHODS)[number];
+
+export interface ArModels {
+  fiveMinute: ArModel;
+  hourly?: ArModel;
+}
+
+/** The AR models stored in their cards (field `ar`). */
+export function loadArModels(modelsDir: string): ArModels {
+  const read = (name: string): ArModel | undefined => {
+    const f = join(modelsDir, `${name}.card.json`);
+    if (!existsSync(f)) return undefined;
+    const card = JSON.parse(readFileSync(f, 'utf8')) as { ar?: ArModel };
+    if (!card.ar) throw new UsageError(`${f} holds no AR coefficients`);
+    return card.ar;
+  };
+  const fiveMinute = read('ar-5min');
+  if (!fiveMinute) throw new UsageError(`${modelsDir}: no ar-5min.card.json (run npm run train -- ar --data <training data>)`);
+  const hourly = read('ar-hourly');
+  return { fiveMinute, ...(hourly ? { hourly } : {}) };
+}
+
+export interface IssueFigures {
+  issues: number;
+  /** Per method and lead [min]. */
+  subHourly: Record<Method, Record<number, LeadScore>>;
+  lead60All: Record<Method, LeadScore>;
+  lead60Hourly: Record<Method, LeadScore>;
+  jumpiness: Record<Method, number>;
+  jumpinessPairs: number;
+  arFallback: { hourly: number; persistence: number };
+}
+
+/** Every method on a set of issues; `hourlyRow(i)` tells which issues come from hourly series. */
+export async function evaluateIssues(issues: IssueSet, o: { smoother: OnnxSmoother; ar: ArModels; hourlyRow: (i: number) => boolean; progress?: (m: string) => void }): Promise<IssueFigures> {
+  const ar = arForecasts(issues, o.ar);
+  const methods: Record<Method, Float64Array> = {
+    persistence: persistenceForecasts(issues),
+    ar: ar.values,
+    filter: filterForecasts(issues),
+    bilstm: await smootherForecasts(issues, o.smoother, o.progress),
+  };
+  const sub = scoreLeads(issues, methods, LEAD_STEPS, (i) => !o.hourlyRow(i));
+  const all = scoreLeads(issues, methods, [12]);
+  const hourly = scoreLeads(issues, methods, [12], o.hourlyRow);
+  const j = jumpiness(issues, methods, (i) => !o.hourlyRow(i));
+  const byLeadMin = (r: Record<number, LeadScore>) => Object.fromEntries(LEAD_STEPS.map((k) => [k * 5, r[k]!]));
+  return {
+    issues: issues.n,
+    subHourly: Object.fromEntries(METHODS.map((m) => [m, byLeadMin(sub[m]!)])) as IssueFigures['subHourly'],
+    lead60All: Object.fromEntries(METHODS.map((m) => [m, all[m]![12]!])) as IssueFigures['lead60All'],
+    lead60Hourly: Object.fromEntries(METHODS.map((m) => [m, hourly[m]![12]!])) as IssueFigures['lead60Hourly'],
+    jumpiness: j.byMethod as Record<Method, number>,
+    jumpinessPairs: j.pairs,
+    arFallback: { hourly: ar.hourly, persistence: ar.persistence },
+  };
+}
+
+/** The issues of every station series (all slots with a reading), restricted by split and time. */
+export function stationIssues(set: StationSeriesSet, o: { split: 'all' | 'validation'; fromMs: number; toMs: number }): { issues: IssueSet; hourlyRow: (i: number) => boolean; perStation: { id: string; issues: number }[] } {
+  const list = set.stations.map((st) => {
+    const slots = Array.from(issueSlots(st.series, { historySteps: HISTORY_STEPS, trajectorySteps: TRAJECTORY_STEPS, needTarget: false })).filter((slot) => {
+      const t = slotTime(st.series, slot);
+      return t >= o.fromMs && t < o.toMs && (o.split === 'all' || splitOf(t) === 'validation');
+    });
+    return { series: st.series, background: st.background, slots };
+  });
+  const issues = extractIssues(list, { historySteps: HISTORY_STEPS, trajectorySteps: TRAJECTORY_STEPS });
+  const hourlyIdx = new Set(set.stations.map((s, i) => (s.series.sampling === 'hourly' ? i : -1)).filter((i) => i >= 0));
+  return { issues, hourlyRow: (i) => hourlyIdx.has(issues.series[i]!), perStation: list.map((l) => ({ id: l.series.id, issues: l.slots.length })) };
+}
+
+const r3 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : null);
+
+function usageArgs(args: string[]) {
+  try {
+    return parseArgs({
+      args, allowPositionals: false, strict: true,
+      options: {
+        data: { type: 'string' }, models: { type: 'string' }, split: { type: 'string' }, chart: { type: 'string' },
+        from: { type: 'string' }, to: { type: 'string' }, 'pws-lat': { type: 'string' }, 'pws-lon': { type: 'string' },
+        'station-lat': { type: 'string' }, 'station-lon': { type: 'string' },
+      },
+    }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function num(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`${flag} expects a number, got "${v}"`);
+  return n;
+}
+
+function time(flag: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const t = parseUtcMs(v);
+  if (Number.isNaN(t)) throw new UsageError(`${flag} expects an ISO-8601 UTC time, got "${v}"`);
+  return t;
+}
+
+export const nowcastEvaluator: Evaluator = {
+  description: 'the next hour at stations: persistence, AR, the filter trajectory and the BiLSTM (MAE/RMSE by lead, jumpiness, a chart)',
+  usage: [
+    '--data <dir>            folders of logging stations (pywws), official hourly series (DWD/UCO), optional background (ERA5)',
+    '--models <dir>          the served artifacts (default models/artifacts)',
+    '--split all|validation  all issues (held-back data) or only the training run\'s validation weeks (default all)',
+    '--chart <file.svg>      where the chart goes (default data/eval/nowcast.svg)',
+    '--from/--to <iso>       lead-0 times, to exclusive',
+    '--pws-lat/--pws-lon     position of the logging station (default Falkensee, approximate)',
+    '--station-lat/--station-lon  position of a DWD-format station (default Berlin-Tempelhof)',
+  ].join('\n'),
+  async run({ args, progress }) {
+    const started = Date.now();
+    const v = usageArgs(args);
+    if (v.data === undefined) throw new UsageError('--data <dir> is required');
+    const split = v.split ?? 'all';
+    if (split !== 'all' && split !== 'validation') throw new UsageError(`--split expects all or validation, got "${split}"`);
+    const modelsDir = resolve(v.models ?? 'models/artifacts');
+    const pwsLat = num('--pws-lat', v['pws-lat']), pwsLon = num('--pws-lon', v['pws-lon']);
+    const stLat = num('--station-lat', v['station-lat']), stLon = num('--station-lon', v['station-lon']);
+    const fromMs = time('--from', v.from, -Infinity), toMs = time('--to', v.to, Infinity);
+    const set = await loadStationSeries(resolve(v.data), {
+      progress,
+      ...(pwsLat !== undefined && pwsLon !== undefined ? { pwsPosition: { lat: pwsLat, lon: pwsLon } } : {}),
+      ...(stLat !== undefined && stLon !== undefined ? { dwdPosition: { lat: stLat, lon: stLon } } : {}),
+    });
+    if (set.stations.length === 0) throw new UsageError(`no station series in ${resolve(v.data)} (found: ${set.found.join('; ') || 'nothing'})`);
+    const { issues, hourlyRow, perStation } = stationIssues(set, { split, fromMs, toMs });
+    if (issues.n === 0) throw new UsageError('no issue in the period');
+    progress(`${issues.n} issues at ${set.stations.length} station series`);
+    const ar = loadArModels(modelsDir);
+    const registry = await ModelRegistry.open(modelsDir, { expected: ['bilstm'] });
+    try {
+      if (!registry.card('bilstm')) throw new UsageError(`${modelsDir}: no loadable bilstm model (${JSON.stringify(registry.health().models)})`);
+      const smoother = createOnnxSmoother(registry, 'bilstm');
+      const f = await evaluateIssues(issues, { smoother, ar, hourlyRow, progress });
+      const chart = resolve(v.chart ?? 'data/eval/nowcast.svg');
+      mkdirSync(dirname(chart), { recursive: true });
+      writeFileSync(chart, maeChartSvg(`Next-hour MAE at 5-minute stations (${split === 'all' ? 'all issues' : 'validation weeks'})`,
+        METHODS.map((m) => ({ name: `${m}${m === 'bilstm' ? `@${smoother.version}` : ''}`, points: [[0, 0], ...LEAD_STEPS.map((k): [number, number] => [k * 5, f.subHourly[m][k * 5]!.maeK])] })),
+        `${f.subHourly.persistence[60]!.n} cases at lead 60 (5-minute series); data ${resolve(v.data)}`));
+      progress(`chart ${chart}`);
+      const out: Record<string, unknown> = {
+        n: f.lead60All.persistence.n,
+        mae_60_persistence: r3(f.lead60All.persistence.maeK), mae_60_ar: r3(f.lead60All.ar.maeK), mae_60_filter: r3(f.lead60All.filter.maeK), mae_60_bilstm: r3(f.lead60All.bilstm.maeK),
+        rmse_60_persistence: r3(f.lead60All.persistence.rmseK), rmse_60_ar: r3(f.lead60All.ar.rmseK), rmse_60_filter: r3(f.lead60All.filter.rmseK), rmse_60_bilstm: r3(f.lead60All.bilstm.rmseK),
+        jumpiness_persistence: r3(f.jumpiness.persistence), jumpiness_ar: r3(f.jumpiness.ar), jumpiness_filter: r3(f.jumpiness.filter), jumpiness_bilstm: r3(f.jumpiness.bilstm),
+      };
+      for (const lead of [5, 15, 30, 60]) for (const m of METHODS) {
+        out[`mae_${lead}_${m}_5min`] = r3(f.subHourly[m][lead]!.maeK);
+        out[`rmse_${lead}_${m}_5min`] = r3(f.subHourly[m][lead]!.rmseK);
+      }
+      for (const m of METHODS) out[`mae_60_${m}_hourly`] = r3(f.lead60Hourly[m].maeK);
+      Object.assign(out, {
+        n_5min_lead60: f.subHourly.persistence[60]!.n, n_hourly_lead60: f.lead60Hourly.persistence.n, issues: f.issues,
+        jumpiness_pairs: f.jumpinessPairs, ar_fallback: f.arFallback, split, bilstm_version: smoother.version,
+        skill: { bilstm_vs_persistence_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.persistence.maeK), bilstm_vs_ar_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.ar.maeK), jumpiness_bilstm_vs_filter: r3(f.jumpiness.bilstm / f.jumpiness.filter) },
+        stations: perStation, background: set.background ?? null, chart, elapsed_ms: Date.now() - started,
+      });
+      return out;
+    } finally {
+      await registry.close();
+    }
+  },
+};

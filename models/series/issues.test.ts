@@ -1,0 +1,45 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { close } from '../../infra/testing/close.ts';
+import { extractIssues, issueSlots } from './issues.ts';
+import { splitOf, isValidationTime, WEEK_MS } from './time-split.ts';
+
+const T = Date.UTC(2017, 2, 1);
+const series = (values: number[]) => ({ id: 's', lat: 52.5, lon: 13.1, startMs: T, values: Float64Array.from(values), sampling: 'sub-hourly' as const });
+const o = { historySteps: 3, trajectorySteps: 3 };
+
+describe('issues at a station', () => {
+  it('history before lead 0, targets from lead 0, the filter as background + decaying bias (tau 180 min)', () => {
+    const s = series([1, NaN, 3, 4, 5, 6]);
+    const bg = Float64Array.from([0, 0, 0, 2, 2.5, NaN]);
+    assert.deepEqual(Array.from(issueSlots(s, o)), [3, 4]);
+    const r = extractIssues([{ series: s, background: bg, slots: [3] }], o);
+    assert.deepEqual(Array.from(r.history), [1, NaN, 3]);
+    assert.deepEqual(Array.from(r.target), [4, 5, 6]);
+    // bias at t0: 4 − 2 = 2; lead 5 min: 2.5 + 2·e^(−5/180); lead 10 min: no background → NaN
+    close(r.filter[0]!, 4, { atol: 0 });
+    close(r.filter[1]!, 2.5 + 2 * Math.exp(-5 / 180), { atol: 1e-12 }); // float64 exp
+    assert.ok(Number.isNaN(r.filter[2]!));
+    assert.equal(r.runTimeMs[0], T + 3 * 300_000);
+  });
+
+  it('without a background: the analysis at lead 0, NaN after', () => {
+    const r = extractIssues([{ series: series([1, 2, 3, 4, 5]), background: null, slots: [3] }], o);
+    assert.equal(r.filter[0], 4);
+    assert.ok(Number.isNaN(r.filter[1]!) && Number.isNaN(r.filter[2]!));
+  });
+
+  it('an issue needs its reading at lead 0', () => {
+    assert.throws(() => extractIssues([{ series: series([1, 2, 3, NaN, 5]), background: null, slots: [3] }], o), /no reading at issue slot 3/);
+  });
+
+  it('the split: one week in five for validation, a guard around it for training', () => {
+    const w = 4 * WEEK_MS; // epoch week 4 (mod 5 = 4): validation
+    assert.equal(isValidationTime(w + 1000), true);
+    assert.equal(splitOf(w + WEEK_MS + 3_600_000), 'guard'); // its history reaches back into week 4
+    assert.equal(splitOf(w - 1_800_000), 'guard'); // its next hour reaches into week 4
+    assert.equal(splitOf(w - 2 * 3_600_000), 'train');
+    const weeks = Array.from({ length: 50 }, (_, k) => isValidationTime(k * WEEK_MS + 1)).filter(Boolean).length;
+    assert.equal(weeks, 10);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * Issues at a station (pure): what the batch would hand the smoother at a place with a sensor,
+ * and what then happened. For an issue at slot s (lead 0 at the slot's time):
+ *
+ *   history[k]  the reading at slot s − HISTORY + k (k = 0 … HISTORY − 1), NaN where none: at a
+ *               station the batch's past analyses are close to its observations
+ *   filter[k]   the filter's trajectory at lead 5k min: background(s + k) plus the current
+ *               analysis-minus-background, decaying with e-folding time tau (biasAtLead, the
+ *               batch's own rule); where no background covers the slots, the analysis at lead 0
+ *               and NaN after (the smoother then persists the analysis, with its mask 0)
+ *   target[k]   the reading at slot s + k (NaN where none)
+ *
+ * The analysis at lead 0 is the station's reading at slot s: an issue needs one.
+ */
+import { biasAtLead, type BiasPersistenceOptions } from '../baselines/bias-persistence.ts';
+import { SMOOTHER_STEP_MIN } from '../smoother.ts';
+import { slotTime, type GridSeries } from './grid-series.ts';
+
+export interface IssueSet {
+  n: number;
+  historySteps: number;
+  trajectorySteps: number;
+  /** Lead-0 time of each issue [epoch ms]. */
+  runTimeMs: Float64Array;
+  lat: Float64Array;
+  lon: Float64Array;
+  history: Float64Array;
+  filter: Float64Array;
+  target: Float64Array;
+  /** Which series (index into the list given) and slot each issue comes from. */
+  series: Int32Array;
+  slot: Int32Array;
+}
+
+export interface IssueOptions {
+  historySteps: number;
+  trajectorySteps: number;
+  persistence?: BiasPersistenceOptions;
+}
+
+/** Slots that can be issued: a reading at the slot, a full history window before it and at least one target after it (when `needTarget`). */
+export function issueSlots(s: GridSeries, o: IssueOptions & { needTarget?: boolean }): Int32Array {
+  const v = s.values;
+  const out: number[] = [];
+  for (let k = o.historySteps; k < v.length; k++) {
+    if (Number.isNaN(v[k]!)) continue;
+    if (o.needTarget ?? true) {
+      let any = false;
+      for (let j = 1; j < o.trajectorySteps && k + j < v.length; j++) if (!Number.isNaN(v[k + j]!)) { any = true; break; }
+      if (!any) continue;
+    }
+    out.push(k);
+  }
+  return Int32Array.from(out);
+}
+
+export function extractIssues(list: readonly { series: GridSeries; background: Float64Array | null; slots: ArrayLike<number> }[], o: IssueOptions): IssueSet {
+  const H = o.historySteps, K = o.trajectorySteps;
+  const n = list.reduce((a, e) => a + e.slots.length, 0);
+  const out: IssueSet = {
+    n, historySteps: H, trajectorySteps: K,
+    runTimeMs: new Float64Array(n), lat: new Float64Array(n), lon: new Float64Array(n),
+    history: new Float64Array(n * H), filter: new Float64Array(n * K), target: new Float64Array(n * K),
+    series: new Int32Array(n), slot: new Int32Array(n),
+  };
+  const decay = Float64Array.from({ length: K }, (_, k) => biasAtLead(1, 0, k * SMOOTHER_STEP_MIN, o.persistence).biasK);
+  let i = 0;
+  list.forEach(({ series: s, background: bg, slots }, si) => {
+    if (bg && bg.length !== s.values.length) throw new RangeError(`series ${s.id}: background has ${bg.length} slots, the series ${s.values.length}`);
+    const v = s.values;
+    for (let q = 0; q < slots.length; q++, i++) {
+      const slot = slots[q]!;
+      const y0 = v[slot]!;
+      if (Number.isNaN(y0)) throw new RangeError(`series ${s.id}: no reading at issue slot ${slot}`);
+      out.runTimeMs[i] = slotTime(s, slot);
+      out.lat[i] = s.lat;
+      out.lon[i] = s.lon;
+      out.series[i] = si;
+      out.slot[i] = slot;
+      for (let k = 0; k < H; k++) {
+        const j = slot - H + k;
+        out.history[i * H + k] = j >= 0 ? v[j]! : NaN;
+      }
+      const b0 = bg ? bg[slot]! : NaN;
+      for (let k = 0; k < K; k++) {
+        const j = slot + k;
+        out.target[i * K + k] = j < v.length ? v[j]! : NaN;
+        const bk = bg && j < bg.length ? bg[j]! : NaN;
+        out.filter[i * K + k] = k === 0 ? y0 : Number.isNaN(b0) || Number.isNaN(bk) ? NaN : bk + (y0 - b0) * decay[k]!;
+      }
+    }
+  });
+  return out;
+}

@@ -1,0 +1,33 @@
+// The revision penalty's gradient against central finite differences (the squared error part is checked in network.test.ts).
+import { it } from 'node:test';
+import { close } from '../../infra/testing/close.ts';
+import { initParams, paramLayout, type NetworkShape } from '../bilstm/network.ts';
+import { ChunkRunner } from './chunk.ts';
+import { seededRandom } from './random.ts';
+
+it('loss with a partner and the revision penalty: analytic gradient = finite differences', () => {
+  const shape: NetworkShape = { inputs: 3, hidden: 3, dense: 2, steps: 6, outSteps: 4 };
+  const layout = paramLayout(shape);
+  const random = seededRandom(9);
+  const p = initParams(layout, random);
+  const rows = 3;
+  const x = Float64Array.from({ length: rows * shape.steps * shape.inputs }, () => 2 * random() - 1);
+  const y = Float64Array.from({ length: rows * shape.outSteps }, () => random() - 0.5);
+  y[5] = NaN;
+  const baseN = Float64Array.from({ length: rows * shape.outSteps }, () => random());
+  const data = { x, y, order: Int32Array.of(0, 2), partner: Int32Array.of(1, -1, -1), baseN, lambda: 3 };
+  const runner = new ChunkRunner(layout);
+  const grad = new Float64Array(layout.size);
+  runner.run(p, data, 0, 2, grad);
+  const eps = 1e-6;
+  for (let i = 0; i < layout.size; i++) {
+    const keep = p[i]!;
+    p[i] = keep + eps;
+    const up = runner.run(p, data, 0, 2).sum;
+    p[i] = keep - eps;
+    const down = runner.run(p, data, 0, 2).sum;
+    p[i] = keep;
+    // central differences in float64 (see network.test.ts)
+    close(grad[i]!, (up - down) / (2 * eps), { atol: 1e-8, rtol: 1e-6 }, `dL/dθ[${i}]`);
+  }
+});

@@ -1,0 +1,82 @@
+/**
+ * One chunk of a mini-batch: the summed loss of its sequences and, for training, the summed
+ * gradient. The unit of work of the worker threads; the same code runs in-process.
+ *
+ * Loss of a row r (normalised units, p = network output, y = target residual):
+ *   Σ_k (p_k − y_k)²                                   over the leads with a reading
+ * and, when r has a partner r' (the issue one step later at the same station) and λ > 0, also the
+ * partner's squared error and the revision penalty (jumpiness between consecutive issues):
+ *   λ Σ_{k=1}^{K−1} ((b'_{k−1} + p'_{k−1}) − (b_k + p_k))²
+ * where b is the base trajectory over TEMP_SCALE_K: the two issues' forecasts for the same time.
+ */
+import { backward, createWorkspace, forward, squaredError, type ParamLayout, type Workspace } from '../bilstm/network.ts';
+
+export interface ChunkData {
+  /** Features, batch-first: row r at r·T·F. */
+  x: Float32Array | Float64Array;
+  /** Targets (normalised residuals), K per row, NaN where missing. */
+  y: Float64Array;
+  /** Rows in the order of the current pass. */
+  order: Int32Array;
+  /** Per row: the row of the next issue at the same station, or −1. */
+  partner?: Int32Array;
+  /** Per row: the base trajectory / TEMP_SCALE_K, K values. */
+  baseN?: Float64Array;
+  /** Weight of the revision penalty. */
+  lambda?: number;
+}
+
+export class ChunkRunner {
+  private readonly ws: Workspace;
+  private readonly ws2: Workspace;
+  private readonly out: Float64Array;
+  private readonly out2: Float64Array;
+  private readonly dOut: Float64Array;
+  private readonly dOut2: Float64Array;
+
+  constructor(private readonly layout: ParamLayout) {
+    const K = layout.shape.outSteps;
+    this.ws = createWorkspace(layout.shape);
+    this.ws2 = createWorkspace(layout.shape);
+    this.out = new Float64Array(K);
+    this.out2 = new Float64Array(K);
+    this.dOut = new Float64Array(K);
+    this.dOut2 = new Float64Array(K);
+  }
+
+  /** Rows order[start..end): loss sum and target count; when `grad` is given it is zeroed and filled. */
+  run(params: Float64Array, d: ChunkData, start: number, end: number, grad?: Float64Array): { sum: number; count: number; penalty: number } {
+    const { steps: T, inputs: F, outSteps: K } = this.layout.shape;
+    const lambda = d.lambda ?? 0;
+    if (grad) grad.fill(0);
+    let sum = 0, count = 0, penalty = 0;
+    for (let q = start; q < end; q++) {
+      const r = d.order[q]!;
+      const xAt = r * T * F;
+      forward(this.layout, params, d.x, xAt, this.ws, this.out, 0);
+      const e = squaredError(this.out, 0, d.y, r * K, K, this.dOut, 0);
+      sum += e.sum;
+      count += e.count;
+      const p = lambda > 0 && d.partner && d.baseN ? d.partner[r]! : -1;
+      if (p >= 0) {
+        const xAt2 = p * T * F;
+        forward(this.layout, params, d.x, xAt2, this.ws2, this.out2, 0);
+        const e2 = squaredError(this.out2, 0, d.y, p * K, K, this.dOut2, 0);
+        sum += e2.sum;
+        count += e2.count;
+        const b = d.baseN!;
+        for (let k = 1; k < K; k++) {
+          const diff = b[p * K + k - 1]! + this.out2[k - 1]! - (b[r * K + k]! + this.out[k]!);
+          const pen = lambda * diff * diff;
+          penalty += pen;
+          sum += pen;
+          this.dOut2[k - 1] = this.dOut2[k - 1]! + 2 * lambda * diff;
+          this.dOut[k] = this.dOut[k]! - 2 * lambda * diff;
+        }
+        if (grad) backward(this.layout, params, d.x, xAt2, this.ws2, this.dOut2, 0, grad);
+      }
+      if (grad && (e.count > 0 || p >= 0)) backward(this.layout, params, d.x, xAt, this.ws, this.dOut, 0, grad);
+    }
+    return { sum, count, penalty };
+  }
+}

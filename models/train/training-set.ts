@@ -1,0 +1,130 @@
+/**
+ * From station series to the training set (pure): issue slots per station, the split by time,
+ * a deterministic thinning to the budget of each kind of issue, then inputs and targets.
+ *
+ * Budgets are per station and per kind — with a background / without, sub-hourly / hourly — so the
+ * rare kinds (the year with a background) are not drowned by the long series without one.
+ */
+import { extractIssues, issueSlots, type IssueSet } from '../series/issues.ts';
+import { slotTime, type GridSeries } from '../series/grid-series.ts';
+import { splitOf } from '../series/time-split.ts';
+import { buildFeatures, FEATURES, HISTORY_STEPS, SEQUENCE_STEPS, TEMP_SCALE_K, TRAJECTORY_STEPS } from '../bilstm/features.ts';
+import { sharedFloat32, sharedFloat64 } from './pool.ts';
+
+export interface StationInput {
+  series: GridSeries;
+  background: Float64Array | null;
+  source: string;
+}
+
+export interface Budgets {
+  /** Most issues per station with / without a background, for sub-hourly and hourly series. */
+  subHourlyWithBackground: number;
+  subHourlyWithout: number;
+  hourlyWithBackground: number;
+  hourlyWithout: number;
+}
+
+/** Sized so that a full run stays within 15 minutes on two cores. */
+export const DEFAULT_BUDGETS: Budgets = { subHourlyWithBackground: 12_000, subHourlyWithout: 30_000, hourlyWithBackground: 3_000, hourlyWithout: 1_000 };
+
+export interface SourceSummary {
+  id: string;
+  source: string;
+  sampling: GridSeries['sampling'];
+  train: number;
+  validation: number;
+  withBackground: number;
+  fromIso: string | null;
+  toIso: string | null;
+}
+
+export interface TrainingSet {
+  issues: IssueSet;
+  /** 0 training, 1 validation. */
+  part: Uint8Array;
+  /** 1 for the issues chosen (a pass visits them); 0 for those there only as a partner. */
+  unit: Uint8Array;
+  /** Per issue: the issue one step later at the same station (sub-hourly series), or −1. */
+  partner: Int32Array;
+  summary: SourceSummary[];
+}
+
+/** Every k-th element so that at most `max` remain (k = ceil(len / max)). */
+export function thin(a: readonly number[], max: number): number[] {
+  if (a.length <= max) return [...a];
+  const k = Math.ceil(a.length / max);
+  return a.filter((_, i) => i % k === 0);
+}
+
+export function selectTrainingSet(stations: readonly StationInput[], budgets: Budgets = DEFAULT_BUDGETS, o: { partners?: boolean } = {}): TrainingSet {
+  const opts = { historySteps: HISTORY_STEPS, trajectorySteps: TRAJECTORY_STEPS };
+  const chosen: { series: GridSeries; background: Float64Array | null; slots: number[]; parts: number[]; units: number[]; partnerOf: number[] }[] = [];
+  const summary: SourceSummary[] = [];
+  for (const st of stations) {
+    const s = st.series;
+    const withBg: number[] = [], without: number[] = [];
+    for (const slot of issueSlots(s, opts)) {
+      if (splitOf(slotTime(s, slot)) === 'guard') continue;
+      if (st.background && !Number.isNaN(st.background[slot]!)) withBg.push(slot);
+      else without.push(slot);
+    }
+    const hourly = s.sampling === 'hourly';
+    const a = thin(withBg, hourly ? budgets.hourlyWithBackground : budgets.subHourlyWithBackground);
+    const b = thin(without, hourly ? budgets.hourlyWithout : budgets.subHourlyWithout);
+    const primary = [...a, ...b].sort((x, y) => x - y);
+    const isPrimary = new Set(primary);
+    const partOf = (slot: number) => splitOf(slotTime(s, slot));
+    // the next issue at the station, for the revision penalty: a reading one step later, same part
+    const withPartner = new Set<number>();
+    if ((o.partners ?? true) && !hourly) for (const slot of primary) if (slot + 1 < s.values.length && !Number.isNaN(s.values[slot + 1]!) && partOf(slot + 1) === partOf(slot)) withPartner.add(slot + 1);
+    const slots = [...new Set([...primary, ...withPartner])].sort((x, y) => x - y);
+    const rowOf = new Map(slots.map((slot, i) => [slot, i]));
+    const parts = slots.map((slot) => (partOf(slot) === 'validation' ? 1 : 0));
+    const units = slots.map((slot) => (isPrimary.has(slot) ? 1 : 0));
+    const partnerOf = slots.map((slot) => (isPrimary.has(slot) && withPartner.has(slot + 1) ? rowOf.get(slot + 1)! : -1));
+    chosen.push({ series: s, background: st.background, slots, parts, units, partnerOf });
+    const trainTimes = primary.filter((slot) => partOf(slot) === 'train').map((slot) => slotTime(s, slot));
+    summary.push({
+      id: s.id, source: st.source, sampling: s.sampling,
+      train: trainTimes.length, validation: primary.length - trainTimes.length, withBackground: a.length,
+      fromIso: trainTimes.length ? new Date(trainTimes[0]!).toISOString() : null,
+      toIso: trainTimes.length ? new Date(trainTimes[trainTimes.length - 1]!).toISOString() : null,
+    });
+  }
+  const issues = extractIssues(chosen.map((c) => ({ series: c.series, background: c.background, slots: c.slots })), opts);
+  const part = Uint8Array.from(chosen.flatMap((c) => c.parts));
+  const unit = Uint8Array.from(chosen.flatMap((c) => c.units));
+  const partner = new Int32Array(issues.n);
+  let offset = 0;
+  for (const c of chosen) {
+    c.partnerOf.forEach((p, i) => { partner[offset + i] = p < 0 ? -1 : offset + p; });
+    offset += c.slots.length;
+  }
+  return { issues, part, unit, partner, summary };
+}
+
+/**
+ * Features (batch-first, float32) and normalised residual targets (y − base) / TEMP_SCALE_K in
+ * SharedArrayBuffers for the worker threads; built in blocks to bound the transient memory.
+ */
+export function tensorsOf(issues: IssueSet): { x: Float32Array; y: Float64Array; baseN: Float64Array } {
+  const K = TRAJECTORY_STEPS, H = HISTORY_STEPS, rowX = SEQUENCE_STEPS * FEATURES;
+  const x = sharedFloat32(issues.n * rowX);
+  const y = sharedFloat64(issues.n * K);
+  const baseN = sharedFloat64(issues.n * K);
+  const block = 20_000;
+  for (let from = 0; from < issues.n; from += block) {
+    const n = Math.min(block, issues.n - from);
+    const f = buildFeatures({
+      n, historySteps: H, history: issues.history.subarray(from * H, (from + n) * H), trajectorySteps: K,
+      filter: issues.filter.subarray(from * K, (from + n) * K), runTimeMs: issues.runTimeMs.subarray(from, from + n), lon: issues.lon.subarray(from, from + n),
+    }, 'batch-first', 'float32');
+    x.set(f.x as Float32Array, from * rowX);
+    for (let q = 0; q < n * K; q++) {
+      y[from * K + q] = (issues.target[from * K + q]! - f.base[q]!) / TEMP_SCALE_K;
+      baseN[from * K + q] = f.base[q]! / TEMP_SCALE_K;
+    }
+  }
+  return { x, y, baseN };
+}
