@@ -55,7 +55,7 @@ async function writeRun(store: Store, t: number, rows: Parameters<typeof writeNo
 }
 
 describe('api', () => {
-  const config = loadConfig({ RATE_LIMIT_PER_MIN: '0', BATCH_INTERVAL_MS: '300000' });
+  const config = loadConfig({ RATE_LIMIT_PER_MIN: '0' });
   let store: Store;
   let live: LiveSnapshot;
   let server: Server;
@@ -233,7 +233,7 @@ describe('api', () => {
   });
 
   it('RATE_LIMITED after the budget of a key or address, with Retry-After', async () => {
-    const { server: s, base: b } = await serve({ store, config: loadConfig({ RATE_LIMIT_PER_MIN: '3', BATCH_INTERVAL_MS: '300000' }), live, now: () => now });
+    const { server: s, base: b } = await serve({ store, config: loadConfig({ RATE_LIMIT_PER_MIN: '3' }), live, now: () => now });
     try {
       for (let i = 0; i < 3; i++) assert.equal((await fetch(`${b}/v1/forecast?latitude=52.52&longitude=13.405`)).status, 200);
       const r = await getJson(`${b}/v1/forecast?latitude=52.52&longitude=13.405`);

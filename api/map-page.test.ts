@@ -58,7 +58,7 @@ describe('the map page in headless chromium', () => {
     const now = Date.now();
     const live = new LiveSnapshot({ source: { ledger: async () => ({ last: null, lastDone: null }), latestDoneRunTime: async () => null, readRun: async () => null, readPast: async () => [] }, log: createLogger('silent'), pollMs: 60_000, keepPastMs: HOUR_MS });
     live.swap(Snapshot.build(syntheticRun(Math.floor(now / (5 * MINUTE_MS)) * 5 * MINUTE_MS), { keepPastMs: HOUR_MS }));
-    const app = createApp({ store, bus: { publish: async () => undefined }, log: createLogger('silent'), config: loadConfig({ RATE_LIMIT_PER_MIN: '0', BATCH_INTERVAL_MS: '300000' }), live });
+    const app = createApp({ store, bus: { publish: async () => undefined }, log: createLogger('silent'), config: loadConfig({ RATE_LIMIT_PER_MIN: '0' }), live });
     server = await new Promise((resolve) => {
       const s = createServer(app).listen(0, '127.0.0.1', () => resolve(s));
     });

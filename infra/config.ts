@@ -77,7 +77,7 @@ const schema = z.object({
   BATCH_RETRY_MAX_MS: int(100, 86_400_000).default(900_000),
   /** A done window is revisited when at least this many readings, and this fraction of its readings, arrived after it ran … */
   REVISIT_MIN_LATE: int(1, 1_000_000).default(20),
-  REVISIT_MIN_FRACTION: z.coerce.number().min(0).max(10).default(0.05),
+  REVISIT_MIN_FRACTION: z.coerce.number().min(0).max(10).default(0.1),
   /** … within this long after the window [ms]. */
   REVISIT_HORIZON_MS: int(0, 86_400_000).default(3_600_000),
   /** Hourly forecast steps at most (as far as the background reaches). */

@@ -11,7 +11,7 @@ import { startEngine, type Engine } from './engine.ts';
 describe('the engine thread through its proxies', () => {
   let engine: Engine;
   before(async () => {
-    engine = startEngine(loadConfig({ STORE_URL: 'memory://', SIMULATOR: 'off', LOG_LEVEL: 'silent', BATCH_INTERVAL_MS: '3600000' }), createLogger('silent'));
+    engine = startEngine(loadConfig({ STORE_URL: 'memory://', SIMULATOR: 'off', LOG_LEVEL: 'silent', WINDOW_MS: '3600000' }), createLogger('silent'));
     await engine.ready;
   });
   after(async () => {

@@ -45,7 +45,7 @@ describe('npm start: the embedded system end to end', () => {
     startedAt = Date.now();
     proc = spawn(process.execPath, ['--import', 'tsx', 'system/main.ts'], {
       cwd: root,
-      env: { ...process.env, PORT: String(port), STORE_URL: join(dir, 'db'), BATCH_INTERVAL_MS: '5000', BATCH_LAG_MS: '1000', SIM_AMATEUR_SENSORS: '150', LOG_LEVEL: 'info', SNAPSHOT_POLL_MS: '500' },
+      env: { ...process.env, PORT: String(port), STORE_URL: join(dir, 'db'), WINDOW_MS: '5000', BATCH_LAG_MS: '1000', SIM_AMATEUR_SENSORS: '150', LOG_LEVEL: 'info', SNAPSHOT_POLL_MS: '500' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proc.stdout!.on('data', (d: Buffer) => { output += d.toString(); });

@@ -4,11 +4,10 @@
 // TimescaleDB, as its non-superuser owner, each process with its own pool), for 10 batch windows
 // over the 18,012 cells of the Berlin box.
 //
-// Cadence: a batch over the Berlin domain takes about 1.5 s on the server (2 cores), so windows
-// are cut every 6 s (BATCH_INTERVAL_MS) instead of every 5 minutes: four times the batch's time
-// as headroom on a busy machine, and 10 windows in about a minute. Each window still spans the
-// production WINDOW_MS (5 min) of readings, so every batch sees the full ~1,800 readings of 400+
-// sensors; consecutive windows overlap, which the ledger keys by window end.
+// Cadence: windows of 10 s (WINDOW_MS) instead of 5 minutes, with the simulated sensors reporting
+// every 10 s (SIM_AMATEUR_INTERVAL_MS) instead of every minute: each window then holds one reading of
+// every one of the 400+ sensors, as a 5-minute window does in service, and 10 windows take about a
+// hundred seconds. A batch over the Berlin domain takes a few seconds, well inside a window.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../infra/config.ts';
@@ -19,7 +18,7 @@ import { kafkaBrokersForTests } from '../infra/testing/kafka-broker.ts';
 import { freshDatabase, startPrivateServer, timescaleServerForTests, withDatabase, type FreshDatabase, type PrivateServer } from '../infra/testing/timescaledb-server.ts';
 import { errorLines, startRole, tails, waitFor, type RoleProcess } from '../infra/testing/role-process.ts';
 
-const BATCH_INTERVAL_MS = 6000;
+const WINDOW_MS = 10_000;
 const WINDOWS = 10;
 
 const brokers = await kafkaBrokersForTests();
@@ -54,12 +53,14 @@ describe('roles as separate processes on Kafka and a TimescaleDB server, at Berl
       TOPIC_PREFIX: prefix,
       INGEST_GROUP_ID: `${prefix}ingest`,
       TOPIC_PARTITIONS: '3',
-      BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS),
+      WINDOW_MS: String(WINDOW_MS),
+      SIM_AMATEUR_INTERVAL_MS: '10000',
+      // Late simulated uploads (1–8 min) would revisit these short windows again and again; revisits have their own tests.
+      REVISIT_MIN_LATE: '1000000',
       LOG_LEVEL: 'warn',
-      // Every other variable at its production default: the Berlin box, H3 resolution 9, WINDOW_MS 5 min.
+      // Every other variable at its production default: the Berlin box, H3 resolution 9.
       CITY_BBOX: undefined,
       H3_RESOLUTION: undefined,
-      WINDOW_MS: undefined,
     };
     procs.push(startRole('ingest', { ...env, SIMULATOR: 'on' }));
     // The pipeline starts once the first background forecasts are stored, so its first window has
@@ -102,13 +103,14 @@ describe('roles as separate processes on Kafka and a TimescaleDB server, at Berl
 
     assert.deepEqual(runs.map((r) => r.status), Array(WINDOWS).fill('done'), JSON.stringify(runs));
     for (let i = 1; i < runs.length; i++) {
-      assert.equal(runs[i]!.window_end.getTime() - runs[i - 1]!.window_end.getTime(), BATCH_INTERVAL_MS, `windows ${i - 1} and ${i} are consecutive (none skipped)`);
+      assert.equal(runs[i]!.window_end.getTime() - runs[i - 1]!.window_end.getTime(), WINDOW_MS, `windows ${i - 1} and ${i} are consecutive (none skipped)`);
     }
     const sensors = (await p.query<{ n: number }>('SELECT count(*) AS n FROM sensors')).rows[0]!.n;
     assert.equal(sensors, defaults.sim.officialStations + defaults.sim.amateurSensors, 'every simulated sensor reached the registry through Kafka');
     for (const r of runs) {
       assert.equal(r.n_cells, cells, 'every cell of the domain was nowcast');
-      assert.ok((r.n_sensors ?? 0) >= 400 && (r.n_readings ?? 0) > (r.n_sensors ?? 0), `window ${r.window_end.toISOString()}: ${r.n_readings} readings from ${r.n_sensors} sensors`);
+      // Each sensor reports once a window; some readings drop out or come late (the simulated faults).
+      assert.ok((r.n_sensors ?? 0) >= 330 && (r.n_readings ?? 0) >= (r.n_sensors ?? 0), `window ${r.window_end.toISOString()}: ${r.n_readings} readings from ${r.n_sensors} sensors`);
     }
     const nowcasts = (await p.query<{ n: number }>('SELECT count(*) AS n FROM nowcasts WHERE run_time = $1', [runs.at(-1)!.window_end])).rows[0]!.n;
     assert.equal(nowcasts, cells, 'one nowcast row per cell and run');

@@ -41,7 +41,7 @@ describe('a TimescaleDB server restarted mid-stream', () => {
       INGEST_GROUP_ID: `${prefix}ingest`,
       TOPIC_PARTITIONS: '3',
       CITY_BBOX: `${BBOX.south},${BBOX.west},${BBOX.north},${BBOX.east}`,
-      BATCH_INTERVAL_MS: '3000',
+      WINDOW_MS: '3000',
       BATCH_LAG_MS: '1000',
       SIM_AMATEUR_SENSORS: '40',
       SIM_OFFICIAL_STATIONS: '2',
