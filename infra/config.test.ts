@@ -10,10 +10,16 @@ describe('config', () => {
     assert.equal(c.store.url, './data/db');
     assert.equal(c.bus.url, 'memory://');
     assert.equal(c.sim.enabled, true);
-    assert.equal(c.batch.intervalMs, 60_000); // demo cadence with the simulator on
+    assert.equal(c.batch.intervalMs, 300_000); // windows aligned to 5-minute boundaries, in the demo too
+    assert.equal(c.batch.windowMs, 300_000);
     assert.equal(c.batch.retentionMs, 3_600_000); // and a short history, so the demo's disk use stays bounded
     assert.deepEqual({ ...c.grid.bbox }, { south: 52.35, west: 13.08, north: 52.68, east: 13.76 });
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.store));
+  });
+
+  it('WINDOW_MS must tile the day, so windows align to the clock', () => {
+    assert.equal(loadConfig({ WINDOW_MS: '60000' }).batch.windowMs, 60_000);
+    assert.throws(() => loadConfig({ WINDOW_MS: '7000' }), /WINDOW_MS: must divide a day evenly/);
   });
 
   it('production roles default to the five-minute batch and no simulator', () => {

@@ -9,7 +9,7 @@ import type { Config } from '../infra/config.ts';
 import { createLogger } from '../infra/log.ts';
 import { openStore, startJobTimer, ledgerState, latestDoneRunTime, readRunColumns, runColumnBuffers, doneRunTimesSince, readLeadZero, type Store, type Queryable } from '../infra/store/index.ts';
 import { openBus, type Bus } from '../infra/bus/index.ts';
-import { topicNames, topicSpecs, startIngestWorker, createCity, startSimulatedFeed } from '../ingest/index.ts';
+import { topicNames, topicSpecs, startIngestWorker, createCity, startSimulatedFeed, OFFICIAL_INTERVAL_MS } from '../ingest/index.ts';
 import { startPipelineRole } from '../pipeline/index.ts';
 import { smootherFor } from './models.ts';
 import type { EngineData, EngineEvent, EngineReply, EngineRequest } from './engine-protocol.ts';
@@ -49,7 +49,8 @@ async function start(c: Config): Promise<void> {
   stops.push(() => worker.stop());
   if (c.sim.enabled) {
     const city = createCity({ seed: c.sim.seed, bbox: c.grid.bbox, officialStations: c.sim.officialStations, amateurSensors: c.sim.amateurSensors, amateurIntervalMs: c.sim.amateurIntervalMs });
-    const feed = await startSimulatedFeed({ bus: b, topics, city, partitionResolution: c.grid.partitionResolution, backfillMs: 2 * c.batch.windowMs, log });
+    // Backfill two windows, and at least one report of every simulated station (officials report every 10 min).
+    const feed = await startSimulatedFeed({ bus: b, topics, city, partitionResolution: c.grid.partitionResolution, backfillMs: Math.max(2 * c.batch.windowMs, OFFICIAL_INTERVAL_MS + 60_000), log });
     stops.push(() => feed.stop());
   }
   const pipeline = startPipelineRole({ store: s, log, config: c, ...(await smootherFor(c, log, stops)) });

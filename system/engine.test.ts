@@ -48,7 +48,7 @@ describe('the engine thread through its proxies', () => {
   });
 
   it('runs arrive as typed columns; the ledger through the run source', async () => {
-    const t = Date.UTC(2026, 0, 1, 12);
+    const t = Date.UTC(2099, 0, 1, 12); // newer than any window the engine's own scheduler runs meanwhile
     await engine.store.query(`INSERT INTO batch_runs (window_end, window_start, status, method, started_at, finished_at) VALUES ($1, $2, 'done', 'm', $1, $1)`, [new Date(t), new Date(t - 300_000)]);
     await engine.store.query(`INSERT INTO nowcasts (cell, run_time, step_min, temps_c, sigmas_c, n_obs, method) VALUES ('c1', $1, 5, '{1,2}', '{0.5,0.75}', 3, 'kf')`, [new Date(t)]);
     assert.equal((await engine.runs.ledger()).lastDone?.windowEndMs, t);

@@ -12,7 +12,7 @@ import { loadConfig, type Config } from '../infra/config.ts';
 import { createLogger, type Logger } from '../infra/log.ts';
 import { openStore, startJobTimer, StoreError, type Store } from '../infra/store/index.ts';
 import { openBus } from '../infra/bus/index.ts';
-import { topicNames, topicSpecs, startIngestWorker, createCity, startSimulatedFeed } from '../ingest/index.ts';
+import { topicNames, topicSpecs, startIngestWorker, createCity, startSimulatedFeed, OFFICIAL_INTERVAL_MS } from '../ingest/index.ts';
 import { startPipelineRole } from '../pipeline/index.ts';
 import { modelsModule, createApp, listen, LiveSnapshot, storeRunSource, registerNowcastMetrics, collectProcessMetrics, type BusProducer, type RunSource, type ReadinessCheck, type Listening } from '../api/index.ts';
 import { startEngine } from './engine.ts';
@@ -120,7 +120,8 @@ async function startWorkerRole(config: Config, log: Logger, stops: (() => Promis
   }
   if (config.sim.enabled) {
     const city = createCity({ seed: config.sim.seed, bbox: config.grid.bbox, officialStations: config.sim.officialStations, amateurSensors: config.sim.amateurSensors, amateurIntervalMs: config.sim.amateurIntervalMs });
-    const feed = await startSimulatedFeed({ bus, topics, city, partitionResolution: config.grid.partitionResolution, backfillMs: 2 * config.batch.windowMs, log });
+    // Backfill two windows, and at least one report of every simulated station (officials report every 10 min).
+    const feed = await startSimulatedFeed({ bus, topics, city, partitionResolution: config.grid.partitionResolution, backfillMs: Math.max(2 * config.batch.windowMs, OFFICIAL_INTERVAL_MS + 60_000), log });
     stops.push(() => feed.stop());
   }
   if (config.role === 'pipeline') {
