@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { cellCenter, cellOf, localPlane, type LatLon } from '../infra/geo/index.ts';
 import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
 import { buildBackgroundField } from '../pipeline/index.ts';
-import { analyseCells, biasAtLead, largeScaleBias, type CellStates } from '../pipeline/analysis/cell-analysis.ts';
+import { analyseCells, biasAtLead, largeScaleBias, publishedVarK2, type CellStates } from '../pipeline/analysis/cell-analysis.ts';
 import { DEFAULT_ANALYSIS } from '../pipeline/analysis/defaults.ts';
 import { largeScaleInputOf, mapShard } from '../pipeline/map-stage.ts';
 import { DEFAULT_QC } from '../pipeline/qc/defaults.ts';
@@ -191,7 +191,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
     for (const code of out.qc.reason) reasonCounts[code]!++;
     const large = largeScaleBias(largeScaleInputOf(out.summary), analysis);
     const cells = analyseCells(targets, states, out.observations, large, h, analysis);
-    // The point scatter around a cell's value: the SCT's cross-validation spread beyond the cells' own error.
+    // The network's scatter of a point around its neighbours: the SCT's cross-validation spread.
     const cvSigma = 1.482602218505602 * out.summary.cvDeviation.mad();
     if (Number.isFinite(cvSigma)) pointVarK2 = cvSigma * cvSigma;
 
@@ -206,7 +206,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
       for (const s of sets) {
         s.background.add(bg, truth);
         s.analysis.add(ana, truth);
-        s.spread.add(ana, Math.sqrt(cells.varK2[t]! + pointVarK2), truth);
+        s.spread.add(ana, Math.sqrt(publishedVarK2(cells.varK2[t]!, pointVarK2)), truth);
         if (Number.isFinite(nearest)) s.nearest.add(nearest, truth);
         if (hasPrev) {
           const f = biasAtLead(prevStates!.biasK[t]!, prevStates!.varK2[t]!, LEAD_60_MS, analysis.process);

@@ -5,6 +5,7 @@
  */
 import { tableFromArrays, tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
 import type { AnalysisObservations } from './analysis/cell-analysis.ts';
+import type { ReadingColumns } from '../infra/store/index.ts';
 import { HISTOGRAM_BINS, ValueHistogram } from './analysis/histogram.ts';
 import type { MapSummary } from './map-stage.ts';
 import { NEW_RECORD, RECORD_FIELDS, type SensorRecord } from './qc/sensor-record.ts';
@@ -146,4 +147,20 @@ export function decodeSummary(bytes: Uint8Array): MapSummary {
     for (let i = 0; i < which.length; i++) counts[which[i]!]![bin[i]!] = count[i]!;
   }
   return { crowd: new ValueHistogram(counts[0]), official: new ValueHistogram(counts[1]), cvDeviation: new ValueHistogram(counts[2]) };
+}
+
+/** A window's readings as one Arrow record batch (the map stage's input, sliced per shard). */
+export function windowTable(c: ReadingColumns): Table {
+  return tableFromArrays({
+    sensor_id: c.sensorId, official: c.official, time_ms: c.timeMs, lat: c.lat, lon: c.lon, elevation_m: c.elevationM, temp_c: c.tempC, received_ms: c.receivedMs,
+  });
+}
+
+/** The columns of a window table (numeric columns are views of the table's buffers, not copies). */
+export function windowColumns(t: Table): ReadingColumns {
+  if (t.numRows === 0) return { sensorId: [], official: new Uint8Array(0), timeMs: new Float64Array(0), lat: new Float64Array(0), lon: new Float64Array(0), elevationM: new Float64Array(0), tempC: new Float64Array(0), receivedMs: new Float64Array(0) };
+  return {
+    sensorId: strings(t, 'sensor_id'), official: u8(t, 'official'), timeMs: f64(t, 'time_ms'), lat: f64(t, 'lat'), lon: f64(t, 'lon'),
+    elevationM: f64(t, 'elevation_m'), tempC: f64(t, 'temp_c'), receivedMs: f64(t, 'received_ms'),
+  };
 }

@@ -19,7 +19,7 @@ import { cellCenter, cellOf, cellsCoveringBBox, localPlane, parentOf, type BBox,
 import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
 import { buildBackgroundField, type BackgroundField } from './background-field.ts';
 import { analyseCells, largeScaleBias, type AnalysisOptions, type CellStates } from './analysis/cell-analysis.ts';
-import { concatObservations, decodeCellStates, decodeObservations, decodeRecords, decodeSummary, encodeCellStates, encodeFlags, encodeObservations, encodeRecords, encodeSummary, HISTORY_STEPS, type CellStateSet } from './artefacts.ts';
+import { windowColumns, windowTable, concatObservations, decodeCellStates, decodeObservations, decodeRecords, decodeSummary, encodeCellStates, encodeFlags, encodeObservations, encodeRecords, encodeSummary, HISTORY_STEPS, type CellStateSet } from './artefacts.ts';
 import { emitCells, valueOrFallback, withFallback } from './emit.ts';
 import { largeScaleInputOf, mapShard, mergeSummaries } from './map-stage.ts';
 import { STEP_MIN, STEPS, type GridCell } from './nowcast.ts';
@@ -195,7 +195,8 @@ export class BatchWorker {
     if (this.#inputs?.windowEndMs === windowEndMs) return this.#inputs;
     const o = this.#o;
     const startMs = windowEndMs - o.windowMs;
-    const readings = await readingColumns(o.store, startMs, windowEndMs);
+    // The window's readings travel as one Arrow record batch; each shard's map reads its slice.
+    const readings = windowColumns(windowTable(await readingColumns(o.store, startMs, windowEndMs)));
     const bg = await backgroundBetween(o.store, startMs - 3 * HOUR_MS, windowEndMs + (o.hourlyMaxSteps + 3) * HOUR_MS);
     const field = bg.length > 0 ? buildBackgroundField(bg) : null;
     // The fallback where no background covers: the median of the window's plausible readings (a flat

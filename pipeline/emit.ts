@@ -2,12 +2,12 @@
  * EMIT: from each cell's analysed bias to what the API serves: the next hour at 5-minute steps and
  * hourly steps as far as the background reaches, each with a 1-sigma uncertainty. The bias relaxes
  * toward zero with the filter's own process (e-folding τ) and its variance toward the climatological
- * one; the published sigma adds the scatter of a point around its cell's value. Pure.
+ * one; the published sigma is at least the network's scatter of a point around its neighbours. Pure.
  */
 import type { LatLon } from '../infra/geo/index.ts';
 import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
 import type { BackgroundField } from './background-field.ts';
-import { biasAtLead } from './analysis/cell-analysis.ts';
+import { biasAtLead, publishedVarK2 } from './analysis/cell-analysis.ts';
 import type { BiasProcess } from './analysis/kalman.ts';
 
 export interface EmitOptions {
@@ -17,7 +17,7 @@ export interface EmitOptions {
   /** Hourly steps at most. */
   hourlyMaxSteps: number;
   process: BiasProcess;
-  /** Variance of a point's temperature around its cell's value [K²]. */
+  /** The network's cross-validation variance of a point [K²] (the floor of the published variance). */
   pointVarK2: number;
 }
 
@@ -49,7 +49,7 @@ export function emitCells(biasK: ArrayLike<number>, varK2: ArrayLike<number>, ru
       const e = out[i];
       if (!e) continue;
       const b = biasAtLead(biasK[i]!, varK2[i]!, leadMs, o.process);
-      const t = bg[i]! + b.biasK, s = Math.sqrt(b.varK2 + o.pointVarK2);
+      const t = bg[i]! + b.biasK, s = Math.sqrt(publishedVarK2(b.varK2, o.pointVarK2));
       if (!Number.isFinite(t) || !Number.isFinite(s)) { out[i] = null; continue; }
       e.tempsC.push(round2(t));
       e.sigmasC.push(round2(s));
@@ -69,7 +69,7 @@ export function emitCells(biasK: ArrayLike<number>, varK2: ArrayLike<number>, ru
       const b = biasAtLead(biasK[i]!, varK2[i]!, t - runTimeMs, o.process);
       if (e.hourlyTempsC === null) { e.hourlyStartMs = hourlyStartMs; e.hourlyTempsC = []; e.hourlySigmasC = []; }
       e.hourlyTempsC.push(round2(bg[i]! + b.biasK));
-      e.hourlySigmasC!.push(round2(Math.sqrt(b.varK2 + o.pointVarK2)));
+      e.hourlySigmasC!.push(round2(Math.sqrt(publishedVarK2(b.varK2, o.pointVarK2))));
       any = true;
     }
     if (!any) break;

@@ -106,7 +106,7 @@ describe('roles as separate processes on Kafka and a TimescaleDB server, at Berl
       assert.equal(runs[i]!.window_end.getTime() - runs[i - 1]!.window_end.getTime(), WINDOW_MS, `windows ${i - 1} and ${i} are consecutive (none skipped)`);
     }
     const sensors = (await p.query<{ n: number }>('SELECT count(*) AS n FROM sensors')).rows[0]!.n;
-    assert.equal(sensors, defaults.sim.officialStations + defaults.sim.amateurSensors, 'every simulated sensor reached the registry through Kafka');
+    assert.equal(sensors, defaults.sim.officialStations + defaults.sim.amateurSensors, `every simulated sensor reached the registry through Kafka\n${tails(procs)}`);
     for (const r of runs) {
       assert.equal(r.n_cells, cells, 'every cell of the domain was nowcast');
       // Each sensor reports once a window; some readings drop out or come late (the simulated faults).

@@ -100,10 +100,15 @@ interface Settings {
   logger: BusLogger | undefined;
 }
 
+/** Messages per produce request (a few hundred kB of readings; the broker refuses record batches over 1 MB by default). */
+const PUBLISH_CHUNK = 1000;
+
 export class KafkaBus implements Bus {
   readonly kind = 'kafka' as const;
   private readonly kafka: Kafka;
   private readonly producer: Producer;
+  /** Sends go one at a time: an idempotent producer's sequence numbers break under overlapping sends. */
+  private sending: Promise<unknown> = Promise.resolve();
   private readonly admin: Admin;
   private producerConnected: Promise<void> | undefined;
   private adminConnected: Promise<void> | undefined;
@@ -184,15 +189,23 @@ export class KafkaBus implements Bus {
     if (messages.length === 0) return;
     await this.producerReady();
     const now = Date.now();
-    await this.producer.send({
-      topic,
-      acks: -1,
-      messages: messages.map((m) => ({
-        key: m.key,
-        value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
-        timestamp: String(m.timestampMs ?? now),
-      })),
-    });
+    const send = async () => {
+      // Requests of at most PUBLISH_CHUNK messages keep each record batch under the broker's size limit.
+      for (let i = 0; i < messages.length; i += PUBLISH_CHUNK) {
+        await this.producer.send({
+          topic,
+          acks: -1,
+          messages: messages.slice(i, i + PUBLISH_CHUNK).map((m) => ({
+            key: m.key,
+            value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
+            timestamp: String(m.timestampMs ?? now),
+          })),
+        });
+      }
+    };
+    const done = this.sending.then(send, send);
+    this.sending = done.catch(() => undefined);
+    await done;
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {

@@ -160,6 +160,15 @@ export function analyseCells(targets: PlanePoints, previous: CellStates, obs: An
   return out;
 }
 
+/**
+ * The published variance of a point's temperature [K²]: the filter's own error variance, or — where
+ * observations are dense — the network's cross-validation scatter (the error of predicting a sensor
+ * from its neighbours, which already includes the analysis error there), whichever is larger.
+ */
+export function publishedVarK2(filterVarK2: number, pointVarK2: number): number {
+  return Math.max(filterVarK2, pointVarK2);
+}
+
 /** The bias and its variance `leadMs` after the analysis (no observation in between). */
 export function biasAtLead(biasK: number, varK2: number, leadMs: number, process: BiasProcess): BiasState {
   return predictBias({ biasK, varK2 }, leadMs, process);
