@@ -72,9 +72,11 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
   const e = new Float64Array(k);
   const col = new Float64Array(k);
   const boxes: (Int32Array | null)[] = new Array(n).fill(null);
-  // The 10th percentile of m − 1 distances lies between these order statistics (titanlib's quantile: linear between floor and ceil of q (n − 1)).
+  // A member's 10th percentile over its m distances to the box's members, its own zero included (as
+  // titanlib: its vector of distances has m entries, the m − 1 to the others and a 0), lies between
+  // these order statistics (titanlib's quantile: linear between floor and ceil of q (m − 1)).
   const quantileOf = (m: number) => {
-    const pos = 0.1 * (m - 2);
+    const pos = 0.1 * (m - 1);
     return { lo: Math.floor(pos), hi: Math.ceil(pos), f: pos - Math.floor(pos) };
   };
   const smallest = new Float64Array(k);
@@ -105,10 +107,9 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
       const q = quantileOf(m);
       let dhSum = 0;
       for (let a = 0; a < m; a++) {
-        // The (q.hi + 1) smallest distances to the others, by insertion.
+        // The (q.hi + 1) smallest distances to the members (itself at 0 included), by insertion.
         let filled = 0;
         for (let b = 0; b < m; b++) {
-          if (b === a) continue;
           const v = dist[a * m + b]!;
           if (filled <= q.hi) smallest[filled++] = v;
           else if (v < smallest[q.hi]!) smallest[q.hi] = v;
