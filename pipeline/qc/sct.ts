@@ -17,7 +17,8 @@
  * depend on the order of the observations (or on how a domain is sharded). Pure.
  */
 import { PointIndex } from '../space/point-index.ts';
-import { choleskyInPlace, choleskySolve } from '../analysis/cholesky.ts';
+import { choleskyInPlace, choleskySolve, NotPositiveDefiniteError } from '../analysis/cholesky.ts';
+import { luInPlace, luSolve, SingularMatrixError } from '../analysis/lu.ts';
 import type { PlanePoints } from '../analysis/oi.ts';
 import { FLAG_BAD, FLAG_OK } from './reasons.ts';
 
@@ -71,6 +72,7 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
   const x = new Float64Array(k);
   const e = new Float64Array(k);
   const col = new Float64Array(k);
+  const pivot = new Int32Array(k);
   const boxes: (Int32Array | null)[] = new Array(n).fill(null);
   // A member's 10th percentile over its m distances to the box's members, its own zero included (as
   // titanlib: its vector of distances has m entries, the m − 1 to the others and a 0), lies between
@@ -128,23 +130,42 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
       let mean = 0;
       for (let a = 0; a < m; a++) mean += values[box[a]!]!;
       mean /= m;
-      for (let a = 0; a < m; a++) {
-        const ia = box[a]!;
-        d[a] = values[ia]! - mean;
-        for (let b = 0; b < a; b++) {
-          const dz = points.z[ia]! - points.z[box[b]!]!;
-          const v = Number.isFinite(dz) ? dz / o.verticalScaleM : 0;
-          const rho = Math.exp(-dist[a * m + b]! * inv2dh2 - 0.5 * v * v);
-          s[a * m + b] = rho;
-          s[b * m + a] = rho;
+      const fillS = () => {
+        for (let a = 0; a < m; a++) {
+          const ia = box[a]!;
+          d[a] = values[ia]! - mean;
+          for (let b = 0; b < a; b++) {
+            const dz = points.z[ia]! - points.z[box[b]!]!;
+            const v = Number.isFinite(dz) ? dz / o.verticalScaleM : 0;
+            const rho = Math.exp(-dist[a * m + b]! * inv2dh2 - 0.5 * v * v);
+            s[a * m + b] = rho;
+            s[b * m + a] = rho;
+          }
+          s[a * m + a] = 1 + at(o.eps2, ia);
         }
-        s[a * m + a] = 1 + at(o.eps2, ia);
-      }
-      choleskyInPlace(s, m);
-      choleskySolve(s, m, d, x);
+      };
+      fillS();
       e.fill(0);
       e[self] = 1;
-      choleskySolve(s, m, e, col);
+      // S is positive definite as a rule, but not where some elevations are unknown: the vertical
+      // term then applies only between some pairs, and in hilly terrain S can be indefinite.
+      // titanlib inverts any non-singular S and skips the observation where S is singular; so do we.
+      try {
+        choleskyInPlace(s, m);
+        choleskySolve(s, m, d, x);
+        choleskySolve(s, m, e, col);
+      } catch (err) {
+        if (!(err instanceof NotPositiveDefiniteError)) throw err;
+        fillS();
+        try {
+          luInPlace(s, m, pivot);
+        } catch (e2) {
+          if (e2 instanceof SingularMatrixError) continue;
+          throw e2;
+        }
+        luSolve(s, m, pivot, d, x);
+        luSolve(s, m, pivot, e, col);
+      }
       const sinvCC = col[self]!;
       let sig2o = 0;
       for (let a = 0; a < m; a++) sig2o += d[a]! * at(o.eps2, box[a]!) * x[a]!;
