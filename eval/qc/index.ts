@@ -4,4 +4,6 @@ export { qcByWindow, type QcReadingsColumns, type WindowQcOptions, type WindowQc
 export { exportReadings, type StandardReadings, type ExportOptions, type ExportResult } from './export.ts';
 export { qcCommand, QC_USAGE, type CommandIo } from './command.ts';
 export { crowdHours, type CrowdHour } from './crowd-hours.ts';
+export { checkWindows, buddyCase, sctCase, addConfusion, agreementOf, EMPTY_CONFUSION, type CheckWindow, type CheckWindows, type Confusion } from './check-comparison.ts';
+export { qcCompareCommand, compareFlags, COMPARE_USAGE, type CompareIo } from './compare.ts';
 export { forEachLine, writeLines, readReadingsFile, loadBackground } from './readings-file.ts';
