@@ -12,7 +12,7 @@ import { HOUR_MS } from '../../infra/time.ts';
 import { buildBackgroundField, type BackgroundSample } from '../../pipeline/index.ts';
 import { detectDatasets, loadEra5Background } from '../datasets.ts';
 import { UsageError } from '../evaluator.ts';
-import { ReadingsInputError, ReadingsParser, type ReadingsTable } from './readings-table.ts';
+import { ReadingsParser, type ReadingsTable } from './readings-table.ts';
 
 /** Lines of a (gzip) text file with their 1-based numbers. */
 export async function forEachLine(path: string, onLine: (line: string, lineNo: number) => void): Promise<void> {
@@ -55,11 +55,7 @@ export async function readReadingsFile(path: string): Promise<ReadingsTable> {
   if (!existsSync(path)) throw new UsageError(`--readings ${path}: no such file`);
   const parser = new ReadingsParser();
   await forEachLine(path, (line, lineNo) => parser.add(line, lineNo));
-  const table = parser.table();
-  for (const c of ['flag', 'reason']) {
-    if (table.headerLine.split(',').some((h) => h.trim().toLowerCase() === c)) throw new ReadingsInputError('MISSING_COLUMN', 1, `the input already has a "${c}" column (the output adds flag and reason)`);
-  }
-  return table;
+  return parser.table();
 }
 
 /** The ERA5-format background under `dir` as a field over the readings' times (± 3 h). */

@@ -26,6 +26,7 @@ test('bad input names the line and the field', () => {
     [`${HEADER}\n,2017-06-01T00:00Z,52,13,30,10,amateur`, /line 2, field sensor_id: "" is empty/, 'BAD_VALUE', 'sensor_id'],
     [`${HEADER}\n\ns,2017-06-01T00:00Z,52,13,30,10`, /line 3: 6 fields, the header has 7/, 'FIELD_COUNT'],
     ['', /line 1: no header line/, 'EMPTY_INPUT'],
+    [`\n${HEADER},flag,reason`, /line 2: the input already has a "flag" column and a "reason" column/, 'RESERVED_COLUMN'],
   ];
   for (const [text, message, code, field] of cases) {
     assert.throws(() => parseReadings(text), (err: unknown) => {

@@ -10,7 +10,7 @@ import { normaliseHeader, parseCsvLine, parseUtcMs } from '../csv.ts';
 export const READING_COLUMNS = ['sensor_id', 'time', 'lat', 'lon', 'elevation_m', 'temp_c', 'kind'] as const;
 export type ReadingColumn = (typeof READING_COLUMNS)[number];
 
-export type ReadingsInputErrorCode = 'EMPTY_INPUT' | 'MISSING_COLUMN' | 'FIELD_COUNT' | 'BAD_VALUE';
+export type ReadingsInputErrorCode = 'EMPTY_INPUT' | 'MISSING_COLUMN' | 'RESERVED_COLUMN' | 'FIELD_COUNT' | 'BAD_VALUE';
 
 /** Bad input: where (1-based line number, the header being line 1) and which field. */
 export class ReadingsInputError extends Error {
@@ -52,6 +52,8 @@ export class ReadingsParser {
       const header = normaliseHeader(parseCsvLine(line));
       const missing = READING_COLUMNS.filter((c) => !header.includes(c));
       if (missing.length > 0) throw new ReadingsInputError('MISSING_COLUMN', lineNo, `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (the header must name ${READING_COLUMNS.join(', ')})`);
+      const reserved = ['flag', 'reason'].filter((c) => header.includes(c));
+      if (reserved.length > 0) throw new ReadingsInputError('RESERVED_COLUMN', lineNo, `the input already has ${reserved.map((c) => `a "${c}" column`).join(' and ')} (the output adds flag and reason)`);
       this.#col = Object.fromEntries(READING_COLUMNS.map((c) => [c, header.indexOf(c)])) as Record<ReadingColumn, number>;
       this.#width = header.length;
       this.#headerLine = line;
