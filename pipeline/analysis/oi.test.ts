@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { boundIncrement, optimalInterpolation, type OiObservations, type PlanePoints } from './oi.ts';
 import { barnes, barnesRho } from './structure.ts';
+import { Matrix, solve } from 'ml-matrix';
 import { close } from '../../infra/testing/close.ts';
 
 const pts = (xs: number[], zs?: number[]): PlanePoints => ({ x: Float64Array.from(xs), y: new Float64Array(xs.length), z: zs ? Float64Array.from(zs) : new Float64Array(xs.length).fill(NaN) });
@@ -57,4 +58,16 @@ test('bounded increments stay within the observed ones (gridpp allow_extrapolati
 
 test('shapes are checked, naming both sizes', () => {
   assert.throws(() => optimalInterpolation(pts([0]), { ...obsAt([0, 1], [1, 1], [1, 1]), ratio: Float64Array.of(1) }, { structure: barnes(1), maxPoints: 1, allowExtrapolation: true }), /x has 2 entries, ratio has 1/);
+});
+
+test('an indefinite P + R (vertical term only between known elevations) is solved as gridpp does, not thrown', () => {
+  // A (z 0) and C (z 1000) at one place, B beside them with unknown elevation: ρ(A,B) = ρ(B,C) = 1 but
+  // ρ(A,C) = e^-50, so P + R = [[1.1, 1, 0], [1, 1.1, 1], [0, 1, 1.1]] has eigenvalue 1.1 − √2 < 0.
+  const s = barnes(1000, 100, 1e9);
+  const o = obsAt([0, 0, 0], [1, 2, 4], [0.1, 0.1, 0.1], [0, NaN, 1000]);
+  const r = optimalInterpolation(pts([0], [NaN]), o, { structure: s, maxPoints: 10, allowExtrapolation: true });
+  const a = [[1.1, 1, barnesRho(s, 0, -1000)], [1, 1.1, 1], [barnesRho(s, 0, 1000), 1, 1.1]];
+  const w = solve(new Matrix(a), Matrix.columnVector([1, 1, 1])).to1DArray();
+  close(r.increment[0]!, w[0]! * 1 + w[1]! * 2 + w[2]! * 4, { atol: 1e-12 }, 'increment'); // a 3×3 solve: rounding only
+  close(r.varianceRatio[0]!, 1 - (w[0]! + w[1]! + w[2]!), { atol: 1e-12 }, 'variance ratio');
 });

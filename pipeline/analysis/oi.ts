@@ -8,7 +8,8 @@
  * where P is the observations' mutual correlation and R = diag(σo²/σb²). Unit background variance:
  * callers scale the variance ratio by their own σb². Pure.
  */
-import { choleskyInPlace, choleskySolve } from './cholesky.ts';
+import { choleskyInPlace, choleskySolve, NotPositiveDefiniteError } from './cholesky.ts';
+import { luInPlace, luSolve, SingularMatrixError } from './lu.ts';
 import { barnesRho, type BarnesStructure } from './structure.ts';
 import { PointIndex } from '../space/point-index.ts';
 
@@ -71,6 +72,7 @@ export function optimalInterpolation(targets: PlanePoints, obs: OiObservations, 
   const m = new Float64Array(maxK * maxK);
   const g = new Float64Array(maxK);
   const w = new Float64Array(maxK);
+  const pivot = new Int32Array(maxK);
   const cand: { i: number; rho: number }[] = [];
   for (let t = 0; t < nt; t++) {
     const tx = targets.x[t]!, ty = targets.y[t]!, tz = targets.z[t]!;
@@ -83,20 +85,38 @@ export function optimalInterpolation(targets: PlanePoints, obs: OiObservations, 
     if (cand.length === 0) continue;
     cand.sort((a, b) => b.rho - a.rho || a.i - b.i);
     const k = Math.min(maxK, cand.length);
-    for (let a = 0; a < k; a++) {
-      const ia = cand[a]!.i;
-      g[a] = cand[a]!.rho;
-      for (let b = 0; b < a; b++) {
-        const ib = cand[b]!.i;
-        const dx = obs.x[ia]! - obs.x[ib]!, dy = obs.y[ia]! - obs.y[ib]!;
-        const rho = barnesRho(s, Math.sqrt(dx * dx + dy * dy), obs.z[ia]! - obs.z[ib]!);
-        m[a * k + b] = rho;
-        m[b * k + a] = rho;
+    const fill = () => {
+      for (let a = 0; a < k; a++) {
+        const ia = cand[a]!.i;
+        g[a] = cand[a]!.rho;
+        for (let b = 0; b < a; b++) {
+          const ib = cand[b]!.i;
+          const dx = obs.x[ia]! - obs.x[ib]!, dy = obs.y[ia]! - obs.y[ib]!;
+          const rho = barnesRho(s, Math.sqrt(dx * dx + dy * dy), obs.z[ia]! - obs.z[ib]!);
+          m[a * k + b] = rho;
+          m[b * k + a] = rho;
+        }
+        m[a * k + a] = 1 + obs.ratio[ia]!;
       }
-      m[a * k + a] = 1 + obs.ratio[ia]!;
+    };
+    fill();
+    // w = (P + R)⁻¹ ρ_t, so increment = wᵀ d and the reduction is wᵀ ρ_t. P + R is positive definite
+    // as a rule, but not always: the localisation cut-off, and a vertical term only between points of
+    // known elevation, can make P indefinite. gridpp inverts whatever is not singular; so do we.
+    try {
+      choleskyInPlace(m, k);
+      choleskySolve(m, k, g, w);
+    } catch (err) {
+      if (!(err instanceof NotPositiveDefiniteError)) throw err;
+      fill();
+      try {
+        luInPlace(m, k, pivot);
+      } catch (e) {
+        if (e instanceof SingularMatrixError) continue; // no analysis from a singular system: the background stays
+        throw e;
+      }
+      luSolve(m, k, pivot, g, w);
     }
-    choleskyInPlace(m, k);
-    choleskySolve(m, k, g, w); // w = (P + R)⁻¹ ρ_t, so increment = wᵀ d and the reduction is wᵀ ρ_t
     let inc = 0, red = 0, lo = Infinity, hi = -Infinity;
     for (let a = 0; a < k; a++) {
       const d = obs.innovation[cand[a]!.i]!;

@@ -40,12 +40,13 @@ export function buddyCheck(points: PlanePoints, values: ArrayLike<number>, o: Bu
   const flags = new Uint8Array(n);
   for (let i = 0; i < n; i++) if (!Number.isFinite(values[i]!)) flags[i] = FLAG_BAD;
   const maxBuddies = o.maxBuddies ?? Infinity;
-  const index = new PointIndex(points.x, points.y, Number.isFinite(maxBuddies) ? Math.max(o.radiusM / 4, 1) : o.radiusM);
+  const index = new PointIndex(points.x, points.y, Math.max(o.radiusM, 1));
   // Neighbours do not change between iterations; find them once.
   const neighbours: (number[] | null)[] = new Array(n).fill(null);
   for (let i = 0; i < n; i++) {
     if (flags[i] !== FLAG_OK || (o.check && !o.check(i))) continue;
-    const found = (Number.isFinite(maxBuddies) ? index.nearest(points.x[i]!, points.y[i]!, maxBuddies + 1, o.radiusM) : index.within(points.x[i]!, points.y[i]!, o.radiusM)).filter((nb) => nb.index !== i);
+    // One radius query, nearest first (ties by index): its first maxBuddies are the nearest ones.
+    const found = index.within(points.x[i]!, points.y[i]!, o.radiusM).filter((nb) => nb.index !== i);
     neighbours[i] = (found.length > maxBuddies ? found.slice(0, maxBuddies) : found).map((nb) => nb.index);
   }
   for (let it = 0; it < o.numIterations; it++) {

@@ -17,7 +17,8 @@
  * depend on the order of the observations (or on how a domain is sharded). Pure.
  */
 import { PointIndex } from '../space/point-index.ts';
-import { choleskyInPlace, choleskySolve } from '../analysis/cholesky.ts';
+import { choleskyInPlace, choleskySolve, NotPositiveDefiniteError } from '../analysis/cholesky.ts';
+import { luInPlace, luSolve, SingularMatrixError } from '../analysis/lu.ts';
 import type { PlanePoints } from '../analysis/oi.ts';
 import { FLAG_BAD, FLAG_OK } from './reasons.ts';
 
@@ -71,10 +72,13 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
   const x = new Float64Array(k);
   const e = new Float64Array(k);
   const col = new Float64Array(k);
+  const pivot = new Int32Array(k);
   const boxes: (Int32Array | null)[] = new Array(n).fill(null);
-  // The 10th percentile of m − 1 distances lies between these order statistics (titanlib's quantile: linear between floor and ceil of q (n − 1)).
+  // A member's 10th percentile over its m distances to the box's members, its own zero included (as
+  // titanlib: its vector of distances has m entries, the m − 1 to the others and a 0), lies between
+  // these order statistics (titanlib's quantile: linear between floor and ceil of q (m − 1)).
   const quantileOf = (m: number) => {
-    const pos = 0.1 * (m - 2);
+    const pos = 0.1 * (m - 1);
     return { lo: Math.floor(pos), hi: Math.ceil(pos), f: pos - Math.floor(pos) };
   };
   const smallest = new Float64Array(k);
@@ -105,10 +109,9 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
       const q = quantileOf(m);
       let dhSum = 0;
       for (let a = 0; a < m; a++) {
-        // The (q.hi + 1) smallest distances to the others, by insertion.
+        // The (q.hi + 1) smallest distances to the members (itself at 0 included), by insertion.
         let filled = 0;
         for (let b = 0; b < m; b++) {
-          if (b === a) continue;
           const v = dist[a * m + b]!;
           if (filled <= q.hi) smallest[filled++] = v;
           else if (v < smallest[q.hi]!) smallest[q.hi] = v;
@@ -127,23 +130,42 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
       let mean = 0;
       for (let a = 0; a < m; a++) mean += values[box[a]!]!;
       mean /= m;
-      for (let a = 0; a < m; a++) {
-        const ia = box[a]!;
-        d[a] = values[ia]! - mean;
-        for (let b = 0; b < a; b++) {
-          const dz = points.z[ia]! - points.z[box[b]!]!;
-          const v = Number.isFinite(dz) ? dz / o.verticalScaleM : 0;
-          const rho = Math.exp(-dist[a * m + b]! * inv2dh2 - 0.5 * v * v);
-          s[a * m + b] = rho;
-          s[b * m + a] = rho;
+      const fillS = () => {
+        for (let a = 0; a < m; a++) {
+          const ia = box[a]!;
+          d[a] = values[ia]! - mean;
+          for (let b = 0; b < a; b++) {
+            const dz = points.z[ia]! - points.z[box[b]!]!;
+            const v = Number.isFinite(dz) ? dz / o.verticalScaleM : 0;
+            const rho = Math.exp(-dist[a * m + b]! * inv2dh2 - 0.5 * v * v);
+            s[a * m + b] = rho;
+            s[b * m + a] = rho;
+          }
+          s[a * m + a] = 1 + at(o.eps2, ia);
         }
-        s[a * m + a] = 1 + at(o.eps2, ia);
-      }
-      choleskyInPlace(s, m);
-      choleskySolve(s, m, d, x);
+      };
+      fillS();
       e.fill(0);
       e[self] = 1;
-      choleskySolve(s, m, e, col);
+      // S is positive definite as a rule, but not where some elevations are unknown: the vertical
+      // term then applies only between some pairs, and in hilly terrain S can be indefinite.
+      // titanlib inverts any non-singular S and skips the observation where S is singular; so do we.
+      try {
+        choleskyInPlace(s, m);
+        choleskySolve(s, m, d, x);
+        choleskySolve(s, m, e, col);
+      } catch (err) {
+        if (!(err instanceof NotPositiveDefiniteError)) throw err;
+        fillS();
+        try {
+          luInPlace(s, m, pivot);
+        } catch (e2) {
+          if (e2 instanceof SingularMatrixError) continue;
+          throw e2;
+        }
+        luSolve(s, m, pivot, d, x);
+        luSolve(s, m, pivot, e, col);
+      }
       const sinvCC = col[self]!;
       let sig2o = 0;
       for (let a = 0; a < m; a++) sig2o += d[a]! * at(o.eps2, box[a]!) * x[a]!;
