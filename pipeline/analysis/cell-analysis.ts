@@ -20,7 +20,6 @@
 import { optimalInterpolation, type PlanePoints } from './oi.ts';
 import type { BarnesStructure } from './structure.ts';
 import { predictBias, updateBias, type BiasProcess, type BiasState } from './kalman.ts';
-import { PointIndex } from '../space/point-index.ts';
 
 export interface AnalysisOptions {
   /** The background's large-scale error σ_B [K]. */
@@ -112,7 +111,7 @@ export interface CellStates {
 export interface CellAnalysis extends CellStates {
   /** Observations that informed each cell (0 where none was in reach). */
   nObs: Int32Array;
-  /** Newest reading that informed each cell [epoch ms]; NaN where none. */
+  /** Newest reading among the observations that informed each cell [epoch ms]; NaN where none. */
   newestObsMs: Float64Array;
 }
 
@@ -134,8 +133,12 @@ export function analyseCells(targets: PlanePoints, previous: CellStates, obs: An
     const sigma = obs.official[i] ? o.officialSigmaK : o.amateurSigmaK;
     ratio[i] = (sigma * sigma) / s2 / Math.max(o.minReliability, obs.reliability[i]!);
   }
-  const oi = optimalInterpolation(targets, { x: obs.x, y: obs.y, z: obs.z, innovation, ratio }, { structure: o.structure, maxPoints: o.maxPoints, allowExtrapolation: false });
-  const index = new PointIndex(obs.x, obs.y, o.structure.localizationM);
+  // One correlation model for every pair: where a target's elevation is unknown (cells have none
+  // without a terrain model) the vertical term is dropped between observations too, which keeps P + R
+  // positive definite (a vertical term between some pairs only need not be).
+  const targetsHaveZ = Array.from(targets.z).every(Number.isFinite);
+  const obsZ = targetsHaveZ ? obs.z : new Float64Array(no).fill(NaN);
+  const oi = optimalInterpolation(targets, { x: obs.x, y: obs.y, z: obsZ, innovation, ratio }, { structure: o.structure, maxPoints: o.maxPoints, allowExtrapolation: false }, obs.newestMs);
   const out: CellAnalysis = { biasK: new Float64Array(nt), varK2: new Float64Array(nt), validMs: new Float64Array(nt).fill(timeMs), nObs: oi.used, newestObsMs: new Float64Array(nt).fill(NaN) };
   const prior: BiasState = { biasK: 0, varK2: o.process.sigmaK * o.process.sigmaK };
   for (let c = 0; c < nt; c++) {
@@ -144,18 +147,12 @@ export function analyseCells(targets: PlanePoints, previous: CellStates, obs: An
       ? predictBias({ biasK: previous.biasK[c]!, varK2: previous.varK2[c]! }, timeMs - prevValid, o.process)
       : prior;
     const z = large.biasK + oi.increment[c]!;
-    const r = large.varK2 + s2 * oi.varianceRatio[c]!;
+    // A variance ratio is within [0, 1] for a positive-definite system; clamp against rounding.
+    const r = large.varK2 + s2 * Math.min(1, Math.max(0, oi.varianceRatio[c]!));
     const after = updateBias(before, z, r);
     out.biasK[c] = after.biasK;
     out.varK2[c] = after.varK2;
-    if (oi.used[c]! > 0) {
-      let newest = NaN;
-      for (const nb of index.within(targets.x[c]!, targets.y[c]!, o.structure.localizationM)) {
-        const t = obs.newestMs[nb.index]!;
-        if (!(t <= newest)) newest = t;
-      }
-      out.newestObsMs[c] = newest;
-    }
+    out.newestObsMs[c] = oi.trackMax[c]!;
   }
   return out;
 }

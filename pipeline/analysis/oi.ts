@@ -11,7 +11,7 @@
 import { choleskyInPlace, choleskySolve, NotPositiveDefiniteError } from './cholesky.ts';
 import { luInPlace, luSolve, SingularMatrixError } from './lu.ts';
 import { barnesRho, type BarnesStructure } from './structure.ts';
-import { PointIndex } from '../space/point-index.ts';
+import { bucketSizeFor, PointIndex } from '../space/point-index.ts';
 
 export interface PlanePoints {
   /** East [m] on the domain's local plane. */
@@ -41,6 +41,8 @@ export interface OiOptions {
 }
 
 export interface OiResult {
+  /** Per target, the largest `track` value among the observations used (NaN where none, or no `track`). */
+  trackMax: Float64Array;
   /** Analysis minus background at each target [K] (0 where no observation is in reach). */
   increment: Float64Array;
   /** Analysis-error variance over background-error variance at each target (1 where no observation is in reach). */
@@ -57,7 +59,11 @@ function checkLengths(what: string, p: PlanePoints, extra: Record<string, ArrayL
   return n;
 }
 
-export function optimalInterpolation(targets: PlanePoints, obs: OiObservations, o: OiOptions): OiResult {
+/**
+ * `track`: an optional value per observation (e.g. its time) whose maximum over the observations used
+ * at each target is returned in `trackMax`.
+ */
+export function optimalInterpolation(targets: PlanePoints, obs: OiObservations, o: OiOptions, track?: Float64Array): OiResult {
   const nt = checkLengths('targets', targets);
   const no = checkLengths('observations', obs, { innovation: obs.innovation, ratio: obs.ratio });
   if (!(o.maxPoints >= 1)) throw new RangeError(`maxPoints must be >= 1, got ${o.maxPoints}`);
@@ -65,8 +71,10 @@ export function optimalInterpolation(targets: PlanePoints, obs: OiObservations, 
   const increment = new Float64Array(nt);
   const varianceRatio = new Float64Array(nt).fill(1);
   const used = new Int32Array(nt);
-  if (no === 0 || nt === 0) return { increment, varianceRatio, used };
-  const index = new PointIndex(obs.x, obs.y, s.localizationM, (i) => Number.isFinite(obs.innovation[i]!) && obs.ratio[i]! > 0);
+  const trackMax = new Float64Array(nt).fill(NaN);
+  if (no === 0 || nt === 0) return { increment, varianceRatio, used, trackMax };
+  const usable = (i: number) => Number.isFinite(obs.innovation[i]!) && obs.ratio[i]! > 0;
+  const index = new PointIndex(obs.x, obs.y, Math.min(s.localizationM, bucketSizeFor(obs.x, obs.y)), usable);
 
   const maxK = o.maxPoints;
   const m = new Float64Array(maxK * maxK);
@@ -78,7 +86,11 @@ export function optimalInterpolation(targets: PlanePoints, obs: OiObservations, 
     const tx = targets.x[t]!, ty = targets.y[t]!, tz = targets.z[t]!;
     if (!Number.isFinite(tx) || !Number.isFinite(ty)) continue;
     cand.length = 0;
-    for (const nb of index.within(tx, ty, s.localizationM)) {
+    // Without a vertical term correlation falls with distance alone: the most correlated are the
+    // nearest, found without visiting every observation in reach (same choice, ties by index).
+    const horizontalOnly = s.verticalScaleM === 0 || !Number.isFinite(tz);
+    const reach = horizontalOnly ? index.nearest(tx, ty, maxK, s.localizationM) : index.within(tx, ty, s.localizationM);
+    for (const nb of reach) {
       const rho = barnesRho(s, nb.distanceM, tz - obs.z[nb.index]!);
       if (rho > 0) cand.push({ i: nb.index, rho });
     }
@@ -129,8 +141,16 @@ export function optimalInterpolation(targets: PlanePoints, obs: OiObservations, 
     increment[t] = inc;
     varianceRatio[t] = 1 - red;
     used[t] = k;
+    if (track) {
+      let mx = NaN;
+      for (let a = 0; a < k; a++) {
+        const v = track[cand[a]!.i]!;
+        if (!(v <= mx)) mx = v;
+      }
+      trackMax[t] = mx;
+    }
   }
-  return { increment, varianceRatio, used };
+  return { increment, varianceRatio, used, trackMax };
 }
 
 /**

@@ -5,7 +5,7 @@
  * where the standard deviation is sqrt(var + var / n) and at least `minStdK`. Flagged observations
  * stop being buddies in the next iteration. Pure; flags, never filters.
  */
-import { PointIndex } from '../space/point-index.ts';
+import { bucketSizeFor, PointIndex } from '../space/point-index.ts';
 import type { PlanePoints } from '../analysis/oi.ts';
 import { FLAG_BAD, FLAG_OK } from './reasons.ts';
 
@@ -40,13 +40,14 @@ export function buddyCheck(points: PlanePoints, values: ArrayLike<number>, o: Bu
   const flags = new Uint8Array(n);
   for (let i = 0; i < n; i++) if (!Number.isFinite(values[i]!)) flags[i] = FLAG_BAD;
   const maxBuddies = o.maxBuddies ?? Infinity;
-  const index = new PointIndex(points.x, points.y, Math.max(o.radiusM, 1));
-  // Neighbours do not change between iterations; find them once.
+  const limited = Number.isFinite(maxBuddies);
+  // Buckets of a few points each for k-nearest searches; of the radius for the all-in-radius rule.
+  const index = new PointIndex(points.x, points.y, limited ? bucketSizeFor(points.x, points.y) : Math.max(o.radiusM, 1));
+  // Neighbours do not change between iterations; find them once (nearest first, ties by index).
   const neighbours: (number[] | null)[] = new Array(n).fill(null);
   for (let i = 0; i < n; i++) {
     if (flags[i] !== FLAG_OK || (o.check && !o.check(i))) continue;
-    // One radius query, nearest first (ties by index): its first maxBuddies are the nearest ones.
-    const found = index.within(points.x[i]!, points.y[i]!, o.radiusM).filter((nb) => nb.index !== i);
+    const found = (limited ? index.nearest(points.x[i]!, points.y[i]!, maxBuddies + 1, o.radiusM) : index.within(points.x[i]!, points.y[i]!, o.radiusM)).filter((nb) => nb.index !== i);
     neighbours[i] = (found.length > maxBuddies ? found.slice(0, maxBuddies) : found).map((nb) => nb.index);
   }
   for (let it = 0; it < o.numIterations; it++) {

@@ -12,7 +12,7 @@
  */
 import { sinSolarElevation } from '../../infra/geo/index.ts';
 import type { PlanePoints } from '../analysis/oi.ts';
-import { PointIndex } from '../space/point-index.ts';
+import { bucketSizeFor, PointIndex } from '../space/point-index.ts';
 import { buddyCheck, type BuddyCheckOptions } from './buddy-check.ts';
 import { isolationCheck, sharedPositionCheck } from './position-checks.ts';
 import { FLAG_OK, REASON_CODE } from './reasons.ts';
@@ -202,7 +202,7 @@ export function runQcChain(input: QcInput, o: QcOptions): QcOutput {
   const passing = still();
   const px = new Float64Array(ns).fill(NaN), py = new Float64Array(ns).fill(NaN);
   for (const si of passing) { px[si] = s.x[si]!; py[si] = s.y[si]!; }
-  const index = new PointIndex(px, py, Math.max(o.neighbours.radiusM / 4, 1));
+  const index = new PointIndex(px, py, bucketSizeFor(px, py));
   const passedCount = new Int32Array(ns);
   for (let i = 0; i < nr; i++) if (reason[i] === 0) passedCount[r.sensor[i]!] = passedCount[r.sensor[i]!]! + 1;
   for (let si = 0; si < ns; si++) {

@@ -1,5 +1,5 @@
 /** Checks of where observations are: isolation (titanlib's `isolation_check`) and shared coordinates. Pure. */
-import { PointIndex } from '../space/point-index.ts';
+import { bucketSizeFor, PointIndex } from '../space/point-index.ts';
 import type { PlanePoints } from '../analysis/oi.ts';
 import { FLAG_BAD } from './reasons.ts';
 
@@ -7,10 +7,10 @@ import { FLAG_BAD } from './reasons.ts';
 export function isolationCheck(points: PlanePoints, numMin: number, radiusM: number): Uint8Array {
   const n = points.x.length;
   const flags = new Uint8Array(n);
-  const index = new PointIndex(points.x, points.y, Math.max(radiusM / 2, 1));
+  const index = new PointIndex(points.x, points.y, Math.min(radiusM, bucketSizeFor(points.x, points.y)));
   for (let i = 0; i < n; i++) {
-    const others = index.count(points.x[i]!, points.y[i]!, radiusM) - 1;
-    if (others < numMin) flags[i] = FLAG_BAD;
+    // Itself and numMin others: stop counting there.
+    if (!index.atLeast(points.x[i]!, points.y[i]!, radiusM, numMin + 1)) flags[i] = FLAG_BAD;
   }
   return flags;
 }

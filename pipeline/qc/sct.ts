@@ -16,7 +16,7 @@
  * inner_radius = 0) and an iteration sees only the flags of the previous one, so the result does not
  * depend on the order of the observations (or on how a domain is sharded). Pure.
  */
-import { PointIndex } from '../space/point-index.ts';
+import { bucketSizeFor, PointIndex } from '../space/point-index.ts';
 import { choleskyInPlace, choleskySolve, NotPositiveDefiniteError } from '../analysis/cholesky.ts';
 import { luInPlace, luSolve, SingularMatrixError } from '../analysis/lu.ts';
 import type { PlanePoints } from '../analysis/oi.ts';
@@ -86,7 +86,7 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
   let retest: Uint8Array | null = null; // after the first pass, only boxes that lost a member change
   for (let it = 0; it < o.numIterations; it++) {
     const prev = flags.slice();
-    const index = new PointIndex(points.x, points.y, Math.max(o.outerRadiusM / 4, 1), (i) => prev[i] === FLAG_OK);
+    const index = new PointIndex(points.x, points.y, bucketSizeFor(points.x, points.y), (i) => prev[i] === FLAG_OK);
     let added = 0;
     for (let c = 0; c < n; c++) {
       if (prev[c] !== FLAG_OK || (o.check && !o.check(c)) || (retest && !retest[c])) continue;
