@@ -67,7 +67,7 @@ const schema = z.object({
   /** Missed windows older than this are not caught up after downtime [ms]. */
   BATCH_CATCHUP_MS: int(0, 7 * 86_400_000).default(3_600_000),
   /** Width of the halo of neighbours a shard's QC reads around its cells [m]. */
-  SHARD_HALO_M: int(0, 100_000).default(6000),
+  SHARD_HALO_M: int(0, 100_000).default(3000),
   /** A task lease [ms]: a worker that dies mid-task has its task taken over after this. */
   BATCH_LEASE_MS: int(1000, 3_600_000).default(60_000),
   /** A task that fails this many times fails its window, which is retried with backoff. */

@@ -40,7 +40,12 @@ export interface BackgroundField {
    * The field at fixed places for any time: the inverse-distance weights are computed once, so
    * evaluating many places at many times is cheap. Gives exactly what `at` gives (without elevation).
    */
-  sampler(places: readonly LatLon[]): (timeMs: number) => Float64Array;
+  sampler(places: readonly LatLon[], elevationsM?: ArrayLike<number>): (timeMs: number) => Float64Array;
+  /**
+   * true when no point's value has a knot strictly inside (t0, t1) (a valid time, or the edge of a
+   * hold): there the field is linear in time at every place, so values at t0 and t1 give all between.
+   */
+  linearBetween(t0: number, t1: number): boolean;
   readonly points: number;
 }
 
@@ -93,14 +98,26 @@ export function buildBackgroundField(samples: readonly BackgroundSample[], optio
 
   return {
     points: series.length,
-    sampler(places) {
+    linearBetween(t0, t1) {
+      for (const se of series) {
+        const { times } = se;
+        // Knots: every valid time, a hold's ends around the first and last, and the ends of holes' holds.
+        const knots = [times[0]! - holdMs, times[times.length - 1]! + holdMs];
+        for (let j = 0; j < times.length; j++) {
+          knots.push(times[j]!);
+          if (j > 0 && times[j]! - times[j - 1]! > 2 * holdMs) knots.push(times[j - 1]! + holdMs, times[j]! - holdMs);
+        }
+        if (knots.some((k) => k > t0 && k < t1)) return false;
+      }
+      return true;
+    },
+    sampler(places, elevationsM) {
       const ns = series.length, np = places.length;
+      // Weight 0 marks a place within 1 m of a point (which then gives its own value, as `at` does).
       const weights = new Float64Array(np * ns);
-      const exact = new Int32Array(np).fill(-1);
       places.forEach((p, i) => {
         for (let k = 0; k < ns; k++) {
           const d = distanceM(p, series[k]!.position);
-          if (d < 1 && exact[i] === -1) exact[i] = k;
           weights[i * ns + k] = d < 1 ? 0 : 1 / d ** power;
         }
       });
@@ -109,11 +126,13 @@ export function buildBackgroundField(samples: readonly BackgroundSample[], optio
         const out = new Float64Array(np);
         for (let i = 0; i < np; i++) {
           let wSum = 0, vSum = 0, done = false;
+          const z = elevationsM ? elevationsM[i]! : NaN;
           for (let k = 0; k < ns; k++) {
-            const v = values[k]!;
+            let v = values[k]!;
             if (Number.isNaN(v)) continue;
+            if (Number.isFinite(z) && Number.isFinite(series[k]!.elevationM)) v += LAPSE_RATE_K_PER_M * (z - series[k]!.elevationM);
             // As `at`: the first valid series within 1 m gives its own value.
-            if (weights[i * ns + k] === 0 && distanceM(places[i]!, series[k]!.position) < 1) { out[i] = v; done = true; break; }
+            if (weights[i * ns + k] === 0) { out[i] = v; done = true; break; }
             const w = weights[i * ns + k]!;
             wSum += w;
             vSum += w * v;

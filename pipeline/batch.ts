@@ -261,7 +261,7 @@ export class BatchWorker {
         sensor: sensorOf,
         timeMs: Float64Array.from(pick, (i) => r.timeMs[i]!),
         tempC: Float64Array.from(pick, (i) => r.tempC[i]!),
-        backgroundC: Float64Array.from(pick, (i) => valueOrFallback(inputs.field, inputs.fallbackC, { lat: r.lat[i]!, lon: r.lon[i]! }, r.timeMs[i]!, r.elevationM[i]!)),
+        backgroundC: backgroundAtReadings(inputs, pick, r, claim.windowEndMs - o.windowMs, claim.windowEndMs),
       },
       records: ids.map((id) => previous.get(id)),
       own,
@@ -419,6 +419,44 @@ export class BatchWorker {
     });
     if (done) o.log.info({ role: 'pipeline', window: new Date(windowEndMs).toISOString(), readings: stats.reduce((a, s) => a + s.readings, 0), cells: cellsRow.n, qc, elapsedMs: now() - windowEndMs }, 'batch done');
   }
+}
+
+/**
+ * The background at each picked reading (its place, elevation and time), the fallback where none.
+ * Where the field is linear in time across the window (no knot inside it: the usual case, with hourly
+ * valid times and windows on clock boundaries), it is evaluated twice per place and interpolated;
+ * otherwise at each reading.
+ */
+function backgroundAtReadings(inputs: WindowInputs, pick: readonly number[], r: ReadingColumns, t0: number, t1: number): Float64Array {
+  const out = new Float64Array(pick.length);
+  const field = inputs.field;
+  if (!field || !field.linearBetween(t0, t1)) {
+    pick.forEach((i, k) => (out[k] = valueOrFallback(field, inputs.fallbackC, { lat: r.lat[i]!, lon: r.lon[i]! }, r.timeMs[i]!, r.elevationM[i]!)));
+    return out;
+  }
+  // One place per distinct (position, elevation); readings of a sensor usually share it.
+  const placeOf = new Map<string, number>();
+  const places: LatLon[] = [], elevations: number[] = [];
+  const at = new Int32Array(pick.length);
+  pick.forEach((i, k) => {
+    const key = `${r.lat[i]},${r.lon[i]},${r.elevationM[i]}`;
+    let p = placeOf.get(key);
+    if (p === undefined) {
+      p = places.length;
+      placeOf.set(key, p);
+      places.push({ lat: r.lat[i]!, lon: r.lon[i]! });
+      elevations.push(r.elevationM[i]!);
+    }
+    at[k] = p;
+  });
+  const sample = field.sampler(places, elevations);
+  const v0 = sample(t0), v1 = sample(t1);
+  pick.forEach((i, k) => {
+    const a = v0[at[k]!]!, b = v1[at[k]!]!;
+    const v = a + ((b - a) * (r.timeMs[i]! - t0)) / (t1 - t0);
+    out[k] = Number.isFinite(v) ? v : inputs.fallbackC;
+  });
+  return out;
 }
 
 /** The circumradius of a cell at `resolution` [m], rounded up (for growing boxes of cell centres). */

@@ -6,6 +6,7 @@
  * stop being buddies in the next iteration. Pure; flags, never filters.
  */
 import { bucketSizeFor, PointIndex } from '../space/point-index.ts';
+import type { NeighbourLists } from '../space/neighbour-lists.ts';
 import type { PlanePoints } from '../analysis/oi.ts';
 import { FLAG_BAD, FLAG_OK } from './reasons.ts';
 
@@ -31,6 +32,8 @@ export interface BuddyCheckOptions {
   maxBuddies?: number;
   /** Only these observations are checked (all by default); the others still serve as buddies. */
   check?: (i: number) => boolean;
+  /** Precomputed nearest-neighbour lists of these points (self included; k > maxBuddies, radius >= radiusM). */
+  neighbours?: NeighbourLists;
 }
 
 export function buddyCheck(points: PlanePoints, values: ArrayLike<number>, o: BuddyCheckOptions): Uint8Array {
@@ -41,14 +44,23 @@ export function buddyCheck(points: PlanePoints, values: ArrayLike<number>, o: Bu
   for (let i = 0; i < n; i++) if (!Number.isFinite(values[i]!)) flags[i] = FLAG_BAD;
   const maxBuddies = o.maxBuddies ?? Infinity;
   const limited = Number.isFinite(maxBuddies);
+  const nl = o.neighbours;
+  if (nl && (!limited || nl.k <= maxBuddies || nl.radiusM < o.radiusM || nl.lists.length !== n)) throw new RangeError(`neighbour lists (k ${nl.k}, radius ${nl.radiusM} m, ${nl.lists.length} points) cannot serve ${maxBuddies} buddies within ${o.radiusM} m over ${n} points`);
   // Buckets of a few points each for k-nearest searches; of the radius for the all-in-radius rule.
-  const index = new PointIndex(points.x, points.y, limited ? bucketSizeFor(points.x, points.y) : Math.max(o.radiusM, 1));
+  const index = nl ? null : new PointIndex(points.x, points.y, limited ? bucketSizeFor(points.x, points.y) : Math.max(o.radiusM, 1));
   // Neighbours do not change between iterations; find them once (nearest first, ties by index).
   const neighbours: (number[] | null)[] = new Array(n).fill(null);
   for (let i = 0; i < n; i++) {
     if (flags[i] !== FLAG_OK || (o.check && !o.check(i))) continue;
-    const found = (limited ? index.nearest(points.x[i]!, points.y[i]!, maxBuddies + 1, o.radiusM) : index.within(points.x[i]!, points.y[i]!, o.radiusM)).filter((nb) => nb.index !== i);
-    neighbours[i] = (found.length > maxBuddies ? found.slice(0, maxBuddies) : found).map((nb) => nb.index);
+    let found: number[];
+    if (nl) {
+      found = [];
+      const list = nl.lists[i]!, dist = nl.distancesM[i]!;
+      for (let j = 0; j < list.length && found.length < maxBuddies; j++) if (list[j] !== i && dist[j]! <= o.radiusM) found.push(list[j]!);
+    } else {
+      found = (limited ? index!.nearest(points.x[i]!, points.y[i]!, maxBuddies + 1, o.radiusM) : index!.within(points.x[i]!, points.y[i]!, o.radiusM)).filter((nb) => nb.index !== i).map((nb) => nb.index);
+    }
+    neighbours[i] = found.length > maxBuddies ? found.slice(0, maxBuddies) : found;
   }
   for (let it = 0; it < o.numIterations; it++) {
     const prev = flags.slice();

@@ -13,6 +13,7 @@
 import { sinSolarElevation } from '../../infra/geo/index.ts';
 import type { PlanePoints } from '../analysis/oi.ts';
 import { bucketSizeFor, PointIndex } from '../space/point-index.ts';
+import { neighbourLists } from '../space/neighbour-lists.ts';
 import { buddyCheck, type BuddyCheckOptions } from './buddy-check.ts';
 import { isolationCheck, sharedPositionCheck } from './position-checks.ts';
 import { FLAG_OK, REASON_CODE } from './reasons.ts';
@@ -180,13 +181,20 @@ export function runQcChain(input: QcInput, o: QcOptions): QcOutput {
   stage(REASON_CODE.duplicate_position, sharedPositionCheck(sub(idx), idx.map((si) => s.id[si]!), o.positionToleranceM), idx);
   idx = still();
   stage(REASON_CODE.isolated, isolationCheck(sub(idx), o.isolation.numMin, o.isolation.radiusM), idx);
+  // The buddy check, the SCT and the records' statistics share one search for each sensor's neighbours.
   idx = still();
-  stage(REASON_CODE.buddy, buddyCheck(sub(idx), idx.map((si) => tempC[si]!), { ...o.buddy, check: (k) => amateur(idx[k]!) }), idx);
-  idx = still();
+  const points = sub(idx);
+  const k = Math.max(o.buddy.maxBuddies ?? 0, o.neighbours.max) + 1;
+  const lists = Number.isFinite(k) && k >= o.sct.numMax
+    ? neighbourLists(points.x, points.y, k, Math.max(o.buddy.radiusM, o.sct.outerRadiusM, o.neighbours.radiusM))
+    : undefined;
+  const buddyFlags = buddyCheck(points, idx.map((si) => tempC[si]!), { ...o.buddy, check: (j) => amateur(idx[j]!), ...(lists ? { neighbours: lists } : {}) });
+  stage(REASON_CODE.buddy, buddyFlags, idx);
   const cvDeviationK = new Float64Array(ns).fill(NaN);
-  const sctResult = sct(sub(idx), idx.map((si) => innovationK[si]!), { ...o.sct, check: (k) => amateur(idx[k]!) });
+  // The SCT over the same points, those the buddy check rejected counting as absent.
+  const sctResult = sct(points, idx.map((si) => innovationK[si]!), { ...o.sct, check: (j) => amateur(idx[j]!), initialFlags: Uint8Array.from(idx, (si) => (sensorReason[si] === 0 ? FLAG_OK : 1)), ...(lists ? { neighbours: lists } : {}) });
   stage(REASON_CODE.sct, sctResult.flags, idx);
-  idx.forEach((si, k) => (cvDeviationK[si] = sctResult.cvDeviation[k]!));
+  idx.forEach((si, j) => (cvDeviationK[si] = sctResult.cvDeviation[j]!));
   for (const si of still()) {
     if (!amateur(si)) continue;
     const rec = records[si]!;
@@ -202,18 +210,36 @@ export function runQcChain(input: QcInput, o: QcOptions): QcOutput {
   const passing = still();
   const px = new Float64Array(ns).fill(NaN), py = new Float64Array(ns).fill(NaN);
   for (const si of passing) { px[si] = s.x[si]!; py[si] = s.y[si]!; }
-  const index = new PointIndex(px, py, bucketSizeFor(px, py));
+  let index: PointIndex | undefined; // built only if a shared list falls short
+  const listOf = new Map<number, number>();
+  idx.forEach((si, j) => listOf.set(si, j));
   const passedCount = new Int32Array(ns);
   for (let i = 0; i < nr; i++) if (reason[i] === 0) passedCount[r.sensor[i]!] = passedCount[r.sensor[i]!]! + 1;
+  /** The nearest passing neighbours of a passing sensor (itself excluded), from the shared list when it suffices. */
+  const passingNeighbours = (si: number): number[] => {
+    const j = listOf.get(si);
+    if (lists && j !== undefined) {
+      const list = lists.lists[j]!, dist = lists.distancesM[j]!;
+      const out: number[] = [];
+      for (let q = 0; q < list.length && out.length < o.neighbours.max; q++) {
+        const other = idx[list[q]!]!;
+        if (dist[q]! > o.neighbours.radiusM) break;
+        if (other !== si && sensorReason[other] === 0) out.push(other);
+      }
+      if (out.length === o.neighbours.max || lists.complete[j] || dist[dist.length - 1]! > o.neighbours.radiusM) return out;
+    }
+    index ??= new PointIndex(px, py, bucketSizeFor(px, py));
+    return index.nearest(s.x[si]!, s.y[si]!, o.neighbours.max + 1, o.neighbours.radiusM).filter((n) => n.index !== si).slice(0, o.neighbours.max).map((n) => n.index);
+  };
   for (let si = 0; si < ns; si++) {
     if (readingsOf[si] === 0) continue;
     let versusNeighbours;
     if (sensorReason[si] === 0) {
-      const nb = index.nearest(s.x[si]!, s.y[si]!, o.neighbours.max + 1, o.neighbours.radiusM).filter((n) => n.index !== si);
+      const nb = passingNeighbours(si);
       if (nb.length >= o.neighbours.min) {
         versusNeighbours = {
-          innovationK: innovationK[si]!, neighbourInnovationK: median(nb.map((n) => innovationK[n.index]!)),
-          tempC: tempC[si]!, neighbourTempC: median(nb.map((n) => tempC[n.index]!)),
+          innovationK: innovationK[si]!, neighbourInnovationK: median(nb.map((n) => innovationK[n]!)),
+          tempC: tempC[si]!, neighbourTempC: median(nb.map((n) => tempC[n]!)),
           sinSolarElevation: sinSolarElevation({ lat: s.lat[si]!, lon: s.lon[si]! }, midMs),
         };
       }

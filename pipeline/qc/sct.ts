@@ -17,6 +17,7 @@
  * depend on the order of the observations (or on how a domain is sharded). Pure.
  */
 import { bucketSizeFor, PointIndex } from '../space/point-index.ts';
+import type { NeighbourLists } from '../space/neighbour-lists.ts';
 import { choleskyInPlace, choleskySolve, NotPositiveDefiniteError } from '../analysis/cholesky.ts';
 import { luInPlace, luSolve, SingularMatrixError } from '../analysis/lu.ts';
 import type { PlanePoints } from '../analysis/oi.ts';
@@ -41,6 +42,13 @@ export interface SctOptions {
   eps2: number | ArrayLike<number>;
   /** Only these observations are tested (all by default); the others still serve as neighbours. */
   check?: (i: number) => boolean;
+  /**
+   * Precomputed nearest-neighbour lists of these points (self included; k >= numMax, radius >=
+   * outerRadiusM): a box is then taken from the list, with a search only when flagged members leave it short.
+   */
+  neighbours?: NeighbourLists;
+  /** Points already rejected (1): neither tested nor in any box, as if absent. */
+  initialFlags?: Uint8Array;
 }
 
 export interface SctResult {
@@ -64,7 +72,7 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
   const flags = new Uint8Array(n);
   const score = new Float64Array(n).fill(NaN);
   const cvDeviation = new Float64Array(n).fill(NaN);
-  for (let i = 0; i < n; i++) if (!Number.isFinite(values[i]!)) flags[i] = FLAG_BAD;
+  for (let i = 0; i < n; i++) if (!Number.isFinite(values[i]!) || (o.initialFlags && o.initialFlags[i] !== FLAG_OK)) flags[i] = FLAG_BAD;
   const k = o.numMax;
   const s = new Float64Array(k * k);
   const dist = new Float64Array(k * k);
@@ -83,6 +91,22 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
   };
   const smallest = new Float64Array(k);
 
+  const nl = o.neighbours;
+  if (nl && (nl.k < k || nl.radiusM < o.outerRadiusM || nl.lists.length !== n)) throw new RangeError(`neighbour lists (k ${nl.k}, radius ${nl.radiusM} m, ${nl.lists.length} points) cannot serve boxes of ${k} within ${o.outerRadiusM} m over ${n} points`);
+  /** The box: the nearest `k` unflagged points within the outer radius, the point itself included. */
+  const boxOf = (c: number, prev: Uint8Array, index: PointIndex): Int32Array => {
+    if (nl) {
+      const list = nl.lists[c]!, dist = nl.distancesM[c]!;
+      const out: number[] = [];
+      for (let j = 0; j < list.length && out.length < k; j++) {
+        if (dist[j]! > o.outerRadiusM) break;
+        if (prev[list[j]!] === FLAG_OK) out.push(list[j]!);
+      }
+      // Enough, or nothing more within the radius: the list decides; else search past the flagged.
+      if (out.length === k || nl.complete[c] || dist[dist.length - 1]! > o.outerRadiusM) return Int32Array.from(out);
+    }
+    return Int32Array.from(index.nearest(points.x[c]!, points.y[c]!, k, o.outerRadiusM), (nb) => nb.index);
+  };
   let retest: Uint8Array | null = null; // after the first pass, only boxes that lost a member change
   for (let it = 0; it < o.numIterations; it++) {
     const prev = flags.slice();
@@ -90,7 +114,7 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
     let added = 0;
     for (let c = 0; c < n; c++) {
       if (prev[c] !== FLAG_OK || (o.check && !o.check(c)) || (retest && !retest[c])) continue;
-      const box = Int32Array.from(index.nearest(points.x[c]!, points.y[c]!, k, o.outerRadiusM), (nb) => nb.index);
+      const box = boxOf(c, prev, index);
       boxes[c] = box;
       const m = box.length;
       if (m < o.numMin) continue;
