@@ -6,6 +6,7 @@ import type { BBox } from '../infra/geo/index.ts';
 import { latestBatchRun } from '../infra/store/index.ts';
 import { ApiError, errorBody } from './errors.ts';
 import { forecastHandler } from './forecast.ts';
+import { submissionRoutes, type SubmissionDeps } from './submission.ts';
 
 export interface AppDeps {
   store: Store;
@@ -14,6 +15,8 @@ export interface AppDeps {
   resolution: number;
   maxAgeMs: number;
   now?: () => number;
+  /** Station registry and reading submission routes (absent: not served). */
+  submission?: SubmissionDeps;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -46,6 +49,8 @@ export function createApp(deps: AppDeps): express.Express {
       res.status(503).json({ status: 'unavailable', store: deps.store.kind, reason: err instanceof Error ? err.message : String(err) });
     }
   });
+
+  if (deps.submission) app.use(submissionRoutes(deps.submission));
 
   app.use((req, _res, next) => next(new ApiError('NOT_FOUND', `No route for ${req.method} ${req.path}.`)));
 

@@ -49,4 +49,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 export { upsertBackground, backgroundBetween, type BackgroundRow } from './background.ts';
 export { insertDeadLetters, type DeadLetter } from './dead-letters.ts';
 export { readingsInWindow, type WindowReadings } from './reading-window.ts';
+export {
+  insertStation, ensureStations, getStation, stationCredentials, stationsByIds, updateStation, bindEcowittPasskey, lastReading, readingsOf,
+  insertPartner, partnerCredentials, setPartnerDisabled, setPartnerTokenHash, StationExistsError,
+  type StationRecord, type StationCredentials, type NewStation, type StationPatch, type StationReading, type PartnerRecord, type PartnerCredentials,
+} from './stations.ts';
 export { writeNowcasts, dropNowcastsBefore, latestNowcast, claimBatchRun, finishBatchRun, failBatchRun, latestBatchRun, type NowcastRow, type StoredNowcast, type BatchRun } from './nowcasts.ts';
