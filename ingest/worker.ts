@@ -2,7 +2,17 @@
  * The ingest worker: consumes readings and background forecasts from the bus, validates them,
  * assigns each reading its H3 cell, writes batches idempotently to the store, and sends what it
  * cannot accept to the dead-letter topic and table with the cause. Offsets are committed only after
- * the store has the batch (at-least-once; the (sensor id, time) key makes redelivery harmless).
+ * the store has committed the batch's transaction (at-least-once; the (sensor id, time) key makes
+ * redelivery harmless, so a batch replayed after a crash or a rebalance is stored once).
+ *
+ * Backpressure: each subscription hands over one batch at a time and fetches the next only once the
+ * handler's transaction has committed, so a slow store slows consumption and the backlog waits in
+ * the log (Kafka, or the in-process log, which keeps what is uncommitted) rather than in memory.
+ * Shutdown (`stop`) lets the batches in flight finish and commit, then leaves the groups.
+ *
+ * The sensors table is told about a sensor when it is new to this worker, moved, or last reported
+ * more than SENSOR_SEEN_STEP_MS after what the worker last wrote (last_seen to that resolution),
+ * instead of on every batch.
  */
 import type { Bus, MessageBatch, Subscription } from '../infra/bus/index.ts';
 import type { Store } from '../infra/store/index.ts';
@@ -11,6 +21,18 @@ import { insertReadings, upsertSensors, type ReadingRow, type SensorRow, upsertB
 import { cellOf } from '../infra/geo/index.ts';
 import { decodeBackground, decodeReading } from './reading.ts';
 import type { Topics } from './topics.ts';
+
+/** Resolution of sensors.last_seen as the ingest worker maintains it [ms]. */
+export const SENSOR_SEEN_STEP_MS = 60_000;
+/** Sensors the worker remembers (beyond this it starts over). */
+const MAX_SEEN_SENSORS = 1_000_000;
+
+interface SensorSeen {
+  lat: number;
+  lon: number;
+  elevationM: number | null;
+  lastSeenMs: number;
+}
 
 export interface IngestOptions {
   bus: Bus;
@@ -21,6 +43,11 @@ export interface IngestOptions {
   resolution: number;
   maxBatch: number;
   now?: () => number;
+  /**
+   * Called after a readings batch's transaction has committed and before its offset is committed on
+   * the bus (so what it reports is at least what the bus has committed): for progress and lag.
+   */
+  onStored?: (batch: { topic: string; partition: number; nextOffset: string; inserted: number }) => void;
 }
 
 export interface IngestStats {
@@ -40,6 +67,12 @@ export interface IngestWorker {
 export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker> {
   const now = o.now ?? Date.now;
   const stats: IngestStats = { readings: 0, inserted: 0, background: 0, deadLetters: 0 };
+  /** What the sensors table was last told about each sensor (by this worker). */
+  const seen = new Map<string, SensorSeen>();
+  const needsUpsert = (r: SensorRow): boolean => {
+    const s = seen.get(r.sensorId);
+    return !s || s.lat !== r.lat || s.lon !== r.lon || s.elevationM !== r.elevationM || r.lastSeenMs >= s.lastSeenMs + SENSOR_SEEN_STEP_MS;
+  };
   const log = o.log.child({ role: 'ingest' });
 
   type Letter = DeadLetter & { offset: string };
@@ -82,15 +115,23 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
       if (!prev || prev.lastSeenMs <= r.timeMs) sensors.set(r.sensorId, { sensorId: r.sensorId, kind: r.kind, lat: r.lat, lon: r.lon, elevationM: r.elevationM, lastSeenMs: r.timeMs });
     }
     await publishDeadLetters(batch, bad);
+    const changed = [...sensors.values()].filter(needsUpsert);
     const inserted = await o.store.transaction(async (tx) => {
       await insertDeadLetters(tx, bad);
       if (rows.length === 0) return 0;
-      await upsertSensors(tx, [...sensors.values()]);
+      if (changed.length > 0) await upsertSensors(tx, changed);
       return insertReadings(tx, rows);
     });
+    for (const c of changed) {
+      const prev = seen.get(c.sensorId);
+      if (prev === undefined && seen.size >= MAX_SEEN_SENSORS) seen.clear(); // bounded; forgetting costs one upsert each
+      seen.set(c.sensorId, { lat: c.lat, lon: c.lon, elevationM: c.elevationM, lastSeenMs: Math.max(c.lastSeenMs, prev?.lastSeenMs ?? -Infinity) });
+    }
     counted(batch, bad);
     stats.readings += rows.length;
     stats.inserted += inserted;
+    const last = batch.messages[batch.messages.length - 1];
+    if (last && o.onStored) o.onStored({ topic: batch.topic, partition: batch.partition, nextOffset: (BigInt(last.offset) + 1n).toString(), inserted });
     log.debug({ partition: batch.partition, received: batch.messages.length, inserted, rejected: bad.length }, 'readings batch stored');
   }
 
