@@ -52,7 +52,8 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   }
   let url: string | undefined;
   if (has('api')) {
-    const app = createApp({ store, log, bbox: config.grid.bbox, resolution: config.grid.resolution, maxAgeMs: Math.max(2 * 3_600_000, 4 * config.batch.intervalMs) });
+    const app = createApp({ store, log, bbox: config.grid.bbox, resolution: config.grid.resolution, maxAgeMs: Math.max(2 * 3_600_000, 4 * config.batch.intervalMs),
+      submission: { store, bus, readingsTopic: topics.readings, partitionResolution: config.grid.partitionResolution, log, adminToken: config.submission.adminToken, limits: config.submission } });
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.port, config.host, () => resolve(s));
       s.once('error', reject);
