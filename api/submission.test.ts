@@ -161,6 +161,16 @@ describe('station registry and submission over HTTP', () => {
     assert.equal(row.humidity_pct, 71);
     close(row.pressure_hpa, 29.92 * 33.86389, { atol: 1e-9 });
 
+    // The request exactly as weewx's Wunderground uploader (weewx.restx.AmbientThread.format_url) writes it:
+    // action first, PASSWORD url-quoted, dateutc quoted with %20 and %3A, zero-padded humidity, many fields.
+    const d = new Date(NOW - 180_000);
+    const p2 = (n: number) => String(n).padStart(2, '0');
+    const weewxDate = `${d.getUTCFullYear()}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())}%20${p2(d.getUTCHours())}%3A${p2(d.getUTCMinutes())}%3A${p2(d.getUTCSeconds())}`;
+    const weewx = await fetch(`${base}/weatherstation/updateweatherstation.php?action=updateraw&ID=${station.id}&PASSWORD=${encodeURIComponent(station.key)}&softwaretype=weewx-5.1.0&baromin=29.921&dateutc=${weewxDate}&dailyrainin=0.00&dewptf=38.2&rainin=0.00&humidity=071&tempf=47.3&UV=0.00&winddir=225&windgustmph=004.0&windspeedmph=002.0`);
+    assert.equal(weewx.status, 200);
+    assert.equal(await weewx.text(), 'success');
+    await until(async () => (await store.query('SELECT 1 FROM readings WHERE sensor_id = $1 AND time = $2', [station.id, new Date(Math.floor((NOW - 180_000) / 1000) * 1000)])).rows.length === 1, 'the weewx-shaped upload');
+
     const form = new URLSearchParams({ ID: station.id, PASSWORD: station.key, dateutc: 'now', tempf: '32' });
     const p = await fetch(`${base}/weatherstation/updateweatherstation.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
     assert.equal(await p.text(), 'success');

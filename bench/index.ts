@@ -3,9 +3,11 @@ import type { Benchmark } from './benchmark.ts';
 import { batchBenchmark } from './batch.ts';
 import { startupBenchmark } from './startup.ts';
 import { storeBenchmark } from './store.ts';
+import { ingestBenchmark } from './ingest.ts';
 
 export const benchmarks: Record<string, Benchmark> = {
   store: storeBenchmark,
   batch: batchBenchmark,
   startup: startupBenchmark,
+  ingest: ingestBenchmark,
 };

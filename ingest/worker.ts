@@ -10,9 +10,12 @@
  * the log (Kafka, or the in-process log, which keeps what is uncommitted) rather than in memory.
  * Shutdown (`stop`) lets the batches in flight finish and commit, then leaves the groups.
  *
- * The sensors table is told about a sensor when it is new to this worker, moved, or last reported
- * more than SENSOR_SEEN_STEP_MS after what the worker last wrote (last_seen to that resolution),
- * instead of on every batch.
+ * The sensors table is told about a sensor inside the batch's transaction when it is new to this
+ * worker or has moved; that it was seen again (last_seen) is only remembered, and written for all
+ * such sensors together every `sensorFlushMs` (and at stop). Updating 2,000 sensors' last_seen with
+ * every batch cost more than inserting the batch's readings; last_seen is advisory (the exact last
+ * reading is in readings), and a crash loses at most one interval of it, which the next readings
+ * restore.
  */
 import type { Bus, MessageBatch, Subscription } from '../infra/bus/index.ts';
 import type { Store } from '../infra/store/index.ts';
@@ -22,16 +25,15 @@ import { cellOf } from '../infra/geo/index.ts';
 import { decodeBackground, decodeReading } from './reading.ts';
 import type { Topics } from './topics.ts';
 
-/** Resolution of sensors.last_seen as the ingest worker maintains it [ms]. */
-export const SENSOR_SEEN_STEP_MS = 60_000;
-/** Sensors the worker remembers (beyond this it starts over). */
+/** How often sensors' last_seen is written [ms] (default of IngestOptions.sensorFlushMs). */
+export const SENSOR_FLUSH_MS = 10_000;
+/** Sensors the worker remembers (beyond this it starts over: each then costs one upsert again). */
 const MAX_SEEN_SENSORS = 1_000_000;
 
 interface SensorSeen {
   lat: number;
   lon: number;
   elevationM: number | null;
-  lastSeenMs: number;
 }
 
 export interface IngestOptions {
@@ -48,6 +50,8 @@ export interface IngestOptions {
    * the bus (so what it reports is at least what the bus has committed): for progress and lag.
    */
   onStored?: (batch: { topic: string; partition: number; nextOffset: string; inserted: number }) => void;
+  /** How often sensors' last_seen is written [ms] (default SENSOR_FLUSH_MS). */
+  sensorFlushMs?: number;
 }
 
 export interface IngestStats {
@@ -67,12 +71,31 @@ export interface IngestWorker {
 export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker> {
   const now = o.now ?? Date.now;
   const stats: IngestStats = { readings: 0, inserted: 0, background: 0, deadLetters: 0 };
-  /** What the sensors table was last told about each sensor (by this worker). */
+  /** Where the sensors table has each sensor (as this worker last wrote it). */
   const seen = new Map<string, SensorSeen>();
-  const needsUpsert = (r: SensorRow): boolean => {
+  /** Sensors seen again since the last flush, with their newest sighting. */
+  let sightings = new Map<string, SensorRow>();
+  const isNewOrMoved = (r: SensorRow): boolean => {
     const s = seen.get(r.sensorId);
-    return !s || s.lat !== r.lat || s.lon !== r.lon || s.elevationM !== r.elevationM || r.lastSeenMs >= s.lastSeenMs + SENSOR_SEEN_STEP_MS;
+    return !s || s.lat !== r.lat || s.lon !== r.lon || s.elevationM !== r.elevationM;
   };
+  let flushing: Promise<void> = Promise.resolve();
+  const flushSightings = (): Promise<void> => {
+    flushing = flushing.then(async () => {
+      if (sightings.size === 0) return;
+      const rows = [...sightings.values()];
+      sightings = new Map();
+      try {
+        await upsertSensors(o.store, rows);
+      } catch (err) {
+        log.warn({ err, sensors: rows.length }, 'writing sensors last_seen failed; will try again');
+        for (const r of rows) if (!sightings.has(r.sensorId)) sightings.set(r.sensorId, r);
+      }
+    });
+    return flushing;
+  };
+  const flushTimer = setInterval(() => void flushSightings(), o.sensorFlushMs ?? SENSOR_FLUSH_MS);
+  flushTimer.unref();
   const log = o.log.child({ role: 'ingest' });
 
   type Letter = DeadLetter & { offset: string };
@@ -115,7 +138,7 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
       if (!prev || prev.lastSeenMs <= r.timeMs) sensors.set(r.sensorId, { sensorId: r.sensorId, kind: r.kind, lat: r.lat, lon: r.lon, elevationM: r.elevationM, lastSeenMs: r.timeMs });
     }
     await publishDeadLetters(batch, bad);
-    const changed = [...sensors.values()].filter(needsUpsert);
+    const changed = [...sensors.values()].filter(isNewOrMoved);
     const inserted = await o.store.transaction(async (tx) => {
       await insertDeadLetters(tx, bad);
       if (rows.length === 0) return 0;
@@ -123,9 +146,12 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
       return insertReadings(tx, rows);
     });
     for (const c of changed) {
-      const prev = seen.get(c.sensorId);
-      if (prev === undefined && seen.size >= MAX_SEEN_SENSORS) seen.clear(); // bounded; forgetting costs one upsert each
-      seen.set(c.sensorId, { lat: c.lat, lon: c.lon, elevationM: c.elevationM, lastSeenMs: Math.max(c.lastSeenMs, prev?.lastSeenMs ?? -Infinity) });
+      if (!seen.has(c.sensorId) && seen.size >= MAX_SEEN_SENSORS) seen.clear();
+      seen.set(c.sensorId, { lat: c.lat, lon: c.lon, elevationM: c.elevationM });
+    }
+    for (const r of sensors.values()) {
+      const prev = sightings.get(r.sensorId);
+      if (!prev || prev.lastSeenMs < r.lastSeenMs) sightings.set(r.sensorId, r);
     }
     counted(batch, bad);
     stats.readings += rows.length;
@@ -162,6 +188,8 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
     ready,
     async stop() {
       await Promise.all(subs.map((s) => s.close()));
+      clearInterval(flushTimer);
+      await flushSightings();
     },
   };
 }
