@@ -4,10 +4,12 @@ import { batchBenchmark } from './batch.ts';
 import { startupBenchmark } from './startup.ts';
 import { storeBenchmark } from './store.ts';
 import { ingestBenchmark } from './ingest.ts';
+import { ingestInsertBenchmark } from './ingest-insert.ts';
 
 export const benchmarks: Record<string, Benchmark> = {
   store: storeBenchmark,
   batch: batchBenchmark,
   startup: startupBenchmark,
   ingest: ingestBenchmark,
+  'ingest-insert': ingestInsertBenchmark,
 };

@@ -2,10 +2,11 @@
  * Who is writing: a station by its key, a partner by its token (see station-key.ts for the format).
  *
  * An unknown id and a wrong secret give the same answer (401), so nobody learns which ids exist from
- * it. A disabled station or partner is 403. Registry rows and verified secrets are kept for `ttlMs`
- * (default 10 s): a station uploading every few seconds costs one scrypt and one registry read per
- * TTL. Edits made through this process are seen at once (`forget*`); edits made by another process
- * within `ttlMs`.
+ * it. A disabled station or partner is 403. Registry rows are re-read after `ttlMs` (default 10 s),
+ * so edits made by another process (a rotated key, a disabled station) take effect within it; edits
+ * made through this process at once (`forget*`). A verified secret is remembered for an hour against
+ * the stored hash it matched: a station uploading every few seconds costs one scrypt an hour and one
+ * registry read per `ttlMs`, and a rotated key (a new hash) is verified afresh.
  */
 import type { Queryable } from '../infra/store/index.ts';
 import { partnerCredentials, stationCredentials, stationsByIds, type PartnerCredentials, type StationCredentials, type StationRecord } from '../infra/store/index.ts';
@@ -22,6 +23,8 @@ export interface AuthFailure {
 export type Authenticated<T> = { ok: true; value: T } | AuthFailure;
 
 const DEFAULT_TTL_MS = 10_000;
+/** How long a verified secret is remembered (against the hash it matched) [ms]. */
+const VERIFIED_TTL_MS = 3_600_000;
 const MAX_CACHED = 100_000;
 
 class TtlCache<V> {
@@ -63,7 +66,7 @@ export class Authenticator {
     const ttl = options.ttlMs ?? DEFAULT_TTL_MS;
     this.#stations = new TtlCache(ttl);
     this.#partners = new TtlCache(ttl);
-    this.#verified = new VerifiedSecrets(ttl);
+    this.#verified = new VerifiedSecrets(VERIFIED_TTL_MS);
     this.#now = options.now ?? Date.now;
   }
 

@@ -42,7 +42,15 @@ export interface MemoryBusOptions {
   retentionBytes?: number;
   /** Clock for retention (tests). */
   now?: () => number;
+  /**
+   * How long a member waits for a partition's batch to fill before taking what there is [ms]
+   * (default 10), like Kafka's fetch.max.wait.ms with fetch.min.bytes at a full batch: under a
+   * trickle of single messages the handler gets them a few at a time, not one store write each.
+   */
+  fetchWaitMs?: number;
 }
+
+export const DEFAULT_FETCH_WAIT_MS = 10;
 
 export const DEFAULT_RETENTION_MS = 3_600_000;
 export const DEFAULT_RETENTION_BYTES = 64 * 1024 * 1024;
@@ -92,6 +100,7 @@ export class MemoryBus implements Bus {
   private readonly retentionMs: number;
   private readonly retentionBytes: number;
   private readonly now: () => number;
+  private readonly fetchWaitMs: number;
 
   constructor(options: MemoryBusOptions = {}) {
     this.retryBackoffMs = options.retryBackoffMs ?? 100;
@@ -99,6 +108,7 @@ export class MemoryBus implements Bus {
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.retentionBytes = options.retentionBytes ?? DEFAULT_RETENTION_BYTES;
     this.now = options.now ?? Date.now;
+    this.fetchWaitMs = options.fetchWaitMs ?? DEFAULT_FETCH_WAIT_MS;
   }
 
   /** Messages and bytes a topic holds now (for tests and monitoring). */
@@ -180,7 +190,7 @@ export class MemoryBus implements Bus {
       this.groups.set(key, group);
     }
     const id = `member-${String(++this.memberSeq).padStart(9, '0')}`;
-    const member = new Member(id, group, options, this.retryBackoffMs, this.logger, () => this.members.delete(member), (p) => this.trim(topic, p));
+    const member = new Member(id, group, options, this.retryBackoffMs, this.logger, () => this.members.delete(member), (p) => this.trim(topic, p), this.fetchWaitMs);
     this.members.add(member);
     group.members.push(member);
     rebalance(group);
@@ -239,6 +249,7 @@ class Member implements Subscription {
     private readonly onGone: () => void,
     /** Lets the bus drop what retention allows once a commit unpins it. */
     private readonly afterCommit: (partition: number) => void,
+    private readonly fetchWaitMs: number,
   ) {
     this.maxBatchSize = Math.max(1, options.maxBatchSize ?? DEFAULT_MAX_BATCH);
   }
@@ -300,9 +311,27 @@ class Member implements Subscription {
         await new Promise<void>((resolve) => (this.wakeUp = resolve));
         continue;
       }
+      if (batch.messages.length < this.maxBatchSize && this.fetchWaitMs > 0 && !this.lingered) {
+        // A partial batch: give it fetchWaitMs to fill (publishes do not cut the wait short; close and
+        // abort do).
+        this.lingered = true;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.fetchWaitMs);
+          this.wakeUp = () => {
+            if (this.state === 'active') return;
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        continue;
+      }
+      this.lingered = false;
       await this.deliver(batch);
     }
   }
+
+  /** Whether the member already waited once for the partial batch it is about to take. */
+  private lingered = false;
 
   /** The next partition (round-robin over the assignment) with messages past its position, sliced. */
   private nextBatch(): MessageBatch | undefined {
