@@ -12,7 +12,7 @@ import type { Store } from './store.ts';
 
 export type { Queryable, QueryResult, Store } from './store.ts';
 export { runTimescaleJobs, startJobTimer, type JobRun } from './jobs.ts';
-export { insertReadings, upsertSensors, InvalidRowError, type ReadingRow, type SensorRow, type SensorKind } from './readings.ts';
+export { insertReadings, upsertSensors, InvalidRowError, DEFAULT_CHUNK_ROWS, type ReadingRow, type SensorRow, type SensorKind } from './readings.ts';
 export { migrate, MigrationError, type AppliedMigration } from './migrate.ts';
 export { StoreUrlError } from './pglite-store.ts';
 export { DataDirLockedError } from './dir-lock.ts';
