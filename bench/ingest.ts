@@ -19,7 +19,7 @@ import { openStore, insertStation } from '../infra/store/index.ts';
 import { openBus, type Bus, type OutgoingMessage } from '../infra/bus/index.ts';
 import { createLogger } from '../infra/log.ts';
 import { cellOf } from '../infra/geo/index.ts';
-import { topicNames, topicSpecs, startIngestWorker, encodeReading, partitionKey, hashSecret, newSecret, uniform } from '../ingest/index.ts';
+import { topicNames, topicSpecs, startIngestWorker, encodeReading, partitionKey, hashSecret, newSecret, uniform, chunkByBytes } from '../ingest/index.ts';
 import { createApp } from '../api/index.ts';
 import type { Benchmark } from './benchmark.ts';
 
@@ -100,10 +100,9 @@ async function busPath(o: Options, progress: (m: string) => void): Promise<Recor
     progress(`${o.bus} bus, store ${o.store}: producing ${o.readings.toLocaleString('en')} readings`);
     const start = performance.now();
     const cpu0 = process.cpuUsage();
-    // One publish fills every partition's next batch (a producer at full speed), then the worker gets a
-    // turn. On Kafka at most 2,000 per partition per send: a partition's share of one send is one record
-    // batch, and the broker refuses batches over message.max.bytes (1 MiB; ~250 bytes a reading).
-    const CHUNK = 12 * (o.bus === 'kafka' ? Math.min(o.batch, 2000) : o.batch);
+    // The producer makes 12 partitions x --batch readings at a time (a producer at full speed), sends
+    // them in sends of at most MAX_SEND_BYTES (Kafka refuses record batches over 1 MiB), then yields.
+    const CHUNK = 12 * o.batch;
     let produced = 0;
     let lastReport = start;
     for (let i = 0; i < o.readings; i += CHUNK) {
@@ -112,7 +111,7 @@ async function busPath(o: Options, progress: (m: string) => void): Promise<Recor
         const s = sensors[j % SENSORS]!;
         msgs.push({ key: s.key, value: encodeReading({ sensorId: s.id, timeMs: t0 + Math.floor(j / SENSORS) * 300_000, kind: 'amateur', lat: s.lat, lon: s.lon, elevationM: null, tempC: 5 + (j % 200) / 20, humidityPct: 60, pressureHpa: null }) });
       }
-      await bus.publish(topics.readings, msgs);
+      for (const part of chunkByBytes(msgs)) await bus.publish(topics.readings, part);
       produced += msgs.length;
       await new Promise((r) => setImmediate(r)); // let the worker in
       if (performance.now() - lastReport > 2000) {

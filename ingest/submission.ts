@@ -105,17 +105,46 @@ export function readingMessages(readings: readonly Reading[], partitionResolutio
 }
 
 /**
- * Produces to one topic, coalescing concurrent calls: while a send is in flight, messages queue and
- * go together in the next one. Each caller's promise settles with the send that carried its messages,
- * so a caller that was answered "accepted" had its messages acknowledged by the bus (Kafka: acks=all).
- * Many HTTP uploads per second then cost a few producer requests, not one each.
+ * Most bytes (keys and values) in one bus send. Kafka refuses a record batch over the broker's
+ * message.max.bytes (1 MiB by default), and one send puts each partition's share into one batch, so a
+ * send stays well below it whatever the partitions' shares.
  */
+export const MAX_SEND_BYTES = 512 * 1024;
+
+const messageBytes = (m: OutgoingMessage) => m.value.byteLength + m.key.length + 16;
+
+/** Splits messages into consecutive runs of at most `maxBytes` (a message larger than that alone). */
+export function chunkByBytes(messages: readonly OutgoingMessage[], maxBytes = MAX_SEND_BYTES): OutgoingMessage[][] {
+  const out: OutgoingMessage[][] = [];
+  let cur: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const b = messageBytes(m);
+    if (cur.length > 0 && bytes + b > maxBytes) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(m);
+    bytes += b;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
 interface Pending {
   messages: OutgoingMessage[];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
+/**
+ * Produces to one topic, coalescing concurrent calls: while a send is in flight, messages queue and
+ * go together in the next one (up to MAX_SEND_BYTES a send; a larger submission goes in several).
+ * Each caller's promise settles with the sends that carried its messages, so a caller that was
+ * answered "accepted" had its messages acknowledged by the bus (Kafka: acks=all). Many HTTP uploads
+ * per second then cost a few producer requests, not one each.
+ */
 export class CoalescingPublisher {
   #queue: Pending[] = [];
   #running = false;
@@ -123,8 +152,7 @@ export class CoalescingPublisher {
   constructor(
     private readonly bus: Pick<Bus, 'publish'>,
     private readonly topic: string,
-    /** Most messages in one send. */
-    private readonly maxMessages = 10_000,
+    private readonly maxBytes = MAX_SEND_BYTES,
   ) {}
 
   publish(messages: OutgoingMessage[]): Promise<void> {
@@ -139,15 +167,20 @@ export class CoalescingPublisher {
     this.#running = true;
     try {
       while (this.#queue.length > 0) {
+        // Take whole submissions while they fit in one send (always at least one).
         const batch: Pending[] = [];
-        let n = 0;
-        while (this.#queue.length > 0 && (batch.length === 0 || n + this.#queue[0]!.messages.length <= this.maxMessages)) {
-          const item = this.#queue.shift()!;
-          batch.push(item);
-          n += item.messages.length;
+        let bytes = 0;
+        while (this.#queue.length > 0) {
+          const next = this.#queue[0]!;
+          const b = next.messages.reduce((a, m) => a + messageBytes(m), 0);
+          if (batch.length > 0 && bytes + b > this.maxBytes) break;
+          batch.push(this.#queue.shift()!);
+          bytes += b;
         }
         try {
-          await this.bus.publish(this.topic, batch.length === 1 ? batch[0]!.messages : batch.flatMap((b) => b.messages));
+          for (const part of chunkByBytes(batch.length === 1 ? batch[0]!.messages : batch.flatMap((x) => x.messages), this.maxBytes)) {
+            await this.bus.publish(this.topic, part);
+          }
           for (const b of batch) b.resolve();
         } catch (err) {
           for (const b of batch) b.reject(err);

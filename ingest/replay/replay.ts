@@ -15,7 +15,7 @@ import { ensureStations, type Queryable } from '../../infra/store/index.ts';
 import type { LatLon } from '../../infra/geo/index.ts';
 import { detectDatasets, loadCrowdByHour, loadCrowdStations, loadDwdTruth, loadEra5Background, loadPywwsSeries, loadUcoTruth, HOUR_MS, type Dataset, type TimeRange } from '../../eval/datasets.ts';
 import { encodeBackground } from '../reading.ts';
-import { canonicalReading, checkValue, dropDuplicates, readingMessages, type StationPosition } from '../submission.ts';
+import { canonicalReading, checkValue, chunkByBytes, dropDuplicates, readingMessages, type StationPosition } from '../submission.ts';
 import { partitionKey, type Topics } from '../topics.ts';
 
 export interface ReplayStation extends StationPosition {
@@ -197,13 +197,13 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
   const flush = async () => {
     if (readingBatch.length > 0) {
       const { unique, duplicates } = dropDuplicates(readingBatch);
-      await o.bus.publish(o.topics.readings, readingMessages(unique, o.partitionResolution));
+      for (const part of chunkByBytes(readingMessages(unique, o.partitionResolution))) await o.bus.publish(o.topics.readings, part);
       result.readings += unique.length;
       result.duplicates += duplicates;
       readingBatch = [];
     }
     if (backgroundBatch.length > 0) {
-      await o.bus.publish(o.topics.background, backgroundBatch);
+      for (const part of chunkByBytes(backgroundBatch)) await o.bus.publish(o.topics.background, part);
       result.background += backgroundBatch.length;
       backgroundBatch = [];
     }
