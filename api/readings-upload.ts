@@ -20,7 +20,7 @@ import { bearer, parseBody, problemMessage, refuse, submitValues, type Submissio
 import { zodMessage } from './stations.ts';
 
 const isoTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/, 'expected ISO 8601 with a zone, e.g. 2026-01-05T10:00:00Z');
-const jsonReading = z.object({
+export const jsonReading = z.object({
   time: isoTime,
   temperature_2m: z.number(),
   relative_humidity_2m: z.number().nullable().optional(),
@@ -30,6 +30,8 @@ const jsonBody = z.object({
   station_id: z.string().min(1).max(64).optional(),
   readings: z.array(z.unknown()).min(1, 'at least one reading'),
 });
+/** The JSON body as documented (each reading validated one by one, so errors name its index). */
+export const jsonSubmission = z.object({ station_id: z.string().min(1).max(64).optional(), readings: z.array(jsonReading).min(1) });
 
 export function readingsUploadRouter(ctx: SubmissionContext): express.Router {
   const r = express.Router();

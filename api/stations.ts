@@ -32,7 +32,7 @@ const elevation = z.number().min(-500).max(9000);
 const kind = z.enum(['official', 'amateur']);
 const partnerId = z.string().regex(/^pt-[a-z0-9]{1,32}$/, 'a partner id (pt-...)');
 
-const registration = z.object({
+export const registration = z.object({
   name,
   latitude,
   longitude,
@@ -43,7 +43,7 @@ const registration = z.object({
   partner_id: partnerId.nullable().optional(),
 });
 
-const patch = z.object({
+export const stationPatch = z.object({
   name: name.optional(),
   latitude: latitude.optional(),
   longitude: longitude.optional(),
@@ -56,8 +56,8 @@ const patch = z.object({
   unbind_ecowitt: z.literal(true).optional(),
 });
 
-const partnerBody = z.object({ name });
-const partnerPatch = z.object({ disabled: z.boolean().optional(), rotate_token: z.literal(true).optional() });
+export const partnerBody = z.object({ name });
+export const partnerPatch = z.object({ disabled: z.boolean().optional(), rotate_token: z.literal(true).optional() });
 
 /** The first zod issue as "field: reason". */
 export function zodMessage(err: z.ZodError): string {
@@ -186,7 +186,7 @@ export function stationsRouter(ctx: SubmissionContext): express.Router {
 
   r.patch('/v1/stations/:id', json, async (req, res) => {
     requireAdmin(req);
-    const body = parse(patch, req.body);
+    const body = parse(stationPatch, req.body);
     const key = body.rotate_key ? newSecret(idParam(req)) : undefined;
     const station = await updateStation(ctx.store, idParam(req), {
       ...(body.name !== undefined ? { name: body.name } : {}),

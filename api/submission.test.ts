@@ -9,7 +9,7 @@ import { openStore, type Store } from '../infra/store/index.ts';
 import { openBus, type Bus } from '../infra/bus/index.ts';
 import { createLogger } from '../infra/log.ts';
 import { topicNames, topicSpecs, startIngestWorker, refusalCount, type IngestWorker } from '../ingest/index.ts';
-import { createApp } from './app.ts';
+import { submissionApp } from './submission-app.ts';
 import { close } from '../infra/testing/close.ts';
 
 const log = createLogger('silent');
@@ -38,10 +38,7 @@ describe('station registry and submission over HTTP', () => {
     await bus.ensureTopics(topicSpecs(topics, 3));
     worker = await startIngestWorker({ bus, topics, store, log, groupId: 'sub-ingest', resolution: 9, maxBatch: 500 });
     await worker.ready;
-    const app = createApp({
-      store, log, bbox: { south: 52.35, west: 13.08, north: 52.68, east: 13.76 }, resolution: 9, maxAgeMs: 3_600_000,
-      submission: { store, bus, readingsTopic: topics.readings, partitionResolution: 5, log, adminToken: ADMIN, limits: { jsonMaxReadings: 5, arrowMaxRows: 10, registrationsPerHour: 4, backlogMs: 2 * 86_400_000 } },
-    });
+    const app = submissionApp({ store, bus, readingsTopic: topics.readings, partitionResolution: 5, log, adminToken: ADMIN, limits: { jsonMaxReadings: 5, arrowMaxRows: 10, registrationsPerHour: 4, backlogMs: 2 * 86_400_000 } });
     server = await new Promise<Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
     const a = server.address();
     base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;

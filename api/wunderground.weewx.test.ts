@@ -13,7 +13,7 @@ import { openBus, type Bus } from '../infra/bus/index.ts';
 import { createLogger } from '../infra/log.ts';
 import { topicNames, topicSpecs, startIngestWorker, hashSecret, newSecret, type IngestWorker } from '../ingest/index.ts';
 import { close } from '../infra/testing/close.ts';
-import { createApp } from './app.ts';
+import { submissionApp } from './submission-app.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
@@ -36,7 +36,7 @@ describe('weewx uploads to the Weather-Underground route unchanged', () => {
     bus = openBus('memory://');
     await bus.ensureTopics(topicSpecs(topics, 2));
     worker = await startIngestWorker({ bus, store, log, topics, groupId: 'weewx', resolution: 9, maxBatch: 100 });
-    const app = createApp({ store, log, bbox: { south: 52.35, west: 13.08, north: 52.68, east: 13.76 }, resolution: 9, maxAgeMs: 3_600_000, submission: { store, bus, readingsTopic: topics.readings, partitionResolution: 5, log } });
+    const app = submissionApp({ store, bus, readingsTopic: topics.readings, partitionResolution: 5, log });
     server = await new Promise<Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
     const a = server.address();
     url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/weatherstation/updateweatherstation.php`;

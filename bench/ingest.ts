@@ -6,8 +6,9 @@
  * share this process: the producer publishes 12 partitions x --batch readings at a time, then yields.
  *
  * `npm run bench -- ingest --http wu|json [--uploads N] [--stations N] [--per-upload N]`: the HTTP
- * submission paths: the app (registry, WU or JSON route, in-process log, ingest worker, embedded store)
- * in this process; a load generator (bench/ingest-load.ts) in another, with `--stations` concurrent
+ * submission paths: the submission routes on an Express app of their own (api/submission-app.ts:
+ * without the full API's shared middleware), the in-process log, the ingest worker and the embedded
+ * store in this process; a load generator (bench/ingest-load.ts) in another, with `--stations` concurrent
  * stations, each sending its next upload when the previous one is answered. Timed from the first
  * request until every reading is committed in the store.
  */
@@ -20,7 +21,7 @@ import { openBus, type Bus, type OutgoingMessage } from '../infra/bus/index.ts';
 import { createLogger } from '../infra/log.ts';
 import { cellOf } from '../infra/geo/index.ts';
 import { topicNames, topicSpecs, startIngestWorker, encodeReading, partitionKey, hashSecret, newSecret, uniform, chunkByBytes } from '../ingest/index.ts';
-import { createApp } from '../api/index.ts';
+import { submissionApp } from '../api/index.ts';
 import type { Benchmark } from './benchmark.ts';
 
 interface Options {
@@ -155,10 +156,7 @@ async function httpPath(o: Options, progress: (m: string) => void): Promise<Reco
   await bus.ensureTopics(topicSpecs(topics, 12));
   const worker = await startIngestWorker({ bus, store, log, topics, groupId: 'bench-http', resolution: 9, maxBatch: o.batch });
   const perUpload = o.http === 'wu' ? 1 : o.perUpload;
-  const app = createApp({
-    store, log, bbox: { south: 52.35, west: 13.08, north: 52.68, east: 13.76 }, resolution: 9, maxAgeMs: 3_600_000,
-    submission: { store, bus, readingsTopic: topics.readings, partitionResolution: 5, log, limits: { backlogMs: 30 * 86_400_000, jsonMaxReadings: Math.max(1000, perUpload) } },
-  });
+  const app = submissionApp({ store, bus, readingsTopic: topics.readings, partitionResolution: 5, log, limits: { backlogMs: 30 * 86_400_000, jsonMaxReadings: Math.max(1000, perUpload) } });
   const server = await new Promise<Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
   server.keepAliveTimeout = 65_000; // longer than the client's, so idle keep-alive connections are not cut under it
   const addr = server.address();
