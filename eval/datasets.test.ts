@@ -24,16 +24,15 @@ describe('format detection', () => {
     assert.equal(classifyHeaders(['time', 'station', 'ta'], ['station', 'lat', 'lon', 'network_inferred', 'note']), 'official-uco');
     assert.equal(classifyHeaders(['time', 'station', 'ta']), undefined);
     assert.equal(classifyHeaders(['time', 'lat', 'lon', 't2m_c', 'u10_ms']), 'background-era5');
-    assert.equal(classifyHeaders(['time', 'delay_min', 'ta', 'rh']), undefined); // Falkensee PWS: not a role here
+    assert.equal(classifyHeaders(['time', 'delay_min', 'ta', 'rh']), 'amateur-pywws'); // one amateur station (Falkensee)
   });
 
   it('detects the data sets of a folder by their files, whatever the folder names', () => {
     const root = writeBaselineFixture();
     const { datasets, unrecognised } = detectDatasets(root);
     const kinds = Object.fromEntries(datasets.map((d) => [d.dir.split('/').pop(), d.kind]));
-    assert.deepEqual(kinds, { crowd: 'crowd-netatmo', dwd: 'official-dwd', era5: 'background-era5', uco: 'official-uco' });
-    assert.deepEqual(unrecognised.map((u) => u.dir.split('/').pop()), ['pws']);
-    assert.match(unrecognised[0]!.reason, /unrecognised header "time,delay_min,ta,rh"/);
+    assert.deepEqual(kinds, { crowd: 'crowd-netatmo', dwd: 'official-dwd', era5: 'background-era5', uco: 'official-uco', pws: 'amateur-pywws' });
+    assert.deepEqual(unrecognised, []);
     const crowd = datasets.find((d) => d.kind === 'crowd-netatmo')!;
     assert.deepEqual(crowd.dataFiles.map((f) => f.split('/').pop()), ['obs_a.csv.gz', 'obs_b.csv.gz']);
     assert.equal(crowd.stationsFile?.split('/').pop(), 'stations.csv');

@@ -6,6 +6,7 @@
  *   official-dwd     obs: time,station_id,ta[,qn_9,rh]  (position given separately: DWD files carry none)
  *   official-uco     obs: time,station,ta            + stations.csv: station,lat,lon[,...]
  *   background-era5  obs: time,lat,lon,t2m_c[,...]
+ *   amateur-pywws    obs: time,delay_min,ta[,rh,abs_pressure_hpa,...]  (one station; position given separately)
  *
  * A data set is a folder: its data files are every `*.csv.gz` / `*.csv` other than `stations.csv(.gz)`,
  * and all of them must have the same kind of header. Empty fields are missing values and are skipped.
@@ -19,7 +20,7 @@ import { UsageError } from './evaluator.ts';
 export { HOUR_MS } from '../infra/time.ts';
 import { HOUR_MS } from '../infra/time.ts';
 
-export type DatasetKind = 'crowd-netatmo' | 'official-dwd' | 'official-uco' | 'background-era5';
+export type DatasetKind = 'crowd-netatmo' | 'official-dwd' | 'official-uco' | 'background-era5' | 'amateur-pywws';
 
 export interface Dataset {
   kind: DatasetKind;
@@ -45,6 +46,7 @@ export function classifyHeaders(dataHeader: readonly string[], stationsHeader?: 
   if (has(dataHeader, 'time', 'station_id', 'ta')) return 'official-dwd';
   if (has(dataHeader, 'time', 'station', 'ta') && stationsHeader && has(stationsHeader, 'station', 'lat', 'lon')) return 'official-uco';
   if (has(dataHeader, 'time', 'lat', 'lon', 't2m_c')) return 'background-era5';
+  if (has(dataHeader, 'time', 'delay_min', 'ta')) return 'amateur-pywws';
   return undefined;
 }
 
@@ -78,7 +80,7 @@ export function detectDataset(dir: string): Dataset | UnrecognisedFolder {
   }
   if (kinds.size > 1) return { kind: 'unknown', dir: abs, reason: `data files of different kinds: ${[...kinds].join('; ')}` };
   const kind = [...kinds][0]!;
-  if (!['crowd-netatmo', 'official-dwd', 'official-uco', 'background-era5'].includes(kind)) return { kind: 'unknown', dir: abs, reason: kind };
+  if (!['crowd-netatmo', 'official-dwd', 'official-uco', 'background-era5', 'amateur-pywws'].includes(kind)) return { kind: 'unknown', dir: abs, reason: kind };
   return { kind: kind as DatasetKind, dir: abs, dataFiles, ...(stationsFile ? { stationsFile } : {}) };
 }
 
@@ -340,4 +342,48 @@ export async function loadEra5Background(ds: Dataset, o: { range?: TimeRange } =
     addStats(stats, r);
   }
   return { samples, stats };
+}
+
+// ---------------------------------------------------------------- one amateur station (pywws format)
+
+/** A single station's series: pywws "raw" logs (e.g. a WH1080 console) as time,delay_min,ta[,rh,abs_pressure_hpa]. */
+export interface StationSeries {
+  id: string;
+  lat: number;
+  lon: number;
+  timeMs: Float64Array;
+  tempC: Float64Array;
+  /** Relative humidity [%], NaN where missing or the file has none. */
+  humidityPct: Float64Array;
+  /** Station-level pressure [hPa], NaN where missing or the file has none. */
+  pressureHpa: Float64Array;
+}
+
+/**
+ * The pywws format: one station, readings every few minutes, outdoor values empty while the console
+ * had lost its sensor. Its files carry no position: give it (lat/lon) and an id.
+ */
+export async function loadPywwsSeries(ds: Dataset, o: { id: string; lat: number; lon: number; range?: TimeRange }): Promise<{ series: StationSeries; stats: LoadStats }> {
+  const range = o.range ?? ALL_TIME;
+  const t: number[] = [], ta: number[] = [], rh: number[] = [], p: number[] = [];
+  const stats = emptyStats();
+  for (const file of ds.dataFiles) {
+    const toMs = timeParser();
+    const r = await forEachCsvRow(file, (h) => {
+      const iTime = col(h, 'time', file), iTa = col(h, 'ta', file);
+      const iRh = h.indexOf('rh'), iP = h.indexOf('abs_pressure_hpa');
+      return (f) => {
+        const time = toMs(f[iTime]!);
+        const temp = parseNumber(f[iTa]);
+        if (Number.isNaN(time) || Number.isNaN(temp)) { stats.missing++; return; }
+        if (time < range.fromMs || time >= range.toMs) { stats.skipped++; return; }
+        t.push(time);
+        ta.push(temp);
+        rh.push(iRh >= 0 ? parseNumber(f[iRh]) : NaN);
+        p.push(iP >= 0 ? parseNumber(f[iP]) : NaN);
+      };
+    });
+    addStats(stats, r);
+  }
+  return { series: { id: o.id, lat: o.lat, lon: o.lon, timeMs: Float64Array.from(t), tempC: Float64Array.from(ta), humidityPct: Float64Array.from(rh), pressureHpa: Float64Array.from(p) }, stats };
 }

@@ -12,7 +12,7 @@ import type { Store } from './store.ts';
 
 export type { Queryable, QueryResult, Store } from './store.ts';
 export { runTimescaleJobs, startJobTimer, type JobRun } from './jobs.ts';
-export { insertReadings, upsertSensors, InvalidRowError, type ReadingRow, type SensorRow, type SensorKind } from './readings.ts';
+export { insertReadings, upsertSensors, InvalidRowError, DEFAULT_CHUNK_ROWS, type ReadingRow, type SensorRow, type SensorKind } from './readings.ts';
 export { migrate, MigrationError, type AppliedMigration } from './migrate.ts';
 export { StoreUrlError } from './pglite-store.ts';
 export { StoreError, isRetryableStoreError, STORE_ERROR_CODES, type StoreErrorCode } from './store-error.ts';
@@ -54,5 +54,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 export { upsertBackground, backgroundBetween, type BackgroundRow } from './background.ts';
 export { insertDeadLetters, type DeadLetter } from './dead-letters.ts';
 export { readingsInWindow, type WindowReadings } from './reading-window.ts';
+export {
+  insertStation, ensureStations, getStation, stationCredentials, stationsByIds, updateStation, bindEcowittPasskey, lastReading, readingsOf,
+  insertPartner, partnerCredentials, setPartnerDisabled, setPartnerTokenHash, StationExistsError,
+  type StationRecord, type StationCredentials, type NewStation, type StationPatch, type StationReading, type PartnerRecord, type PartnerCredentials,
+} from './stations.ts';
 export { writeNowcasts, dropNowcastsBefore, latestNowcast, claimBatchRun, finishBatchRun, failBatchRun, latestBatchRun, type NowcastRow, type StoredNowcast, type BatchRun } from './nowcasts.ts';
 export { readRunColumns, runColumnBuffers, latestDoneRunTime, doneRunTimesSince, readLeadZero, ledgerState, type RunColumns, type LeadZero, type LedgerState } from './nowcasts.ts';
