@@ -26,14 +26,16 @@ import { headers, PAGE_CSP } from './http-headers.ts';
 import { writeAnswer } from './http-answer.ts';
 import { fastPath } from './fast-path.ts';
 import { requestMetrics, metricsHandler } from './http-metrics.ts';
-import { requestLog } from './request-log.ts';
+import { loggedPath, requestLog } from './request-log.ts';
 import type { ApiContext, ApiModuleFactory, BusProducer } from './module.ts';
+import { ingestApiModule } from './submission-module.ts';
 
 /**
  * Routers of other areas, one line each: `(ctx) => ({ router, docs })` (see module.ts).
  * They are mounted after the built-in routes, behind the shared middleware.
  */
 const MODULES: ApiModuleFactory[] = [
+  ingestApiModule,
 ];
 
 /** A readiness check: resolves when the dependency works, throws (with a reason) when not. */
@@ -182,12 +184,12 @@ export function createApp(deps: AppDeps): ApiHandler {
   const openapi = openApiDocument({ title: 'Hyperlocal air-temperature nowcast API', version: '1.0.0', description: 'Open-Meteo-compatible forecasts of 2 m temperature per H3 cell, map tiles, cells and sensor submission.' }, docs);
   app.get('/openapi.json', (_req, res) => res.json(openapi));
 
-  app.use((req, _res, next) => next(new ApiError('NOT_FOUND', `No route for ${req.method} ${req.path.slice(0, 200)}.`)));
+  app.use((req, _res, next) => next(new ApiError('NOT_FOUND', `No route for ${req.method} ${loggedPath(req.path)}.`)));
 
   // The one place where errors become HTTP responses (the fast path uses the same errorAnswer).
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = toApiError(err);
-    if (e.code === 'INTERNAL') log.error({ err, path: req.path }, 'unhandled error');
+    if (e.code === 'INTERNAL') log.error({ err, path: loggedPath(req.path) }, 'unhandled error');
     if (res.headersSent) return void res.end();
     writeAnswer(res, errorAnswer(e), undefined);
   });

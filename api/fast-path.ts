@@ -4,6 +4,7 @@
  * without Express's per-request machinery (which costs more than the answer itself). Anything
  * else, and any method but GET, goes to the Express app.
  */
+import { loggedPath } from './request-log.ts';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import querystring from 'node:querystring';
 import type { Logger } from '../infra/log.ts';
@@ -69,7 +70,7 @@ export function fastPath(deps: FastPathDeps, fallback: RequestListener): Request
     }
     res.once('finish', () => {
       end({ method: 'GET', route, status: String(res.statusCode) });
-      if (log.isLevelEnabled('info')) log.info({ method: 'GET', path: path.slice(0, 200), status: res.statusCode, ms: Number((performance.now() - t0).toFixed(2)), ip: clientKey(req, undefined, deps.trustProxyHops).slice(3) }, 'request');
+      if (log.isLevelEnabled('info')) log.info({ method: 'GET', path: loggedPath(path), status: res.statusCode, ms: Number((performance.now() - t0).toFixed(2)), ip: clientKey(req, undefined, deps.trustProxyHops).slice(3) }, 'request');
     });
     writeAnswer(res, answer, req.headers['accept-encoding'] as string | undefined);
   };

@@ -10,3 +10,6 @@ export { registerNowcastMetrics } from './nowcast-metrics.ts';
 export { collectProcessMetrics } from './http-metrics.ts';
 export { decodePalettePng } from './png.ts';
 export { modelsModule, modelsRouter, modelsRouteDocs } from './models.ts';
+export { submissionRoutes, type SubmissionDeps, type SubmissionLimits, DEFAULT_SUBMISSION_LIMITS } from './submission.ts';
+export { submissionApp } from './submission-app.ts';
+export { ingestApiModule, submissionDocs } from './submission-module.ts';

@@ -5,6 +5,8 @@ import { startupBenchmark } from './startup.ts';
 import { storeBenchmark } from './store.ts';
 import { apiBenchmark } from './api.ts';
 import { modelsBenchmark } from './models.ts';
+import { ingestBenchmark } from './ingest.ts';
+import { ingestInsertBenchmark } from './ingest-insert.ts';
 
 export const benchmarks: Record<string, Benchmark> = {
   store: storeBenchmark,
@@ -13,4 +15,6 @@ export const benchmarks: Record<string, Benchmark> = {
   startup: startupBenchmark,
   api: apiBenchmark,
   models: modelsBenchmark,
+  ingest: ingestBenchmark,
+  'ingest-insert': ingestInsertBenchmark,
 };

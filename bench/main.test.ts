@@ -23,7 +23,7 @@ describe('npm run bench', () => {
   it('an unknown benchmark or option is refused with the list of names', () => {
     const r = bench('nope', '--json');
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /benchmarks: store, batch, pipeline, startup, api, models/);
+    assert.match(r.stderr, /benchmarks: store, batch, pipeline, startup, api, models, ingest, ingest-insert/);
     const o = bench('store', '--rowz', '5');
     assert.equal(o.status, 1);
     assert.match(o.stderr, /unknown option --rowz/);

@@ -32,7 +32,7 @@ import { QC_REASONS } from '../pipeline/qc/reasons.ts';
 import type { SensorRecord } from '../pipeline/qc/sensor-record.ts';
 import { parseUtcMs } from './csv.ts';
 import {
-  detectDatasets, hourlyNearest, loadCrowdByHour, loadCrowdStations, loadDwdTruth, loadEra5Background, loadPwsSeries, loadUcoTruth,
+  detectDatasets, hourlyNearest, loadCrowdByHour, loadCrowdStations, loadDwdTruth, loadEra5Background, loadPywwsSeries, loadUcoTruth,
   type Dataset, type TimeRange,
 } from './datasets.ts';
 import { ErrorAccumulator, roundFigures, SpreadSkillAccumulator, type ErrorStats } from './metrics.ts';
@@ -111,8 +111,9 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
     }
   }
   for (const ds of o.pws) {
-    const { series } = await loadPwsSeries(ds, { range: { fromMs: o.range.fromMs - HOUR_MS, toMs: o.range.toMs + HOUR_MS } });
-    truths.push({ id: ds.dir.split('/').pop() ?? 'pws', kind: 'pws', position: o.pwsPosition, byHour: hourlyNearest(series, 5 * MINUTE_MS) });
+    const id = ds.dir.split('/').pop() ?? 'pws';
+    const { series } = await loadPywwsSeries(ds, { id, lat: o.pwsPosition.lat, lon: o.pwsPosition.lon, range: { fromMs: o.range.fromMs - HOUR_MS, toMs: o.range.toMs + HOUR_MS } });
+    truths.push({ id, kind: 'pws', position: o.pwsPosition, byHour: hourlyNearest(series, 5 * MINUTE_MS) });
   }
 
   const hours = [...byHour.keys()].filter((h) => Number.isFinite(field.at({ lat: median(stations.lat), lon: median(stations.lon) }, h))).sort((a, b) => a - b);
@@ -364,7 +365,7 @@ export const analysisEvaluator: Evaluator = {
     return evaluateAnalysis({
       crowd, background,
       officials: datasets.filter((d) => d.kind === 'official-dwd' || d.kind === 'official-uco'),
-      pws: datasets.filter((d) => d.kind === 'station-pws'),
+      pws: datasets.filter((d) => d.kind === 'amateur-pywws'),
       dwdPosition: { lat: num(values['station-lat'], 'station-lat', TEMPELHOF.lat), lon: num(values['station-lon'], 'station-lon', TEMPELHOF.lon) },
       pwsPosition: { lat: num(values['pws-lat'], 'pws-lat', FALKENSEE.lat), lon: num(values['pws-lon'], 'pws-lon', FALKENSEE.lon) },
       range: { fromMs: time(values.from, 'from', -Infinity), toMs: time(values.to, 'to', Infinity) },

@@ -24,14 +24,14 @@ describe('format detection', () => {
     assert.equal(classifyHeaders(['time', 'station', 'ta'], ['station', 'lat', 'lon', 'network_inferred', 'note']), 'official-uco');
     assert.equal(classifyHeaders(['time', 'station', 'ta']), undefined);
     assert.equal(classifyHeaders(['time', 'lat', 'lon', 't2m_c', 'u10_ms']), 'background-era5');
-    assert.equal(classifyHeaders(['time', 'delay_min', 'ta', 'rh']), 'station-pws'); // a logging station (pywws), e.g. Falkensee
+    assert.equal(classifyHeaders(['time', 'delay_min', 'ta', 'rh']), 'amateur-pywws'); // one amateur station (Falkensee)
   });
 
   it('detects the data sets of a folder by their files, whatever the folder names', () => {
     const root = writeBaselineFixture();
     const { datasets, unrecognised } = detectDatasets(root);
     const kinds = Object.fromEntries(datasets.map((d) => [d.dir.split('/').pop(), d.kind]));
-    assert.deepEqual(kinds, { crowd: 'crowd-netatmo', dwd: 'official-dwd', era5: 'background-era5', pws: 'station-pws', uco: 'official-uco' });
+    assert.deepEqual(kinds, { crowd: 'crowd-netatmo', dwd: 'official-dwd', era5: 'background-era5', uco: 'official-uco', pws: 'amateur-pywws' });
     assert.deepEqual(unrecognised, []);
     const crowd = datasets.find((d) => d.kind === 'crowd-netatmo')!;
     assert.deepEqual(crowd.dataFiles.map((f) => f.split('/').pop()), ['obs_a.csv.gz', 'obs_b.csv.gz']);

@@ -6,7 +6,7 @@
  *   official-dwd     obs: time,station_id,ta[,qn_9,rh]  (position given separately: DWD files carry none)
  *   official-uco     obs: time,station,ta            + stations.csv: station,lat,lon[,...]
  *   background-era5  obs: time,lat,lon,t2m_c[,...]
- *   station-pws      obs: time,delay_min,ta[,...]   (one amateur station's log, pywws format; position given separately)
+ *   amateur-pywws    obs: time,delay_min,ta[,rh,abs_pressure_hpa,...]  (one station; position given separately)
  *
  * A data set is a folder: its data files are every `*.csv.gz` / `*.csv` other than `stations.csv(.gz)`,
  * and all of them must have the same kind of header. Empty fields are missing values and are skipped.
@@ -20,7 +20,7 @@ import { UsageError } from './evaluator.ts';
 export { HOUR_MS } from '../infra/time.ts';
 import { HOUR_MS } from '../infra/time.ts';
 
-export type DatasetKind = 'crowd-netatmo' | 'official-dwd' | 'official-uco' | 'background-era5' | 'station-pws';
+export type DatasetKind = 'crowd-netatmo' | 'official-dwd' | 'official-uco' | 'background-era5' | 'amateur-pywws';
 
 export interface Dataset {
   kind: DatasetKind;
@@ -46,7 +46,7 @@ export function classifyHeaders(dataHeader: readonly string[], stationsHeader?: 
   if (has(dataHeader, 'time', 'station_id', 'ta')) return 'official-dwd';
   if (has(dataHeader, 'time', 'station', 'ta') && stationsHeader && has(stationsHeader, 'station', 'lat', 'lon')) return 'official-uco';
   if (has(dataHeader, 'time', 'lat', 'lon', 't2m_c')) return 'background-era5';
-  if (has(dataHeader, 'time', 'delay_min', 'ta')) return 'station-pws';
+  if (has(dataHeader, 'time', 'delay_min', 'ta')) return 'amateur-pywws';
   return undefined;
 }
 
@@ -80,7 +80,7 @@ export function detectDataset(dir: string): Dataset | UnrecognisedFolder {
   }
   if (kinds.size > 1) return { kind: 'unknown', dir: abs, reason: `data files of different kinds: ${[...kinds].join('; ')}` };
   const kind = [...kinds][0]!;
-  if (!['crowd-netatmo', 'official-dwd', 'official-uco', 'background-era5', 'station-pws'].includes(kind)) return { kind: 'unknown', dir: abs, reason: kind };
+  if (!['crowd-netatmo', 'official-dwd', 'official-uco', 'background-era5', 'amateur-pywws'].includes(kind)) return { kind: 'unknown', dir: abs, reason: kind };
   return { kind: kind as DatasetKind, dir: abs, dataFiles, ...(stationsFile ? { stationsFile } : {}) };
 }
 
@@ -348,39 +348,60 @@ export async function loadEra5Background(ds: Dataset, o: { range?: TimeRange } =
   return { samples, stats };
 }
 
-// ---------------------------------------------------------------- one amateur station's log (pywws format)
+// ---------------------------------------------------------------- one amateur station (pywws format)
 
-/** Every valid reading of a station log: time [ms] -> °C (readings at any interval, e.g. every 3 min). */
-export async function loadPwsSeries(ds: Dataset, o: { range?: TimeRange } = {}): Promise<{ series: Map<number, number>; stats: LoadStats }> {
+/** A single station's series: pywws "raw" logs (e.g. a WH1080 console) as time,delay_min,ta[,rh,abs_pressure_hpa]. */
+export interface StationSeries {
+  id: string;
+  lat: number;
+  lon: number;
+  timeMs: Float64Array;
+  tempC: Float64Array;
+  /** Relative humidity [%], NaN where missing or the file has none. */
+  humidityPct: Float64Array;
+  /** Station-level pressure [hPa], NaN where missing or the file has none. */
+  pressureHpa: Float64Array;
+}
+
+/**
+ * The pywws format: one station, readings every few minutes, outdoor values empty while the console
+ * had lost its sensor. Its files carry no position: give it (lat/lon) and an id.
+ */
+export async function loadPywwsSeries(ds: Dataset, o: { id: string; lat: number; lon: number; range?: TimeRange }): Promise<{ series: StationSeries; stats: LoadStats }> {
   const range = o.range ?? ALL_TIME;
-  const series = new Map<number, number>();
+  const t: number[] = [], ta: number[] = [], rh: number[] = [], p: number[] = [];
   const stats = emptyStats();
   for (const file of ds.dataFiles) {
     const toMs = timeParser();
     const r = await forEachCsvRow(file, (h) => {
       const iTime = col(h, 'time', file), iTa = col(h, 'ta', file);
+      const iRh = h.indexOf('rh'), iP = h.indexOf('abs_pressure_hpa');
       return (f) => {
-        const t = toMs(f[iTime]!);
-        const ta = parseNumber(f[iTa]);
-        if (Number.isNaN(t) || Number.isNaN(ta)) { stats.missing++; return; }
-        if (t < range.fromMs || t >= range.toMs) { stats.skipped++; return; }
-        series.set(t, ta);
+        const time = toMs(f[iTime]!);
+        const temp = parseNumber(f[iTa]);
+        if (Number.isNaN(time) || Number.isNaN(temp)) { stats.missing++; return; }
+        if (time < range.fromMs || time >= range.toMs) { stats.skipped++; return; }
+        t.push(time);
+        ta.push(temp);
+        rh.push(iRh >= 0 ? parseNumber(f[iRh]) : NaN);
+        p.push(iP >= 0 ? parseNumber(f[iP]) : NaN);
       };
     });
     addStats(stats, r);
   }
-  return { series, stats };
+  return { series: { id: o.id, lat: o.lat, lon: o.lon, timeMs: Float64Array.from(t), tempC: Float64Array.from(ta), humidityPct: Float64Array.from(rh), pressureHpa: Float64Array.from(p) }, stats };
 }
 
-/** The reading nearest each full hour, within `maxOffsetMs` of it: hour [ms] -> °C. */
-export function hourlyNearest(series: ReadonlyMap<number, number>, maxOffsetMs: number): Map<number, number> {
-  const best = new Map<number, { d: number; v: number }>();
-  for (const [t, v] of series) {
+/** The reading nearest each full hour, within `maxOffsetMs` of it: hour [ms] -> °C (earlier wins a tie). */
+export function hourlyNearest(series: Pick<StationSeries, 'timeMs' | 'tempC'>, maxOffsetMs: number): Map<number, number> {
+  const best = new Map<number, { d: number; t: number; v: number }>();
+  for (let i = 0; i < series.timeMs.length; i++) {
+    const t = series.timeMs[i]!, v = series.tempC[i]!;
     const hour = Math.round(t / HOUR_MS) * HOUR_MS;
     const d = Math.abs(t - hour);
     if (d > maxOffsetMs) continue;
     const b = best.get(hour);
-    if (!b || d < b.d || (d === b.d && t < hour)) best.set(hour, { d, v });
+    if (!b || d < b.d || (d === b.d && t < b.t)) best.set(hour, { d, t, v });
   }
   return new Map([...best].map(([h, b]) => [h, b.v]));
 }

@@ -53,6 +53,18 @@ const schema = z.object({
   /** Readings per batch insert; the ingest worker also flushes after INGEST_FLUSH_MS. */
   INGEST_MAX_BATCH: int(1, 100_000).default(5000),
 
+  /** Bearer token of the admin (official stations, edits, partners); unset: those calls are refused. */
+  ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  /** How far back a submitted reading may lie [ms] (a station catching up after an outage). */
+  INGEST_BACKLOG_MS: int(60_000, 366 * 86_400_000).default(7 * 86_400_000),
+  /** Readings in one JSON submission. */
+  SUBMIT_MAX_READINGS: int(1, 100_000).default(1000),
+  /** Rows in one Arrow bulk submission, and its bytes. */
+  SUBMIT_MAX_ROWS: int(1, 10_000_000).default(100_000),
+  SUBMIT_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  /** Station registrations per client address and hour (without a token). */
+  REGISTRATIONS_PER_HOUR: int(1, 100_000).default(20),
+
   CITY_BBOX: bbox('52.35,13.08,52.68,13.76'),
   H3_RESOLUTION: int(7, 10).default(9),
   /** Resolution of the parent cell that keys bus partitions and batch shards. */
@@ -141,6 +153,7 @@ export type Config = Readonly<{
   api: Readonly<{ rateLimitPerMin: number; timezone: string; trustProxy: number; snapshotPollMs: number; tileCacheEntries: number; pastKeepMs: number }>;
   models: Readonly<{ /** null: the shipped artifacts. */ dir: string | null; pollMs: number; smoother: string | null }>;
   sim: Readonly<{ enabled: boolean; seed: number; officialStations: number; amateurSensors: number; amateurIntervalMs: number }>;
+  submission: Readonly<{ adminToken: string | undefined; backlogMs: number; jsonMaxReadings: number; arrowMaxRows: number; arrowMaxBytes: number; registrationsPerHour: number }>;
 }>;
 
 export class ConfigError extends Error {
@@ -166,7 +179,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.ROLE !== 'all' && (e.BUS_URL.startsWith('memory:') || !/^postgres(ql)?:\/\//.test(e.STORE_URL))) {
     throw new ConfigError(`invalid configuration:\n  ROLE: '${e.ROLE}' runs beside other processes, so it needs a shared bus and store: BUS_URL=kafka://... and STORE_URL=postgres://... (the in-process log and the embedded database serve ROLE=all only)`);
   }
-  const simEnabled = e.SIMULATOR ?? (e.ROLE === 'all' && e.BUS_URL.startsWith('memory:'));
+  // The one-process way to try the system feeds itself, whichever bus it uses (the in-process log or a local Kafka).
+  const simEnabled = e.SIMULATOR ?? e.ROLE === 'all';
   const config: Config = {
     role: e.ROLE,
     host: e.HOST,
@@ -194,6 +208,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     api: Object.freeze({ rateLimitPerMin: e.RATE_LIMIT_PER_MIN, timezone: e.CITY_TIMEZONE, trustProxy: e.TRUST_PROXY, snapshotPollMs: e.SNAPSHOT_POLL_MS, tileCacheEntries: 4096, pastKeepMs: 6 * 3_600_000 }),
     models: Object.freeze({ dir: e.MODELS_DIR ?? null, pollMs: e.MODELS_POLL_MS, smoother: e.SMOOTHER === 'none' ? null : e.SMOOTHER }),
+    submission: Object.freeze({ adminToken: e.ADMIN_TOKEN, backlogMs: e.INGEST_BACKLOG_MS, jsonMaxReadings: e.SUBMIT_MAX_READINGS, arrowMaxRows: e.SUBMIT_MAX_ROWS, arrowMaxBytes: e.SUBMIT_MAX_BYTES, registrationsPerHour: e.REGISTRATIONS_PER_HOUR }),
     sim: Object.freeze({ enabled: simEnabled, seed: e.SIM_SEED, officialStations: e.SIM_OFFICIAL_STATIONS, amateurSensors: e.SIM_AMATEUR_SENSORS, amateurIntervalMs: e.SIM_AMATEUR_INTERVAL_MS }),
   };
   return Object.freeze(config);

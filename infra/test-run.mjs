@@ -23,5 +23,16 @@ if (chosen.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// Without KAFKA_BROKERS, the Kafka tests start the local broker (infra/testing/kafka-broker.ts); a broker
+// the suite started is stopped when it ends, one that was running before is left running.
+const kafkaScript = join('infra', 'kafka', 'kafka.sh');
+const brokerRunning = () => spawnSync('bash', [kafkaScript, 'status'], { stdio: 'ignore' }).status === 0;
+const ownsBroker = !process.env.KAFKA_BROKERS?.trim() && !brokerRunning();
+const stopOwnBroker = () => {
+  if (ownsBroker && brokerRunning()) spawnSync('bash', [kafkaScript, 'stop'], { stdio: 'inherit' });
+};
+process.once('SIGINT', () => { stopOwnBroker(); process.exit(130); });
+process.once('SIGTERM', () => { stopOwnBroker(); process.exit(143); });
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...chosen], { stdio: 'inherit' });
+stopOwnBroker();
 process.exit(r.status ?? 1);

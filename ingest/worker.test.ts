@@ -121,4 +121,17 @@ describe('ingest worker', () => {
     const dead = await store.query<{ n: number }>(`SELECT count(*)::int AS n FROM dead_letters WHERE payload = 'not json at all'`);
     assert.equal(dead.rows[0]!.n, 1);
   });
+
+  it('writes a sensor when first seen, and its later sightings (last_seen) together, off the batch path', async () => {
+    const own = topicNames('seen.');
+    await bus.ensureTopics(topicSpecs(own, 1));
+    const w = await startIngestWorker({ bus, topics: own, store, log, groupId: 'ingest-seen', resolution: 9, maxBatch: 100, now: () => now, sensorFlushMs: 50 });
+    await w.ready;
+    const lastSeen = async () => (await store.query<{ last_seen: Date }>(`SELECT last_seen FROM sensors WHERE sensor_id = 'seen-1'`)).rows[0]?.last_seen.getTime();
+    await bus.publish(own.readings, [{ key: 'z', value: encodeReading(reading(30, { sensorId: 'seen-1' })) }]);
+    await until(async () => (await lastSeen()) === now - 30 * 60_000, 'the new sensor, with its first reading');
+    await bus.publish(own.readings, [{ key: 'z', value: encodeReading(reading(10, { sensorId: 'seen-1' })) }]);
+    await until(async () => (await lastSeen()) === now - 10 * 60_000, 'last_seen moved on by the flush');
+    await w.stop();
+  });
 });

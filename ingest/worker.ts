@@ -2,15 +2,39 @@
  * The ingest worker: consumes readings and background forecasts from the bus, validates them,
  * assigns each reading its H3 cell, writes batches idempotently to the store, and sends what it
  * cannot accept to the dead-letter topic and table with the cause. Offsets are committed only after
- * the store has the batch (at-least-once; the (sensor id, time) key makes redelivery harmless).
+ * the store has committed the batch's transaction (at-least-once; the (sensor id, time) key makes
+ * redelivery harmless, so a batch replayed after a crash or a rebalance is stored once).
+ *
+ * Backpressure: each subscription hands over one batch at a time and fetches the next only once the
+ * handler's transaction has committed, so a slow store slows consumption and the backlog waits in
+ * the log (Kafka, or the in-process log, which keeps what is uncommitted) rather than in memory.
+ * Shutdown (`stop`) lets the batches in flight finish and commit, then leaves the groups.
+ *
+ * The sensors table is told about a sensor inside the batch's transaction when it is new to this
+ * worker or has moved; that it was seen again (last_seen) is only remembered, and written for all
+ * such sensors together every `sensorFlushMs` (and at stop). Updating 2,000 sensors' last_seen with
+ * every batch cost more than inserting the batch's readings; last_seen is advisory (the exact last
+ * reading is in readings), and a crash loses at most one interval of it, which the next readings
+ * restore.
  */
 import type { Bus, MessageBatch, Subscription } from '../infra/bus/index.ts';
 import type { Store } from '../infra/store/index.ts';
 import type { Logger } from '../infra/log.ts';
-import { insertReadings, upsertSensors, type ReadingRow, type SensorRow, upsertBackground, type BackgroundRow, insertDeadLetters, type DeadLetter } from '../infra/store/index.ts';
+import { insertReadings, upsertSensors, DEFAULT_CHUNK_ROWS, type ReadingRow, type SensorRow, upsertBackground, type BackgroundRow, insertDeadLetters, type DeadLetter } from '../infra/store/index.ts';
 import { cellOf } from '../infra/geo/index.ts';
 import { decodeBackground, decodeReading } from './reading.ts';
 import type { Topics } from './topics.ts';
+
+/** How often sensors' last_seen is written [ms] (default of IngestOptions.sensorFlushMs). */
+export const SENSOR_FLUSH_MS = 10_000;
+/** Sensors the worker remembers (beyond this it starts over: each then costs one upsert again). */
+const MAX_SEEN_SENSORS = 1_000_000;
+
+interface SensorSeen {
+  lat: number;
+  lon: number;
+  elevationM: number | null;
+}
 
 export interface IngestOptions {
   bus: Bus;
@@ -21,6 +45,13 @@ export interface IngestOptions {
   resolution: number;
   maxBatch: number;
   now?: () => number;
+  /**
+   * Called after a readings batch's transaction has committed and before its offset is committed on
+   * the bus (so what it reports is at least what the bus has committed): for progress and lag.
+   */
+  onStored?: (batch: { topic: string; partition: number; nextOffset: string; inserted: number }) => void;
+  /** How often sensors' last_seen is written [ms] (default SENSOR_FLUSH_MS). */
+  sensorFlushMs?: number;
 }
 
 export interface IngestStats {
@@ -40,6 +71,31 @@ export interface IngestWorker {
 export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker> {
   const now = o.now ?? Date.now;
   const stats: IngestStats = { readings: 0, inserted: 0, background: 0, deadLetters: 0 };
+  /** Where the sensors table has each sensor (as this worker last wrote it). */
+  const seen = new Map<string, SensorSeen>();
+  /** Sensors seen again since the last flush, with their newest sighting. */
+  let sightings = new Map<string, SensorRow>();
+  const isNewOrMoved = (r: SensorRow): boolean => {
+    const s = seen.get(r.sensorId);
+    return !s || s.lat !== r.lat || s.lon !== r.lon || s.elevationM !== r.elevationM;
+  };
+  let flushing: Promise<void> = Promise.resolve();
+  const flushSightings = (): Promise<void> => {
+    flushing = flushing.then(async () => {
+      if (sightings.size === 0) return;
+      const rows = [...sightings.values()];
+      sightings = new Map();
+      try {
+        await upsertSensors(o.store, rows);
+      } catch (err) {
+        log.warn({ err, sensors: rows.length }, 'writing sensors last_seen failed; will try again');
+        for (const r of rows) if (!sightings.has(r.sensorId)) sightings.set(r.sensorId, r);
+      }
+    });
+    return flushing;
+  };
+  const flushTimer = setInterval(() => void flushSightings(), o.sensorFlushMs ?? SENSOR_FLUSH_MS);
+  flushTimer.unref();
   const log = o.log.child({ role: 'ingest' });
 
   type Letter = DeadLetter & { offset: string };
@@ -82,15 +138,31 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
       if (!prev || prev.lastSeenMs <= r.timeMs) sensors.set(r.sensorId, { sensorId: r.sensorId, kind: r.kind, lat: r.lat, lon: r.lon, elevationM: r.elevationM, lastSeenMs: r.timeMs });
     }
     await publishDeadLetters(batch, bad);
-    const inserted = await o.store.transaction(async (tx) => {
-      await insertDeadLetters(tx, bad);
-      if (rows.length === 0) return 0;
-      await upsertSensors(tx, [...sensors.values()]);
-      return insertReadings(tx, rows);
-    });
+    const changed = [...sensors.values()].filter(isNewOrMoved);
+    // One statement is atomic by itself: the common batch (no dead letters, no new sensors, one chunk)
+    // skips BEGIN and COMMIT, which for small batches cost as much as the insert.
+    const single = bad.length === 0 && changed.length === 0 && rows.length <= DEFAULT_CHUNK_ROWS;
+    const inserted = single
+      ? await insertReadings(o.store, rows)
+      : await o.store.transaction(async (tx) => {
+          await insertDeadLetters(tx, bad);
+          if (rows.length === 0) return 0;
+          if (changed.length > 0) await upsertSensors(tx, changed);
+          return insertReadings(tx, rows);
+        });
+    for (const c of changed) {
+      if (!seen.has(c.sensorId) && seen.size >= MAX_SEEN_SENSORS) seen.clear();
+      seen.set(c.sensorId, { lat: c.lat, lon: c.lon, elevationM: c.elevationM });
+    }
+    for (const r of sensors.values()) {
+      const prev = sightings.get(r.sensorId);
+      if (!prev || prev.lastSeenMs < r.lastSeenMs) sightings.set(r.sensorId, r);
+    }
     counted(batch, bad);
     stats.readings += rows.length;
     stats.inserted += inserted;
+    const last = batch.messages[batch.messages.length - 1];
+    if (last && o.onStored) o.onStored({ topic: batch.topic, partition: batch.partition, nextOffset: (BigInt(last.offset) + 1n).toString(), inserted });
     log.debug({ partition: batch.partition, received: batch.messages.length, inserted, rejected: bad.length }, 'readings batch stored');
   }
 
@@ -121,6 +193,8 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
     ready,
     async stop() {
       await Promise.all(subs.map((s) => s.close()));
+      clearInterval(flushTimer);
+      await flushSightings();
     },
   };
 }

@@ -8,6 +8,13 @@ runBusContract('memory', async () => new MemoryBus({ retryBackoffMs: 20 }));
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 describe('memory bus', () => {
   it('fixes "latest" when a partition is assigned: fromBeginning false skips older messages only', async () => {
@@ -88,6 +95,54 @@ describe('memory bus', () => {
     await settle();
     assert.deepEqual(seenB, ['1'], 'A committed offset 0 on close; B continues at 1');
     await b.close();
+    await bus.close();
+  });
+
+  it('retention by size: consumed messages beyond the topic bytes are dropped, offsets keep counting', async () => {
+    const bus = new MemoryBus({ retentionBytes: 5_000 });
+    await bus.ensureTopics([{ name: 't', partitions: 1 }]);
+    const offsets: number[] = [];
+    const sub = await bus.subscribe({ groupId: 'g', topic: 't', handler: async (b) => void offsets.push(...b.messages.map((m) => Number(m.offset))) });
+    const value = new Uint8Array(100);
+    for (let i = 0; i < 50; i++) {
+      await bus.publish('t', Array.from({ length: 20 }, () => ({ key: 'k', value })));
+      await waitFor(() => offsets.length === (i + 1) * 20);
+    }
+    const held = bus.held('t');
+    // Each message counts 100 bytes + 1 (key) + 64 overhead = 165: 5,000 bytes hold 30 once consumed.
+    assert.ok(held.bytes <= 5_000, `held ${held.bytes} bytes`);
+    assert.equal(held.messages, 30);
+    assert.deepEqual(offsets, Array.from({ length: 1000 }, (_, i) => i), 'every offset once, in order, counting on past the trimmed head');
+    await sub.close();
+    await bus.close();
+  });
+
+  it('retention keeps what a group with members has not committed, and drops it once committed', async () => {
+    let nowMs = 1_000_000;
+    const bus = new MemoryBus({ retentionMs: 1000, retentionBytes: 1000, now: () => nowMs });
+    await bus.ensureTopics([{ name: 't', partitions: 1 }]);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    let got = 0;
+    const sub = await bus.subscribe({ groupId: 'slow', topic: 't', maxBatchSize: 1000, handler: async (b) => { await gate; got += b.messages.length; } });
+    const value = new Uint8Array(200);
+    for (let i = 0; i < 30; i++) await bus.publish('t', [{ key: 'k', value }]);
+    nowMs += 5000;
+    await bus.publish('t', [{ key: 'k', value }]);
+    assert.equal(bus.held('t').messages, 31, 'nothing is dropped while the group owes it');
+    release();
+    await waitFor(() => got >= 31);
+    await bus.publish('t', [{ key: 'k', value }]);
+    assert.ok(bus.held('t').messages <= 4, `consumed and old: dropped (held ${bus.held('t').messages})`);
+    await sub.close();
+    // A group without members pins nothing: retention goes on, and a new member starts at the log's start.
+    nowMs += 5000;
+    for (let i = 0; i < 10; i++) await bus.publish('t', [{ key: 'k', value }]);
+    const first: string[] = [];
+    const again = await bus.subscribe({ groupId: 'late', topic: 't', handler: async (b) => void first.push(b.messages[0]!.offset) });
+    await waitFor(() => first.length > 0);
+    assert.ok(Number(first[0]) >= 32, `starts at the log's start, not offset 0 (got ${first[0]})`);
+    await again.close();
     await bus.close();
   });
 

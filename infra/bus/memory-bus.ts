@@ -12,6 +12,11 @@
  *   the next offset when the handler resolves. A throwing handler gets the same batch again after a short
  *   backoff. `abort()` leaves at once without committing, so the batch goes to the next owner.
  * - Members sleep on a promise that publish and rebalances resolve: an idle consumer costs nothing.
+ * - Retention, like Kafka's: a partition drops its oldest messages once they are older than
+ *   `retentionMs` or the partition holds more than `retentionBytes` (per topic, shared evenly by its
+ *   partitions) — but never a message that a group with members has not committed yet, so memory is
+ *   bounded by the retention plus what consumers still owe. Offsets keep counting; a member whose
+ *   position fell below the log's start (its group had no members meanwhile) resumes at the start.
  *
  * Nothing is persisted: committed offsets and messages live as long as the MemoryBus object.
  */
@@ -31,11 +36,43 @@ export interface MemoryBusOptions {
   /** Delay before a batch whose handler threw is delivered again [ms] (default 100). */
   retryBackoffMs?: number;
   logger?: BusLogger;
+  /** Messages older than this are dropped once consumed [ms] (default 1 h). */
+  retentionMs?: number;
+  /** A topic keeps at most about this many bytes of consumed messages (default 64 MiB). */
+  retentionBytes?: number;
+  /** Clock for retention (tests). */
+  now?: () => number;
+  /**
+   * How long a member waits for a partition's batch to fill before taking what there is [ms]
+   * (default 10), like Kafka's fetch.max.wait.ms with fetch.min.bytes at a full batch: under a
+   * trickle of single messages the handler gets them a few at a time, not one store write each.
+   */
+  fetchWaitMs?: number;
+}
+
+export const DEFAULT_FETCH_WAIT_MS = 10;
+
+export const DEFAULT_RETENTION_MS = 3_600_000;
+export const DEFAULT_RETENTION_BYTES = 64 * 1024 * 1024;
+/** Per-message overhead counted against retentionBytes besides key and value [bytes]. */
+const MESSAGE_OVERHEAD_BYTES = 64;
+
+/** One partition's log: `messages[i]` has offset `base + i`; `appendedMs[i]` is when it was appended. */
+interface PartitionLog {
+  base: number;
+  messages: BusMessage[];
+  appendedMs: number[];
+  bytes: number;
 }
 
 interface MemoryTopic {
   name: string;
-  partitions: BusMessage[][];
+  partitions: PartitionLog[];
+}
+
+/** The offset after the partition's last message. */
+function endOffset(log: PartitionLog): number {
+  return log.base + log.messages.length;
 }
 
 interface Group {
@@ -60,10 +97,52 @@ export class MemoryBus implements Bus {
   private readonly logger: BusLogger | undefined;
   private memberSeq = 0;
   private closed = false;
+  private readonly retentionMs: number;
+  private readonly retentionBytes: number;
+  private readonly now: () => number;
+  private readonly fetchWaitMs: number;
 
   constructor(options: MemoryBusOptions = {}) {
     this.retryBackoffMs = options.retryBackoffMs ?? 100;
     this.logger = options.logger;
+    this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.retentionBytes = options.retentionBytes ?? DEFAULT_RETENTION_BYTES;
+    this.now = options.now ?? Date.now;
+    this.fetchWaitMs = options.fetchWaitMs ?? DEFAULT_FETCH_WAIT_MS;
+  }
+
+  /** Messages and bytes a topic holds now (for tests and monitoring). */
+  held(topic: string): { messages: number; bytes: number } {
+    const t = this.topic(topic);
+    return { messages: t.partitions.reduce((a, p) => a + p.messages.length, 0), bytes: t.partitions.reduce((a, p) => a + p.bytes, 0) };
+  }
+
+  /**
+   * Drops a partition's head messages past retention that every group with members has committed.
+   * Cheap when there is nothing to drop; drops in bulk (one splice) when there is.
+   */
+  private trim(t: MemoryTopic, partition: number): void {
+    const log = t.partitions[partition]!;
+    if (log.messages.length === 0) return;
+    const capBytes = this.retentionBytes / t.partitions.length;
+    const oldestAllowedMs = this.now() - this.retentionMs;
+    if (log.bytes <= capBytes && log.appendedMs[0]! >= oldestAllowedMs) return;
+    let pinned = endOffset(log);
+    for (const g of this.groups.values()) {
+      if (g.topic !== t || g.members.length === 0) continue;
+      pinned = Math.min(pinned, g.committed.get(partition) ?? log.base);
+    }
+    let drop = 0;
+    let bytes = log.bytes;
+    while (drop < log.messages.length && log.base + drop < pinned && (bytes > capBytes || log.appendedMs[drop]! < oldestAllowedMs)) {
+      bytes -= sizeOf(log.messages[drop]!);
+      drop++;
+    }
+    if (drop === 0) return;
+    log.messages.splice(0, drop);
+    log.appendedMs.splice(0, drop);
+    log.base += drop;
+    log.bytes = bytes;
   }
 
   async ensureTopics(topics: TopicSpec[]): Promise<void> {
@@ -71,7 +150,7 @@ export class MemoryBus implements Bus {
     for (const { name, partitions } of topics) {
       if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`topic ${name}: partitions must be a positive integer`);
       // Like Kafka's createTopics: an existing topic is left as it is.
-      if (!this.topics.has(name)) this.topics.set(name, { name, partitions: Array.from({ length: partitions }, () => []) });
+      if (!this.topics.has(name)) this.topics.set(name, { name, partitions: Array.from({ length: partitions }, () => ({ base: 0, messages: [], appendedMs: [], bytes: 0 })) });
     }
   }
 
@@ -79,20 +158,25 @@ export class MemoryBus implements Bus {
     this.assertOpen();
     const t = this.topic(topic);
     const now = Date.now();
+    const appendedMs = this.now();
+    const touched = new Set<number>();
     for (const m of messages) {
       const partition = partitionForKey(m.key, t.partitions.length);
       const log = t.partitions[partition]!;
-      log.push(
-        Object.freeze({
-          topic,
-          partition,
-          offset: String(log.length),
-          key: m.key,
-          value: m.value.slice(), // the log keeps its own bytes
-          timestampMs: m.timestampMs ?? now,
-        }),
-      );
+      const message: BusMessage = Object.freeze({
+        topic,
+        partition,
+        offset: String(endOffset(log)),
+        key: m.key,
+        value: m.value.slice(), // the log keeps its own bytes
+        timestampMs: m.timestampMs ?? now,
+      });
+      log.messages.push(message);
+      log.appendedMs.push(appendedMs);
+      log.bytes += sizeOf(message);
+      touched.add(partition);
     }
+    for (const p of touched) this.trim(t, p);
     if (messages.length > 0) for (const g of this.groups.values()) if (g.topic === t) for (const member of g.members) member.wake();
   }
 
@@ -106,7 +190,7 @@ export class MemoryBus implements Bus {
       this.groups.set(key, group);
     }
     const id = `member-${String(++this.memberSeq).padStart(9, '0')}`;
-    const member = new Member(id, group, options, this.retryBackoffMs, this.logger, () => this.members.delete(member));
+    const member = new Member(id, group, options, this.retryBackoffMs, this.logger, () => this.members.delete(member), (p) => this.trim(topic, p), this.fetchWaitMs);
     this.members.add(member);
     group.members.push(member);
     rebalance(group);
@@ -163,6 +247,9 @@ class Member implements Subscription {
     private readonly retryBackoffMs: number,
     private readonly logger: BusLogger | undefined,
     private readonly onGone: () => void,
+    /** Lets the bus drop what retention allows once a commit unpins it. */
+    private readonly afterCommit: (partition: number) => void,
+    private readonly fetchWaitMs: number,
   ) {
     this.maxBatchSize = Math.max(1, options.maxBatchSize ?? DEFAULT_MAX_BATCH);
   }
@@ -176,7 +263,8 @@ class Member implements Subscription {
     this.resetOffsets.clear();
     const fromBeginning = this.options.fromBeginning ?? true;
     for (const p of partitions) {
-      this.resetOffsets.set(p, fromBeginning ? 0 : this.group.topic.partitions[p]!.length);
+      const log = this.group.topic.partitions[p]!;
+      this.resetOffsets.set(p, fromBeginning ? log.base : endOffset(log));
     }
   }
 
@@ -223,9 +311,27 @@ class Member implements Subscription {
         await new Promise<void>((resolve) => (this.wakeUp = resolve));
         continue;
       }
+      if (batch.messages.length < this.maxBatchSize && this.fetchWaitMs > 0 && !this.lingered) {
+        // A partial batch: give it fetchWaitMs to fill (publishes do not cut the wait short; close and
+        // abort do).
+        this.lingered = true;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.fetchWaitMs);
+          this.wakeUp = () => {
+            if (this.state === 'active') return;
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        continue;
+      }
+      this.lingered = false;
       await this.deliver(batch);
     }
   }
+
+  /** Whether the member already waited once for the partial batch it is about to take. */
+  private lingered = false;
 
   /** The next partition (round-robin over the assignment) with messages past its position, sliced. */
   private nextBatch(): MessageBatch | undefined {
@@ -235,10 +341,12 @@ class Member implements Subscription {
       const busyWith = this.group.busy.get(p);
       if (busyWith && busyWith !== this) continue; // the previous owner's handler is still running
       const log = this.group.topic.partitions[p]!;
-      const from = this.group.committed.get(p) ?? this.resetOffsets.get(p) ?? 0;
-      if (from >= log.length) continue;
+      // Below the log's start (trimmed while the group had no members): resume at the start, as Kafka's
+      // auto.offset.reset=earliest does for an offset out of range.
+      const from = Math.max(log.base, this.group.committed.get(p) ?? this.resetOffsets.get(p) ?? log.base);
+      if (from >= endOffset(log)) continue;
       this.cursor = (this.cursor + i + 1) % n;
-      return { topic: this.group.topic.name, partition: p, messages: log.slice(from, from + this.maxBatchSize) };
+      return { topic: this.group.topic.name, partition: p, messages: log.messages.slice(from - log.base, from - log.base + this.maxBatchSize) };
     }
     return undefined;
   }
@@ -261,6 +369,7 @@ class Member implements Subscription {
         if (!failed) {
           const last = batch.messages[batch.messages.length - 1]!;
           committed.set(batch.partition, Number(last.offset) + 1);
+          this.afterCommit(batch.partition);
           return;
         }
         this.logger?.warn(
@@ -292,4 +401,8 @@ class Member implements Subscription {
       });
     }
   }
+}
+
+function sizeOf(m: BusMessage): number {
+  return m.value.byteLength + m.key.length + MESSAGE_OVERHEAD_BYTES;
 }

@@ -12,7 +12,7 @@ import type { Store } from './store.ts';
 
 export type { Queryable, QueryResult, Store } from './store.ts';
 export { runTimescaleJobs, startJobTimer, type JobRun } from './jobs.ts';
-export { insertReadings, upsertSensors, InvalidRowError, type ReadingRow, type SensorRow, type SensorKind } from './readings.ts';
+export { insertReadings, upsertSensors, InvalidRowError, DEFAULT_CHUNK_ROWS, type ReadingRow, type SensorRow, type SensorKind } from './readings.ts';
 export { migrate, MigrationError, type AppliedMigration } from './migrate.ts';
 export { StoreUrlError } from './pglite-store.ts';
 export { StoreError, isRetryableStoreError, STORE_ERROR_CODES, type StoreErrorCode } from './store-error.ts';
@@ -58,4 +58,9 @@ export { writeNowcasts, writeShardNowcasts, dropNowcastsBefore, latestNowcast, c
 export { createTasks, resetTasks, claimTask, renewLease, finishTask, releaseTask, phaseProgress, deleteTasksBefore, type TaskClaim, type TaskPhase, type PhaseProgress } from './batch-tasks.ts';
 export { putBlobs, getBlobs, deleteBlobsBefore, type Blob } from './batch-blobs.ts';
 export { openWindow, nextOpenWindow, newestWindowEnd, latestDoneBefore, restartWindow, finishWindow, failWindow, lateReadingsAfterRun, markRevisit, type WindowRow, type WindowOutcome } from './batch-ledger.ts';
+export {
+  insertStation, ensureStations, getStation, stationCredentials, stationsByIds, updateStation, bindEcowittPasskey, lastReading, readingsOf,
+  insertPartner, partnerCredentials, setPartnerDisabled, setPartnerTokenHash, StationExistsError,
+  type StationRecord, type StationCredentials, type NewStation, type StationPatch, type StationReading, type PartnerRecord, type PartnerCredentials,
+} from './stations.ts';
 export { readRunColumns, runColumnBuffers, latestDoneRunTime, doneRunTimesSince, readLeadZero, ledgerState, type RunColumns, type LeadZero, type LedgerState } from './nowcasts.ts';

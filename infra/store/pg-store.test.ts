@@ -13,6 +13,7 @@ import { StoreError } from './store-error.ts';
 import { runTimescaleJobs } from './jobs.ts';
 import { runStoreContract, type ContractHandle } from './store.contract.ts';
 import { runDomainContract } from './domain.contract.ts';
+import { runRegistryContract } from './stations.contract.ts';
 import { freshDatabase, startPrivateServer, timescaleServerForTests, withDatabase, type FreshDatabase } from '../testing/timescaledb-server.ts';
 import { freePort } from '../testing/free-port.ts';
 
@@ -48,6 +49,7 @@ if (typeof server !== 'string') {
   const name = `pg on a TimescaleDB server (non-superuser owner, pool of ${POOL_SIZE})`;
   runStoreContract(name, () => onServer('store_contract'));
   runDomainContract(name, () => onServer('domain_contract'));
+  runRegistryContract(name, () => onServer('registry_contract'));
 
   describe('pg adapter: bounded waits and lost connections', () => {
     let db: FreshDatabase;

@@ -216,14 +216,15 @@ function mergeSensors(rows: readonly SensorRow[]): Array<SensorRow & { firstSeen
   return [...by.values()];
 }
 
-// A sighting older than the stored one moves neither the position nor last_seen backwards.
+// A sighting older than the stored one moves neither the position nor last_seen backwards; a
+// registered station's position is the registry's (migration 005), never the bus's.
 const UPSERT_SENSORS = `
 INSERT INTO sensors AS s (sensor_id, kind, lat, lon, elevation_m, first_seen, last_seen)
 SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[], $5::float8[], $6::timestamptz[], $7::timestamptz[])
 ON CONFLICT (sensor_id) DO UPDATE SET
-  lat         = CASE WHEN EXCLUDED.last_seen >= s.last_seen THEN EXCLUDED.lat ELSE s.lat END,
-  lon         = CASE WHEN EXCLUDED.last_seen >= s.last_seen THEN EXCLUDED.lon ELSE s.lon END,
-  elevation_m = CASE WHEN EXCLUDED.last_seen >= s.last_seen THEN EXCLUDED.elevation_m ELSE s.elevation_m END,
+  lat         = CASE WHEN s.registered_at IS NULL AND EXCLUDED.last_seen >= s.last_seen THEN EXCLUDED.lat ELSE s.lat END,
+  lon         = CASE WHEN s.registered_at IS NULL AND EXCLUDED.last_seen >= s.last_seen THEN EXCLUDED.lon ELSE s.lon END,
+  elevation_m = CASE WHEN s.registered_at IS NULL AND EXCLUDED.last_seen >= s.last_seen THEN EXCLUDED.elevation_m ELSE s.elevation_m END,
   first_seen  = LEAST(s.first_seen, EXCLUDED.first_seen),
   last_seen   = GREATEST(s.last_seen, EXCLUDED.last_seen)`;
 

@@ -1,0 +1,73 @@
+// The submission core: value checks name the field, duplicates are dropped, sends stay under the
+// bus's size limit, and concurrent submissions share sends but settle with their own.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { OutgoingMessage } from '../infra/bus/index.ts';
+import { checkValue, chunkByBytes, CoalescingPublisher, dropDuplicates, canonicalReading, MAX_SEND_BYTES } from './submission.ts';
+
+const NOW = Date.UTC(2026, 0, 5, 12);
+const station = { stationId: 'st-x', kind: 'amateur' as const, lat: 52.5, lon: 13.4, elevationM: null };
+const msg = (i: number, bytes = 100): OutgoingMessage => ({ key: `k${i % 3}`, value: new Uint8Array(bytes) });
+
+describe('submission', () => {
+  it('checks time (backlog horizon, future), temperature, humidity and pressure, naming the field', () => {
+    const o = { nowMs: NOW, backlogMs: 3_600_000, names: { temp: 'tempf' } };
+    const v = { timeMs: NOW - 60_000, tempC: 5, humidityPct: 50, pressureHpa: 1000 };
+    assert.equal(checkValue(v, o), null);
+    assert.deepEqual(checkValue({ ...v, timeMs: NOW - 3_600_001 }, o)?.reason, 'too_old');
+    assert.equal(checkValue({ ...v, timeMs: NOW - 3_600_000 }, o), null, 'the horizon itself is accepted');
+    assert.deepEqual(checkValue({ ...v, timeMs: NOW + 6 * 60_000 }, o)?.reason, 'in_future');
+    const hot = checkValue({ ...v, tempC: 61 }, o)!;
+    assert.deepEqual([hot.field, hot.reason], ['tempf', 'impossible_value']);
+    assert.equal(checkValue({ ...v, tempC: Number.NaN }, o)?.reason, 'malformed');
+    assert.equal(checkValue({ ...v, humidityPct: 101 }, o)?.field, 'humidity');
+    assert.equal(checkValue({ ...v, pressureHpa: 200 }, o)?.field, 'pressure');
+  });
+
+  it('drops exact duplicates (same station and time), keeping the first', () => {
+    const a = canonicalReading(station, { timeMs: NOW, tempC: 1, humidityPct: null, pressureHpa: null });
+    const b = canonicalReading(station, { timeMs: NOW, tempC: 2, humidityPct: null, pressureHpa: null });
+    const c = canonicalReading(station, { timeMs: NOW + 1000, tempC: 3, humidityPct: null, pressureHpa: null });
+    assert.deepEqual(dropDuplicates([a, b, c]), { unique: [a, c], duplicates: 1 });
+  });
+
+  it('splits messages into sends of at most MAX_SEND_BYTES, in order', () => {
+    const msgs = Array.from({ length: 10_000 }, (_, i) => msg(i, 200));
+    const parts = chunkByBytes(msgs);
+    assert.ok(parts.length > 1);
+    for (const p of parts) assert.ok(p.reduce((a, m) => a + m.value.byteLength + m.key.length + 16, 0) <= MAX_SEND_BYTES);
+    assert.deepEqual(parts.flat(), msgs);
+    assert.deepEqual(chunkByBytes([msg(0, MAX_SEND_BYTES * 2)]).length, 1, 'an oversized message goes alone');
+  });
+
+  it('coalesces concurrent submissions into shared sends; a failed send fails only its submissions', async () => {
+    const sends: number[] = [];
+    let fail = false;
+    let release: () => void = () => {};
+    let slow = true;
+    const bus = {
+      publish: async (_t: string, m: OutgoingMessage[]) => {
+        sends.push(m.length);
+        if (slow) {
+          slow = false;
+          await new Promise<void>((r) => (release = r)); // the first send is slow
+        }
+        if (fail) throw new Error('bus down');
+      },
+    };
+    const p = new CoalescingPublisher(bus, 'readings.v1', 10_000);
+    const first = p.publish([msg(0)]);
+    const rest = Array.from({ length: 5 }, (_, i) => p.publish([msg(i), msg(i + 1)]));
+    release();
+    await Promise.all([first, ...rest]);
+    assert.deepEqual(sends, [1, 10], 'five submissions queued behind the first went in one send');
+    fail = true;
+    await assert.rejects(p.publish([msg(1)]), /bus down/);
+    fail = false;
+    await p.publish([msg(2)]);
+    const big = Array.from({ length: 300 }, (_, i) => msg(i, 100)); // 300 x 118 bytes: four sends of 10,000 bytes
+    sends.length = 0;
+    await p.publish(big);
+    assert.deepEqual(sends, [84, 84, 84, 48]);
+  });
+});

@@ -1,0 +1,193 @@
+/**
+ * Submission: every way a reading arrives over HTTP (JSON, Weather-Underground, Ecowitt, Arrow bulk)
+ * ends here as one canonical reading (°C, UTC epoch ms, the station's id, kind and registered
+ * position), checked, de-duplicated, and produced to readings.v1 keyed by its H3 parent cell.
+ *
+ * Checks (pure): the time lies within [now - backlog horizon, now + MAX_FUTURE_MS]; the temperature
+ * within TEMP_MIN_C..TEMP_MAX_C; humidity 0..100 %; pressure 300..1100 hPa. A problem names the
+ * field and the reason. Exact duplicates (same station and time) inside one submission are dropped
+ * here; across submissions the store's (sensor id, time) key keeps the first and drops the rest.
+ */
+import type { Bus, OutgoingMessage } from '../infra/bus/index.ts';
+import { encodeReading, MAX_FUTURE_MS, TEMP_MAX_C, TEMP_MIN_C, type Reading } from './reading.ts';
+import { partitionKey } from './topics.ts';
+import type { RefusalReason } from './refusals.ts';
+
+/** What a submission says about one moment at one station (already in °C, hPa, %, epoch ms). */
+export interface SubmittedValue {
+  timeMs: number;
+  tempC: number;
+  humidityPct: number | null;
+  pressureHpa: number | null;
+}
+
+/** Where a registered station stands, as the registry says. */
+export interface StationPosition {
+  stationId: string;
+  kind: 'official' | 'amateur';
+  lat: number;
+  lon: number;
+  elevationM: number | null;
+}
+
+export interface ValueProblem {
+  /** The field at fault, in the submission's own vocabulary (e.g. `readings[3].time`, `tempf`). */
+  field: string;
+  reason: RefusalReason;
+  message: string;
+}
+
+export const HUMIDITY_MIN_PCT = 0;
+export const HUMIDITY_MAX_PCT = 100;
+/** Station- or sea-level pressure anywhere a person lives [hPa] (Everest summit ~310, records ~1084). */
+export const PRESSURE_MIN_HPA = 300;
+export const PRESSURE_MAX_HPA = 1100;
+
+export interface CheckOptions {
+  nowMs: number;
+  /** How far back a reading may lie [ms] (the backlog horizon). */
+  backlogMs: number;
+  /** Field names for messages (defaults: time, temperature, humidity, pressure). */
+  names?: Partial<Record<'time' | 'temp' | 'humidity' | 'pressure', string>>;
+}
+
+/** The first problem with a value, or null when it may be accepted. Pure. */
+export function checkValue(v: SubmittedValue, o: CheckOptions): ValueProblem | null {
+  const n = { time: 'time', temp: 'temperature', humidity: 'humidity', pressure: 'pressure', ...o.names };
+  if (!Number.isFinite(v.timeMs)) return { field: n.time, reason: 'malformed', message: 'not a valid time' };
+  if (v.timeMs > o.nowMs + MAX_FUTURE_MS) return { field: n.time, reason: 'in_future', message: `${new Date(v.timeMs).toISOString()} is more than ${MAX_FUTURE_MS / 60_000} min in the future` };
+  if (v.timeMs < o.nowMs - o.backlogMs) return { field: n.time, reason: 'too_old', message: `${new Date(v.timeMs).toISOString()} is older than the backlog horizon (${Math.round(o.backlogMs / 3_600_000)} h)` };
+  if (!Number.isFinite(v.tempC)) return { field: n.temp, reason: 'malformed', message: 'not a number' };
+  if (v.tempC < TEMP_MIN_C || v.tempC > TEMP_MAX_C) return { field: n.temp, reason: 'impossible_value', message: `${round(v.tempC)} °C is outside ${TEMP_MIN_C}..${TEMP_MAX_C} °C` };
+  if (v.humidityPct !== null) {
+    if (!Number.isFinite(v.humidityPct)) return { field: n.humidity, reason: 'malformed', message: 'not a number' };
+    if (v.humidityPct < HUMIDITY_MIN_PCT || v.humidityPct > HUMIDITY_MAX_PCT) return { field: n.humidity, reason: 'impossible_value', message: `${round(v.humidityPct)} % is outside 0..100 %` };
+  }
+  if (v.pressureHpa !== null) {
+    if (!Number.isFinite(v.pressureHpa)) return { field: n.pressure, reason: 'malformed', message: 'not a number' };
+    if (v.pressureHpa < PRESSURE_MIN_HPA || v.pressureHpa > PRESSURE_MAX_HPA) return { field: n.pressure, reason: 'impossible_value', message: `${round(v.pressureHpa)} hPa is outside ${PRESSURE_MIN_HPA}..${PRESSURE_MAX_HPA} hPa` };
+  }
+  return null;
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+/** The canonical reading of a station's value (times to the whole millisecond). */
+export function canonicalReading(s: StationPosition, v: SubmittedValue): Reading {
+  return {
+    sensorId: s.stationId,
+    timeMs: Math.round(v.timeMs),
+    kind: s.kind,
+    lat: s.lat,
+    lon: s.lon,
+    elevationM: s.elevationM,
+    tempC: v.tempC,
+    humidityPct: v.humidityPct,
+    pressureHpa: v.pressureHpa,
+  };
+}
+
+/** The readings with the first of each (station, time) kept; returns them and how many were dropped. */
+export function dropDuplicates(readings: readonly Reading[]): { unique: Reading[]; duplicates: number } {
+  const seen = new Set<string>();
+  const unique: Reading[] = [];
+  for (const r of readings) {
+    const k = `${r.sensorId}\u0000${r.timeMs}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    unique.push(r);
+  }
+  return { unique, duplicates: readings.length - unique.length };
+}
+
+export function readingMessages(readings: readonly Reading[], partitionResolution: number): OutgoingMessage[] {
+  return readings.map((r) => ({ key: partitionKey(r, partitionResolution), value: encodeReading(r) }));
+}
+
+/**
+ * Most bytes (keys and values) in one bus send. Kafka refuses a record batch over the broker's
+ * message.max.bytes (1 MiB by default), and one send puts each partition's share into one batch, so a
+ * send stays well below it whatever the partitions' shares.
+ */
+export const MAX_SEND_BYTES = 512 * 1024;
+
+const messageBytes = (m: OutgoingMessage) => m.value.byteLength + m.key.length + 16;
+
+/** Splits messages into consecutive runs of at most `maxBytes` (a message larger than that alone). */
+export function chunkByBytes(messages: readonly OutgoingMessage[], maxBytes = MAX_SEND_BYTES): OutgoingMessage[][] {
+  const out: OutgoingMessage[][] = [];
+  let cur: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const b = messageBytes(m);
+    if (cur.length > 0 && bytes + b > maxBytes) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(m);
+    bytes += b;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+interface Pending {
+  messages: OutgoingMessage[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Produces to one topic, coalescing concurrent calls: while a send is in flight, messages queue and
+ * go together in the next one (up to MAX_SEND_BYTES a send; a larger submission goes in several).
+ * Each caller's promise settles with the sends that carried its messages, so a caller that was
+ * answered "accepted" had its messages acknowledged by the bus (Kafka: acks=all). Many HTTP uploads
+ * per second then cost a few producer requests, not one each.
+ */
+export class CoalescingPublisher {
+  #queue: Pending[] = [];
+  #running = false;
+
+  constructor(
+    private readonly bus: Pick<Bus, 'publish'>,
+    private readonly topic: string,
+    private readonly maxBytes = MAX_SEND_BYTES,
+  ) {}
+
+  publish(messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ messages, resolve, reject });
+      if (!this.#running) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#queue.length > 0) {
+        // Take whole submissions while they fit in one send (always at least one).
+        const batch: Pending[] = [];
+        let bytes = 0;
+        while (this.#queue.length > 0) {
+          const next = this.#queue[0]!;
+          const b = next.messages.reduce((a, m) => a + messageBytes(m), 0);
+          if (batch.length > 0 && bytes + b > this.maxBytes) break;
+          batch.push(this.#queue.shift()!);
+          bytes += b;
+        }
+        try {
+          for (const part of chunkByBytes(batch.length === 1 ? batch[0]!.messages : batch.flatMap((x) => x.messages), this.maxBytes)) {
+            await this.bus.publish(this.topic, part);
+          }
+          for (const b of batch) b.resolve();
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+}
