@@ -36,3 +36,13 @@ test('points with NaN coordinates or excluded by the filter are never returned',
   const index = new PointIndex(x, y, 10, (i) => i !== 1);
   assert.deepEqual(index.within(0, 0, 100).map((nb) => nb.index), [0, 3]);
 });
+
+test('a radius far larger than the points\' extent costs no more than the extent (searches stop at the occupied buckets)', () => {
+  const x = Float64Array.of(0, 30, 5000), y = Float64Array.of(0, 40, 0);
+  const index = new PointIndex(x, y, 10);
+  assert.deepEqual(index.nearest(0, 0, 10, 1e9).map((nb) => nb.index), [0, 1, 2]);
+  assert.deepEqual(index.within(0, 0, 1e9).map((nb) => nb.index), [0, 1, 2]);
+  assert.equal(index.count(0, 0, 1e9), 3);
+  assert.equal(index.atLeast(0, 0, 1e9, 3), true);
+  assert.deepEqual(new PointIndex(new Float64Array(0), new Float64Array(0), 10).nearest(0, 0, 5, 1e9), []);
+});

@@ -35,6 +35,11 @@ export class PointIndex {
   readonly #y: Float64Array;
   readonly #cellM: number;
   readonly #buckets = new Map<number, Int32Array | number[]>();
+  /** Bounds of the occupied buckets' coordinates: no search looks beyond them. */
+  #bx0 = Infinity;
+  #bx1 = -Infinity;
+  #by0 = Infinity;
+  #by1 = -Infinity;
 
   /**
    * @param x East coordinates [m]
@@ -51,7 +56,12 @@ export class PointIndex {
     for (let i = 0; i < x.length; i++) {
       const xi = x[i]!, yi = y[i]!;
       if (!Number.isFinite(xi) || !Number.isFinite(yi) || (include && !include(i))) continue;
-      const k = this.#key(Math.floor(xi / cellM), Math.floor(yi / cellM));
+      const bx = Math.floor(xi / cellM), by = Math.floor(yi / cellM);
+      if (bx < this.#bx0) this.#bx0 = bx;
+      if (bx > this.#bx1) this.#bx1 = bx;
+      if (by < this.#by0) this.#by0 = by;
+      if (by > this.#by1) this.#by1 = by;
+      const k = this.#key(bx, by);
       const list = this.#buckets.get(k) as number[] | undefined;
       if (list) list.push(i);
       else this.#buckets.set(k, [i]);
@@ -71,8 +81,8 @@ export class PointIndex {
     const k = Math.ceil(radiusM / c);
     const cx = Math.floor(x / c), cy = Math.floor(y / c);
     const r2 = radiusM * radiusM;
-    for (let a = cx - k; a <= cx + k; a++) {
-      for (let b = cy - k; b <= cy + k; b++) {
+    for (let a = Math.max(cx - k, this.#bx0); a <= Math.min(cx + k, this.#bx1); a++) {
+      for (let b = Math.max(cy - k, this.#by0); b <= Math.min(cy + k, this.#by1); b++) {
         const list = this.#buckets.get(this.#key(a, b));
         if (!list) continue;
         for (let j = 0; j < list.length; j++) {
@@ -87,12 +97,17 @@ export class PointIndex {
     return out;
   }
 
+  /** Rings beyond this hold no indexed point. */
+  #ringLimit(cx: number, cy: number): number {
+    return Math.max(cx - this.#bx0, this.#bx1 - cx, cy - this.#by0, this.#by1 - cy, 0);
+  }
+
   /** Whether at least `m` indexed points lie within `radiusM` of (x, y) (stops counting at m). */
   atLeast(x: number, y: number, radiusM: number, m: number): boolean {
     if (m <= 0) return true;
     const c = this.#cellM;
-    const k = Math.ceil(radiusM / c);
     const cx = Math.floor(x / c), cy = Math.floor(y / c);
+    const k = Math.min(Math.ceil(radiusM / c), this.#ringLimit(cx, cy));
     const r2 = radiusM * radiusM;
     let n = 0;
     for (let ring = 0; ring <= k; ring++) {
@@ -119,8 +134,8 @@ export class PointIndex {
     const cx = Math.floor(x / c), cy = Math.floor(y / c);
     const r2 = radiusM * radiusM;
     let n = 0;
-    for (let a = cx - k; a <= cx + k; a++) {
-      for (let b = cy - k; b <= cy + k; b++) {
+    for (let a = Math.max(cx - k, this.#bx0); a <= Math.min(cx + k, this.#bx1); a++) {
+      for (let b = Math.max(cy - k, this.#by0); b <= Math.min(cy + k, this.#by1); b++) {
         const list = this.#buckets.get(this.#key(a, b));
         if (!list) continue;
         for (let j = 0; j < list.length; j++) {
@@ -139,8 +154,38 @@ export class PointIndex {
     const c = this.#cellM;
     const cx = Math.floor(x / c), cy = Math.floor(y / c);
     const r2 = maxRadiusM * maxRadiusM;
-    const maxRing = Math.ceil(maxRadiusM / c);
-    const cand: Neighbour[] = [];
+    const maxRing = Math.min(Math.ceil(maxRadiusM / c), this.#ringLimit(cx, cy));
+    // The k best so far in a bounded max-heap keyed by (squared distance, index).
+    const heapD = new Float64Array(k), heapI = new Int32Array(k);
+    let size = 0;
+    const worse = (a: number, b: number) => heapD[a]! > heapD[b]! || (heapD[a] === heapD[b] && heapI[a]! > heapI[b]!);
+    const swap = (a: number, b: number) => {
+      const d = heapD[a]!, i = heapI[a]!;
+      heapD[a] = heapD[b]!; heapI[a] = heapI[b]!; heapD[b] = d; heapI[b] = i;
+    };
+    const offer = (d2: number, i: number) => {
+      if (size < k) {
+        heapD[size] = d2; heapI[size] = i;
+        for (let j = size++; j > 0;) {
+          const p = (j - 1) >> 1;
+          if (!worse(j, p)) break;
+          swap(j, p);
+          j = p;
+        }
+        return;
+      }
+      if (d2 > heapD[0]! || (d2 === heapD[0] && i > heapI[0]!)) return;
+      heapD[0] = d2; heapI[0] = i;
+      for (let j = 0; ;) {
+        const l = 2 * j + 1, r = l + 1;
+        let m = j;
+        if (l < size && worse(l, m)) m = l;
+        if (r < size && worse(r, m)) m = r;
+        if (m === j) break;
+        swap(j, m);
+        j = m;
+      }
+    };
     for (let ring = 0; ring <= maxRing; ring++) {
       for (let a = cx - ring; a <= cx + ring; a++) {
         const edge = a === cx - ring || a === cx + ring;
@@ -152,19 +197,17 @@ export class PointIndex {
             const i = list[j]!;
             const dx = this.#x[i]! - x, dy = this.#y[i]! - y;
             const d2 = dx * dx + dy * dy;
-            if (d2 <= r2) cand.push({ index: i, distanceM: Math.sqrt(d2) });
+            if (d2 <= r2) offer(d2, i);
           }
         }
       }
       // Every point not yet visited lies at least ring × c away (the query sits inside the centre
       // bucket); strictly nearer than that, the k-th cannot change, ties included.
-      if (cand.length >= k) {
-        cand.sort(byDistance);
-        if (cand[k - 1]!.distanceM < ring * c) return cand.slice(0, k);
-      }
+      if (size === k && heapD[0]! < (ring * c) * (ring * c)) break;
     }
-    cand.sort(byDistance);
-    return cand.length > k ? cand.slice(0, k) : cand;
+    const out: Neighbour[] = new Array(size);
+    for (let j = 0; j < size; j++) out[j] = { index: heapI[j]!, distanceM: Math.sqrt(heapD[j]!) };
+    return out.sort(byDistance);
   }
 }
 
