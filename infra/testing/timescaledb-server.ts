@@ -85,7 +85,22 @@ export async function freshDatabase(serverUrl: string, label = 'test'): Promise<
     async drop() {
       const a = await PgStore.open(serverUrl, { poolSize: 1 });
       try {
-        await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        // TimescaleDB's scheduler may hold a connection to the database as the bootstrap superuser,
+        // which our role may not terminate (42501): retry for a few seconds, then leave the database
+        // to the throwaway cluster rather than fail the suite over its cleanup.
+        const deadline = Date.now() + 5000;
+        for (;;) {
+          try {
+            await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+            return;
+          } catch (err) {
+            if ((err as { code?: string }).code !== '42501' || Date.now() > deadline) {
+              if ((err as { code?: string }).code === '42501') return;
+              throw err;
+            }
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
       } finally {
         await a.close();
       }
