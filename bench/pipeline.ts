@@ -65,7 +65,7 @@ async function runWindow(store: Store, domain: Domain, workers: BatchWorker[], w
 export async function runPipelineBench(o: PipelineBenchOptions): Promise<Record<string, unknown>> {
   const config = loadConfig({});
   const windowMs = config.batch.windowMs;
-  const domain = makeDomain(config.grid.bbox, config.grid.resolution, config.grid.partitionResolution);
+  const domain = makeDomain(config.grid.bbox, config.grid.resolution, config.batch.shardResolution);
   const store = await openStore(o.url);
   try {
     const city = createCity({ seed: 1, bbox: config.grid.bbox, officialStations: 6, amateurSensors: o.sensors, amateurIntervalMs: o.intervalMs });
@@ -90,6 +90,7 @@ export async function runPipelineBench(o: PipelineBenchOptions): Promise<Record<
     await runWindow(store, domain, workers, windowMs, t0);
     const seconds: number[] = [];
     let stages: Record<string, number> = {};
+    let qcStages: Record<string, number> = {};
     let readingsPerWindow = 0;
     let peakRss = process.memoryUsage().rss;
     for (let k = 1; k <= o.runs; k++) {
@@ -100,10 +101,12 @@ export async function runPipelineBench(o: PipelineBenchOptions): Promise<Record<
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       for (const r of results) if (r.status !== 'done') throw new Error(`window ${k}: ${r.status} ${r.error ?? ''}`);
       stages = {};
+      qcStages = {};
       for (const r of results) for (const [s, ms] of Object.entries(r.stageMs)) stages[s] = (stages[s] ?? 0) + ms / 1000;
+      for (const r of results) for (const [s, ms] of Object.entries(r.qcStageMs)) qcStages[s] = (qcStages[s] ?? 0) + ms / 1000;
       const ledger = await store.query<{ n_readings: number }>(`SELECT n_readings FROM batch_runs WHERE window_end = $1`, [new Date(end)]);
       readingsPerWindow = ledger.rows[0]!.n_readings;
-      o.progress(`window ${k}/${o.runs}: ${readingsPerWindow} readings in ${seconds.at(-1)!.toFixed(2)} s (${Object.entries(stages).map(([s, v]) => `${s} ${v.toFixed(2)} s`).join(', ')})`);
+      o.progress(`window ${k}/${o.runs}: ${readingsPerWindow} readings in ${seconds.at(-1)!.toFixed(2)} s (${Object.entries(stages).map(([s, v]) => `${s} ${v.toFixed(2)} s`).join(', ')}; qc: ${Object.entries(qcStages).map(([s, v]) => `${s} ${v.toFixed(2)} s`).join(', ')})`);
     }
     const sorted = [...seconds].sort((a, b) => a - b);
     return {
@@ -118,6 +121,7 @@ export async function runPipelineBench(o: PipelineBenchOptions): Promise<Record<
       seconds: Number(sorted[Math.floor(sorted.length / 2)]!.toFixed(3)),
       seconds_max: Number(sorted.at(-1)!.toFixed(3)),
       stage_seconds: Object.fromEntries(Object.entries(stages).map(([s, v]) => [s, Number(v.toFixed(3))])),
+      qc_stage_seconds: Object.fromEntries(Object.entries(qcStages).map(([s, v]) => [s, Number(v.toFixed(3))])),
       peak_rss_mb: Math.round(peakRss / 2 ** 20),
     };
   } finally {

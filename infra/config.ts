@@ -78,6 +78,8 @@ const schema = z.object({
   BATCH_LAG_MS: int(0, 600_000).default(5_000),
   /** Missed windows older than this are not caught up after downtime [ms]. */
   BATCH_CATCHUP_MS: int(0, 7 * 86_400_000).default(3_600_000),
+  /** Resolution of the H3 parent cells that shard a batch window (coarser: less halo work; finer: more tasks to share). */
+  BATCH_SHARD_RESOLUTION: int(0, 8).default(4),
   /** Width of the halo of neighbours a shard's QC reads around its cells [m]. */
   SHARD_HALO_M: int(0, 100_000).default(3000),
   /** A task lease [ms]: a worker that dies mid-task has its task taken over after this. */
@@ -142,6 +144,7 @@ export type Config = Readonly<{
     lagMs: number;
     retentionMs: number;
     catchupMs: number;
+    shardResolution: number;
     haloM: number;
     leaseMs: number;
     taskAttempts: number;
@@ -173,6 +176,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  if (e.BATCH_SHARD_RESOLUTION >= e.H3_RESOLUTION) {
+    throw new ConfigError(`invalid configuration:\n  BATCH_SHARD_RESOLUTION: must be coarser than H3_RESOLUTION (${e.BATCH_SHARD_RESOLUTION} >= ${e.H3_RESOLUTION})`);
+  }
   if (e.H3_PARTITION_RESOLUTION >= e.H3_RESOLUTION) {
     throw new ConfigError(`invalid configuration:\n  H3_PARTITION_RESOLUTION: must be coarser than H3_RESOLUTION (${e.H3_PARTITION_RESOLUTION} >= ${e.H3_RESOLUTION})`);
   }
@@ -197,6 +203,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       windowMs: e.WINDOW_MS,
       lagMs: e.BATCH_LAG_MS,
       catchupMs: e.BATCH_CATCHUP_MS,
+      shardResolution: e.BATCH_SHARD_RESOLUTION,
       haloM: e.SHARD_HALO_M,
       leaseMs: e.BATCH_LEASE_MS,
       taskAttempts: e.BATCH_TASK_ATTEMPTS,

@@ -87,6 +87,8 @@ export interface WindowResult {
   elapsedMs: number;
   /** Time this worker spent per stage [ms]: read (window inputs), qc (map compute), analysis (reduce compute), write (blobs, nowcasts, ledger). */
   stageMs: Record<string, number>;
+  /** Within qc: the QC chain's stages [ms]. */
+  qcStageMs: Record<string, number>;
   error?: string;
 }
 
@@ -106,12 +108,17 @@ interface WindowInputs {
   /** Where no background covers: the median of the window's plausible readings (NaN when none). */
   fallbackC: number;
   prevEndMs: number | null;
+  /** Blobs decoded once per process and window (a shard's neighbours read the same ones). */
+  records: Map<string, Promise<{ records: Map<string, SensorRecord>; lastSeenMs: Map<string, number> }>>;
+  observations: Map<string, ReturnType<typeof decodeObservations>>;
 }
 
 export class BatchWorker {
   readonly #o: BatchOptions;
   #inputs: WindowInputs | null = null;
   #stageMs: Record<string, number> = {};
+  /** The QC chain's own stages, within 'qc'. */
+  #qcStageMs: Record<string, number> = {};
 
   constructor(o: BatchOptions) {
     this.#o = o;
@@ -127,7 +134,8 @@ export class BatchWorker {
     const now = o.now ?? Date.now;
     const started = now();
     this.#stageMs = {};
-    const result = (r: Omit<WindowResult, 'stageMs'>): WindowResult => ({ ...r, stageMs: { ...this.#stageMs } });
+    this.#qcStageMs = {};
+    const result = (r: Omit<WindowResult, 'stageMs' | 'qcStageMs'>): WindowResult => ({ ...r, stageMs: { ...this.#stageMs }, qcStageMs: { ...this.#qcStageMs } });
     const shardIds = o.domain.plan.shards.map((s) => s.id);
     let tasks = 0;
     try {
@@ -204,7 +212,7 @@ export class BatchWorker {
     const plausible = Array.from(readings.tempC).filter((t) => t >= o.qc.rangeMinC && t <= o.qc.rangeMaxC).sort((a, b) => a - b);
     const fallbackC = plausible.length ? plausible[plausible.length >> 1]! : NaN;
     const prevEndMs = await latestDoneBefore(o.store, windowEndMs);
-    this.#inputs = { windowEndMs, readings, field, fallbackC, prevEndMs };
+    this.#inputs = { windowEndMs, readings, field, fallbackC, prevEndMs, records: new Map(), observations: new Map() };
     return this.#inputs;
   }
 
@@ -235,16 +243,24 @@ export class BatchWorker {
     const previous = new Map<string, SensorRecord>();
     const ownPrevious = new Map<string, SensorRecord>();
     const ownSeen = new Map<string, number>();
-    const recordBlobs = inputs.prevEndMs !== null ? await this.#timed('read', () => getBlobs(o.store, inputs.prevEndMs!, 'records', reach)) : [];
-    await this.#timed('qc', () => {
-      for (const b of recordBlobs) {
-        const { records, lastSeenMs } = decodeRecords(b.body);
-        for (const [id, rec] of records) {
-          previous.set(id, rec);
-          if (b.shard === shard.id) { ownPrevious.set(id, rec); ownSeen.set(id, lastSeenMs.get(id)!); }
+    if (inputs.prevEndMs !== null) {
+      // Each shard's records are read and decoded once per window in this process.
+      const missing = reach.filter((id) => !inputs.records.has(id));
+      if (missing.length > 0) {
+        const read = this.#timed('read', () => getBlobs(o.store, inputs.prevEndMs!, 'records', missing));
+        for (const id of missing) inputs.records.set(id, read.then((blobs) => {
+          const b = blobs.find((x) => x.shard === id);
+          return b ? decodeRecords(b.body) : { records: new Map(), lastSeenMs: new Map() };
+        }));
+      }
+      for (const id of reach) {
+        const { records, lastSeenMs } = await inputs.records.get(id)!;
+        for (const [sid, rec] of records) {
+          previous.set(sid, rec);
+          if (id === shard.id) { ownPrevious.set(sid, rec); ownSeen.set(sid, lastSeenMs.get(sid)!); }
         }
       }
-    });
+    }
     const out = await this.#timed('qc', () => mapShard({
       windowStartMs: claim.windowEndMs - o.windowMs,
       windowEndMs: claim.windowEndMs,
@@ -265,7 +281,7 @@ export class BatchWorker {
       },
       records: ids.map((id) => previous.get(id)),
       own,
-    }, o.qc, o.analysis));
+    }, o.qc, o.analysis, this.#qcStageMs));
     // Records of the shard's sensors: those seen now updated, the others carried, the long unseen dropped.
     const nowMs = claim.windowEndMs;
     for (const [id, rec] of out.records) { ownPrevious.set(id, rec); ownSeen.set(id, nowMs); }
@@ -299,15 +315,18 @@ export class BatchWorker {
     const shard = domain.plan.shards.find((s) => s.id === claim.shard);
     if (!shard) throw new Error(`unknown shard ${claim.shard}`);
     const reach = shardsWithin(domain.plan, shard.id, o.analysis.structure.localizationM + cellRadiusM(domain.resolution), domain.plane);
+    const missingObs = reach.filter((id) => !inputs.observations.has(id));
     const [summaryBlobs, obsBlobs, cellBlobs] = await this.#timed('read', () => Promise.all([
       getBlobs(o.store, claim.windowEndMs, 'summary'),
-      getBlobs(o.store, claim.windowEndMs, 'obs', reach),
+      missingObs.length > 0 ? getBlobs(o.store, claim.windowEndMs, 'obs', missingObs) : Promise.resolve([]),
       inputs.prevEndMs !== null ? getBlobs(o.store, inputs.prevEndMs, 'cells', [shard.id]) : Promise.resolve([]),
     ]));
     const t0 = performance.now();
     const summary = mergeSummaries(summaryBlobs.map((b) => decodeSummary(b.body)));
     const large = largeScaleBias(largeScaleInputOf(summary), o.analysis);
-    const obs = concatObservations(obsBlobs.map((b) => decodeObservations(b.body)));
+    // A shard's super-observations are decoded once per window in this process (its neighbours reuse them).
+    for (const b of obsBlobs) inputs.observations.set(b.shard, decodeObservations(b.body));
+    const obs = concatObservations(reach.filter((id) => inputs.observations.has(id)).map((id) => inputs.observations.get(id)!));
     // The shard's cells' states as the newest done window left them.
     const n = shard.cells.length;
     const prev: CellStates = { biasK: new Float64Array(n), varK2: new Float64Array(n), validMs: new Float64Array(n).fill(NaN) };

@@ -34,8 +34,8 @@ export interface MapOutput {
   records: Map<string, SensorRecord>;
 }
 
-export function mapShard(input: MapInput, qcOptions: QcOptions, analysis: AnalysisOptions): MapOutput {
-  const qc = runQcChain(input, qcOptions);
+export function mapShard(input: MapInput, qcOptions: QcOptions, analysis: AnalysisOptions, stageMs?: Record<string, number>): MapOutput {
+  const qc = runQcChain(input, qcOptions, stageMs);
   const s = input.sensors;
   const ns = s.id.length;
   if (input.own.length !== ns) throw new RangeError(`sensors.id has ${ns} entries, own has ${input.own.length}`);

@@ -20,8 +20,8 @@ export interface PipelineRole {
 
 export function startPipelineRole(o: { store: Store; log: Logger; config: Config; smoother?: NextHourSmoother; now?: () => number }): PipelineRole {
   const { grid: g, batch: b } = o.config;
-  const domain = makeDomain(g.bbox, g.resolution, g.partitionResolution);
-  o.log.info({ role: 'pipeline', cells: domain.grid.length, shards: domain.plan.shards.length, resolution: g.resolution, shardResolution: g.partitionResolution }, 'domain ready');
+  const domain = makeDomain(g.bbox, g.resolution, b.shardResolution);
+  o.log.info({ role: 'pipeline', cells: domain.grid.length, shards: domain.plan.shards.length, resolution: g.resolution, shardResolution: b.shardResolution }, 'domain ready');
   const worker = new BatchWorker({
     store: o.store, log: o.log, domain, windowMs: b.windowMs, qc: DEFAULT_QC, analysis: DEFAULT_ANALYSIS, haloM: b.haloM,
     workerId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`, leaseMs: b.leaseMs, maxTaskAttempts: b.taskAttempts,

@@ -22,6 +22,7 @@ export class StoreUrlError extends Error {
 }
 
 const NUMERIC_OID = 1700;
+const BYTEA_OID = 17;
 const BOX_ARRAY_OID = 1020;
 
 /** `memory://` for an in-memory database, else the absolute data directory `url` designates. */
@@ -144,8 +145,11 @@ export class PgliteStore implements Store {
     try {
       db = await PGlite.create(dataDir, {
         extensions: { timescaledb },
-        // NUMERIC as number, like the pg adapter (PGlite's default is a string).
-        parsers: { [NUMERIC_OID]: (v: string) => Number(v) },
+        // NUMERIC as number, like the pg adapter (PGlite's default is a string). BYTEA both ways without
+        // PGlite's per-byte string building (about 5 MB/s): parameters go in binary as they are, results
+        // are decoded from hex natively (about 100 MB/s each way).
+        parsers: { [NUMERIC_OID]: (v: string) => Number(v), [BYTEA_OID]: (v: string) => new Uint8Array(Buffer.from(v.slice(2), 'hex')) },
+        serializers: { [BYTEA_OID]: (v: unknown) => v as string },
       });
     } catch (err) {
       unlock();

@@ -97,6 +97,16 @@ function median(values: number[]): number {
   return values.length % 2 ? values[m]! : (values[m - 1]! + values[m]!) / 2;
 }
 
+/** The median of `of[idx[0..n)]` (the same value `median` gives), through a typed scratch array sorted natively. */
+function medianOf(of: Float64Array, idx: ArrayLike<number>, n: number, scratch: Float64Array): number {
+  if (n === 0) return NaN;
+  const v = scratch.subarray(0, n);
+  for (let j = 0; j < n; j++) v[j] = of[idx[j]!]!;
+  v.sort();
+  const m = n >> 1;
+  return n % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+}
+
 function checkInput(input: QcInput): void {
   const s = input.sensors;
   const ns = s.id.length;
@@ -113,7 +123,18 @@ function checkInput(input: QcInput): void {
   }
 }
 
-export function runQcChain(input: QcInput, o: QcOptions): QcOutput {
+/**
+ * `stageMs`, when given, accumulates the time of each stage [ms] (per reading, per sensor, positions,
+ * neighbours, buddy, sct, records).
+ */
+export function runQcChain(input: QcInput, o: QcOptions, stageMs?: Record<string, number>): QcOutput {
+  let t0 = performance.now();
+  const lap = (stage: string) => {
+    if (!stageMs) return;
+    const t = performance.now();
+    stageMs[stage] = (stageMs[stage] ?? 0) + (t - t0);
+    t0 = t;
+  };
   checkInput(input);
   const { sensors: s, readings: r } = input;
   const ns = s.id.length, nr = r.sensor.length;
@@ -130,6 +151,7 @@ export function runQcChain(input: QcInput, o: QcOptions): QcOutput {
     else if (!Number.isFinite(r.backgroundC[i]!)) reason[i] = REASON_CODE.no_background;
   }
 
+  lap('readings');
   // ---- per sensor: temporal checks over its passing readings, then the window's summary
   const records: SensorRecord[] = input.records.map((rec) => ({ ...(rec ?? NEW_RECORD) }));
   const innovationK = new Float64Array(ns).fill(NaN);
@@ -161,6 +183,7 @@ export function runQcChain(input: QcInput, o: QcOptions): QcOutput {
     start = end;
   }
 
+  lap('temporal');
   // ---- per sensor: spatial and record-based checks (amateurs), among sensors with a passing reading
   const sensorReason = new Uint8Array(ns);
   const live: number[] = [];
@@ -181,6 +204,7 @@ export function runQcChain(input: QcInput, o: QcOptions): QcOutput {
   stage(REASON_CODE.duplicate_position, sharedPositionCheck(sub(idx), idx.map((si) => s.id[si]!), o.positionToleranceM), idx);
   idx = still();
   stage(REASON_CODE.isolated, isolationCheck(sub(idx), o.isolation.numMin, o.isolation.radiusM), idx);
+  lap('positions');
   // The buddy check, the SCT and the records' statistics share one search for each sensor's neighbours.
   idx = still();
   const points = sub(idx);
@@ -188,13 +212,16 @@ export function runQcChain(input: QcInput, o: QcOptions): QcOutput {
   const lists = Number.isFinite(k) && k >= o.sct.numMax
     ? neighbourLists(points.x, points.y, k, Math.max(o.buddy.radiusM, o.sct.outerRadiusM, o.neighbours.radiusM))
     : undefined;
+  lap('neighbours');
   const buddyFlags = buddyCheck(points, idx.map((si) => tempC[si]!), { ...o.buddy, check: (j) => amateur(idx[j]!), ...(lists ? { neighbours: lists } : {}) });
   stage(REASON_CODE.buddy, buddyFlags, idx);
+  lap('buddy');
   const cvDeviationK = new Float64Array(ns).fill(NaN);
   // The SCT over the same points, those the buddy check rejected counting as absent.
   const sctResult = sct(points, idx.map((si) => innovationK[si]!), { ...o.sct, check: (j) => amateur(idx[j]!), initialFlags: Uint8Array.from(idx, (si) => (sensorReason[si] === 0 ? FLAG_OK : 1)), ...(lists ? { neighbours: lists } : {}) });
   stage(REASON_CODE.sct, sctResult.flags, idx);
   idx.forEach((si, j) => (cvDeviationK[si] = sctResult.cvDeviation[j]!));
+  lap('sct');
   for (const si of still()) {
     if (!amateur(si)) continue;
     const rec = records[si]!;
@@ -231,6 +258,7 @@ export function runQcChain(input: QcInput, o: QcOptions): QcOutput {
     index ??= new PointIndex(px, py, bucketSizeFor(px, py));
     return index.nearest(s.x[si]!, s.y[si]!, o.neighbours.max + 1, o.neighbours.radiusM).filter((n) => n.index !== si).slice(0, o.neighbours.max).map((n) => n.index);
   };
+  const scratch = new Float64Array(o.neighbours.max + 1);
   for (let si = 0; si < ns; si++) {
     if (readingsOf[si] === 0) continue;
     let versusNeighbours;
@@ -238,13 +266,14 @@ export function runQcChain(input: QcInput, o: QcOptions): QcOutput {
       const nb = passingNeighbours(si);
       if (nb.length >= o.neighbours.min) {
         versusNeighbours = {
-          innovationK: innovationK[si]!, neighbourInnovationK: median(nb.map((n) => innovationK[n]!)),
-          tempC: tempC[si]!, neighbourTempC: median(nb.map((n) => tempC[n]!)),
+          innovationK: innovationK[si]!, neighbourInnovationK: medianOf(innovationK, nb, nb.length, scratch),
+          tempC: tempC[si]!, neighbourTempC: medianOf(tempC, nb, nb.length, scratch),
           sinSolarElevation: sinSolarElevation({ lat: s.lat[si]!, lon: s.lon[si]! }, midMs),
         };
       }
     }
     records[si] = updateRecord(records[si]!, { windowMs, track: tracks[si]!, readings: readingsOf[si]!, passed: passedCount[si]!, ...(versusNeighbours ? { versusNeighbours } : {}) }, o.timescales);
   }
+  lap('records');
   return { reason, sensorReason, innovationK, tempC, newestMs, cvDeviationK, records };
 }

@@ -31,7 +31,9 @@ export const DEFAULT_QC: Readonly<QcOptions> = Object.freeze({
   },
   sct: {
     numMin: 5,
-    numMax: 30,
+    // The 20 nearest: in a dense crowd they lie within a few hundred metres (the scale the test
+    // judges); the cost of a box grows with the cube of its size.
+    numMax: 20,
     outerRadiusM: 3000,
     numIterations: 2,
     minHorizontalScaleM: 500,

@@ -59,7 +59,8 @@ export interface SctResult {
   cvDeviation: Float64Array;
 }
 
-const at = (v: number | ArrayLike<number>, i: number): number => (typeof v === 'number' ? v : v[i]!);
+/** A per-observation parameter as one array (a constant repeated). */
+const perPoint = (v: number | ArrayLike<number>, n: number): Float64Array => (typeof v === 'number' ? new Float64Array(n).fill(v) : Float64Array.from(v));
 
 export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOptions): SctResult {
   const n = points.x.length;
@@ -69,6 +70,8 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
   }
   if (!(o.numMin >= 2)) throw new RangeError(`numMin must be >= 2, got ${o.numMin}`);
   if (!(o.numMax >= o.numMin)) throw new RangeError(`numMax must be >= numMin, got ${o.numMax} < ${o.numMin}`);
+  const eps2 = perPoint(o.eps2, n), pos = perPoint(o.pos, n), neg = perPoint(o.neg, n);
+  const z = points.z;
   const flags = new Uint8Array(n);
   const score = new Float64Array(n).fill(NaN);
   const cvDeviation = new Float64Array(n).fill(NaN);
@@ -85,10 +88,10 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
   // A member's 10th percentile over its m distances to the box's members, its own zero included (as
   // titanlib: its vector of distances has m entries, the m − 1 to the others and a 0), lies between
   // these order statistics (titanlib's quantile: linear between floor and ceil of q (m − 1)).
-  const quantileOf = (m: number) => {
-    const pos = 0.1 * (m - 1);
-    return { lo: Math.floor(pos), hi: Math.ceil(pos), f: pos - Math.floor(pos) };
-  };
+  const quantile = Array.from({ length: k + 1 }, (_, m) => {
+    const p = 0.1 * (m - 1);
+    return { lo: Math.floor(p), hi: Math.ceil(p), f: p - Math.floor(p) };
+  });
   const smallest = new Float64Array(k);
 
   const nl = o.neighbours;
@@ -97,15 +100,36 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
   const boxOf = (c: number, prev: Uint8Array, index: PointIndex): Int32Array => {
     if (nl) {
       const list = nl.lists[c]!, dist = nl.distancesM[c]!;
-      const out: number[] = [];
-      for (let j = 0; j < list.length && out.length < k; j++) {
+      let m = 0;
+      for (let j = 0; j < list.length && m < k; j++) {
         if (dist[j]! > o.outerRadiusM) break;
-        if (prev[list[j]!] === FLAG_OK) out.push(list[j]!);
+        if (prev[list[j]!] === FLAG_OK) m++;
       }
       // Enough, or nothing more within the radius: the list decides; else search past the flagged.
-      if (out.length === k || nl.complete[c] || dist[dist.length - 1]! > o.outerRadiusM) return Int32Array.from(out);
+      if (m === k || nl.complete[c] || dist[dist.length - 1]! > o.outerRadiusM) {
+        const out = new Int32Array(m);
+        for (let j = 0, q = 0; q < m; j++) if (prev[list[j]!] === FLAG_OK) out[q++] = list[j]!;
+        return out;
+      }
     }
     return Int32Array.from(index.nearest(points.x[c]!, points.y[c]!, k, o.outerRadiusM), (nb) => nb.index);
+  };
+  /** S = correlation + diag(ε²) of the box, and d = values − their mean (the box mean as background). */
+  const fillS = (box: Int32Array, m: number, inv2dh2: number, mean: number) => {
+    for (let a = 0; a < m; a++) {
+      const ia = box[a]!;
+      const za = z[ia]!;
+      d[a] = values[ia]! - mean;
+      const row = a * m;
+      for (let b = 0; b < a; b++) {
+        const dz = za - z[box[b]!]!;
+        const v = dz === dz ? dz / o.verticalScaleM : 0; // NaN (an unknown elevation): no vertical term
+        const rho = Math.exp(-dist[row + b]! * inv2dh2 - 0.5 * v * v);
+        s[row + b] = rho;
+        s[b * m + a] = rho;
+      }
+      s[row + a] = 1 + eps2[ia]!;
+    }
   };
   let retest: Uint8Array | null = null; // after the first pass, only boxes that lost a member change
   for (let it = 0; it < o.numIterations; it++) {
@@ -130,7 +154,7 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
         }
       }
       // Length scale: mean over members of the 10th percentile of their distances to the others.
-      const q = quantileOf(m);
+      const q = quantile[m]!;
       let dhSum = 0;
       for (let a = 0; a < m; a++) {
         // The (q.hi + 1) smallest distances to the members (itself at 0 included), by insertion.
@@ -154,21 +178,7 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
       let mean = 0;
       for (let a = 0; a < m; a++) mean += values[box[a]!]!;
       mean /= m;
-      const fillS = () => {
-        for (let a = 0; a < m; a++) {
-          const ia = box[a]!;
-          d[a] = values[ia]! - mean;
-          for (let b = 0; b < a; b++) {
-            const dz = points.z[ia]! - points.z[box[b]!]!;
-            const v = Number.isFinite(dz) ? dz / o.verticalScaleM : 0;
-            const rho = Math.exp(-dist[a * m + b]! * inv2dh2 - 0.5 * v * v);
-            s[a * m + b] = rho;
-            s[b * m + a] = rho;
-          }
-          s[a * m + a] = 1 + at(o.eps2, ia);
-        }
-      };
-      fillS();
+      fillS(box, m, inv2dh2, mean);
       e.fill(0);
       e[self] = 1;
       // S is positive definite as a rule, but not where some elevations are unknown: the vertical
@@ -180,7 +190,7 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
         choleskySolve(s, m, e, col);
       } catch (err) {
         if (!(err instanceof NotPositiveDefiniteError)) throw err;
-        fillS();
+        fillS(box, m, inv2dh2, mean);
         try {
           luInPlace(s, m, pivot);
         } catch (e2) {
@@ -192,13 +202,13 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
       }
       const sinvCC = col[self]!;
       let sig2o = 0;
-      for (let a = 0; a < m; a++) sig2o += d[a]! * at(o.eps2, box[a]!) * x[a]!;
+      for (let a = 0; a < m; a++) sig2o += d[a]! * eps2[box[a]!]! * x[a]!;
       sig2o = Math.max(0.01, sig2o / m);
       const xc = x[self]!;
-      const sc = (at(o.eps2, c) * xc * xc) / (sinvCC * sig2o);
+      const sc = (eps2[c]! * xc * xc) / (sinvCC * sig2o);
       score[c] = sc;
       cvDeviation[c] = xc / sinvCC;
-      if ((xc > 0 && sc > at(o.pos, c)) || (xc <= 0 && sc > at(o.neg, c))) {
+      if ((xc > 0 && sc > pos[c]!) || (xc <= 0 && sc > neg[c]!)) {
         flags[c] = FLAG_BAD;
         added++;
       }

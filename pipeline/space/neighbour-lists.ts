@@ -21,20 +21,19 @@ export interface NeighbourLists {
 
 export function neighbourLists(x: Float64Array, y: Float64Array, k: number, radiusM: number, include?: (i: number) => boolean): NeighbourLists {
   const index = new PointIndex(x, y, bucketSizeFor(x, y), include);
+  // One flat buffer for all lists; each list is a view of its slice.
+  const idx = new Int32Array(x.length * k), dst = new Float64Array(x.length * k);
   const lists: Int32Array[] = new Array(x.length);
   const distancesM: Float64Array[] = new Array(x.length);
   const complete = new Uint8Array(x.length);
   for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i]!) || !Number.isFinite(y[i]!)) {
-      lists[i] = new Int32Array(0);
-      distancesM[i] = new Float64Array(0);
-      complete[i] = 1;
-      continue;
-    }
-    const nb = index.nearest(x[i]!, y[i]!, k, radiusM);
-    lists[i] = Int32Array.from(nb, (n) => n.index);
-    distancesM[i] = Float64Array.from(nb, (n) => n.distanceM);
-    complete[i] = nb.length < k ? 1 : 0;
+    const from = i * k;
+    const found = Number.isFinite(x[i]!) && Number.isFinite(y[i]!)
+      ? index.nearestInto(x[i]!, y[i]!, k, radiusM, idx.subarray(from, from + k), dst.subarray(from, from + k))
+      : 0;
+    lists[i] = idx.subarray(from, from + found);
+    distancesM[i] = dst.subarray(from, from + found);
+    complete[i] = found < k ? 1 : 0;
   }
   return { k, radiusM, lists, distancesM, complete, index };
 }

@@ -35,6 +35,9 @@ export class PointIndex {
   readonly #y: Float64Array;
   readonly #cellM: number;
   readonly #buckets = new Map<number, Int32Array | number[]>();
+  /** Scratch heap of nearestInto. */
+  #heapD = new Float64Array(0);
+  #heapI = new Int32Array(0);
   /** Bounds of the occupied buckets' coordinates: no search looks beyond them. */
   #bx0 = Infinity;
   #bx1 = -Infinity;
@@ -151,41 +154,28 @@ export class PointIndex {
   /** The `k` nearest indexed points within `maxRadiusM`, nearest first (ties by index). */
   nearest(x: number, y: number, k: number, maxRadiusM: number): Neighbour[] {
     if (k <= 0) return [];
+    const idx = new Int32Array(k), dist = new Float64Array(k);
+    const n = this.nearestInto(x, y, k, maxRadiusM, idx, dist);
+    const out: Neighbour[] = new Array(n);
+    for (let j = 0; j < n; j++) out[j] = { index: idx[j]!, distanceM: dist[j]! };
+    return out;
+  }
+
+  /**
+   * As `nearest`, written into `outIndex` / `outDistanceM` (length >= k, nearest first); returns how
+   * many were found. Allocation-free apart from its heap, for searches by the thousand.
+   */
+  nearestInto(x: number, y: number, k: number, maxRadiusM: number, outIndex: Int32Array, outDistanceM: Float64Array): number {
+    if (k <= 0) return 0;
     const c = this.#cellM;
     const cx = Math.floor(x / c), cy = Math.floor(y / c);
     const r2 = maxRadiusM * maxRadiusM;
     const maxRing = Math.min(Math.ceil(maxRadiusM / c), this.#ringLimit(cx, cy));
     // The k best so far in a bounded max-heap keyed by (squared distance, index).
-    const heapD = new Float64Array(k), heapI = new Int32Array(k);
+    if (this.#heapD.length < k) { this.#heapD = new Float64Array(k); this.#heapI = new Int32Array(k); }
+    const heapD = this.#heapD, heapI = this.#heapI;
     let size = 0;
-    const worse = (a: number, b: number) => heapD[a]! > heapD[b]! || (heapD[a] === heapD[b] && heapI[a]! > heapI[b]!);
-    const swap = (a: number, b: number) => {
-      const d = heapD[a]!, i = heapI[a]!;
-      heapD[a] = heapD[b]!; heapI[a] = heapI[b]!; heapD[b] = d; heapI[b] = i;
-    };
-    const offer = (d2: number, i: number) => {
-      if (size < k) {
-        heapD[size] = d2; heapI[size] = i;
-        for (let j = size++; j > 0;) {
-          const p = (j - 1) >> 1;
-          if (!worse(j, p)) break;
-          swap(j, p);
-          j = p;
-        }
-        return;
-      }
-      if (d2 > heapD[0]! || (d2 === heapD[0] && i > heapI[0]!)) return;
-      heapD[0] = d2; heapI[0] = i;
-      for (let j = 0; ;) {
-        const l = 2 * j + 1, r = l + 1;
-        let m = j;
-        if (l < size && worse(l, m)) m = l;
-        if (r < size && worse(r, m)) m = r;
-        if (m === j) break;
-        swap(j, m);
-        j = m;
-      }
-    };
+    const px = this.#x, py = this.#y;
     for (let ring = 0; ring <= maxRing; ring++) {
       for (let a = cx - ring; a <= cx + ring; a++) {
         const edge = a === cx - ring || a === cx + ring;
@@ -195,9 +185,34 @@ export class PointIndex {
           if (!list) continue;
           for (let j = 0; j < list.length; j++) {
             const i = list[j]!;
-            const dx = this.#x[i]! - x, dy = this.#y[i]! - y;
+            const dx = px[i]! - x, dy = py[i]! - y;
             const d2 = dx * dx + dy * dy;
-            if (d2 <= r2) offer(d2, i);
+            if (d2 > r2) continue;
+            if (size < k) {
+              // Sift up.
+              let q = size++;
+              while (q > 0) {
+                const p = (q - 1) >> 1;
+                if (heapD[p]! > d2 || (heapD[p] === d2 && heapI[p]! > i)) break;
+                heapD[q] = heapD[p]!; heapI[q] = heapI[p]!;
+                q = p;
+              }
+              heapD[q] = d2; heapI[q] = i;
+            } else if (d2 < heapD[0]! || (d2 === heapD[0] && i < heapI[0]!)) {
+              // Replace the worst and sift down.
+              let q = 0;
+              for (;;) {
+                const l = 2 * q + 1, r = l + 1;
+                let m = -1;
+                let md = d2, mi = i;
+                if (l < size && (heapD[l]! > md || (heapD[l] === md && heapI[l]! > mi))) { m = l; md = heapD[l]!; mi = heapI[l]!; }
+                if (r < size && (heapD[r]! > md || (heapD[r] === md && heapI[r]! > mi))) { m = r; md = heapD[r]!; mi = heapI[r]!; }
+                if (m < 0) break;
+                heapD[q] = md; heapI[q] = mi;
+                q = m;
+              }
+              heapD[q] = d2; heapI[q] = i;
+            }
           }
         }
       }
@@ -205,9 +220,26 @@ export class PointIndex {
       // bucket); strictly nearer than that, the k-th cannot change, ties included.
       if (size === k && heapD[0]! < (ring * c) * (ring * c)) break;
     }
-    const out: Neighbour[] = new Array(size);
-    for (let j = 0; j < size; j++) out[j] = { index: heapI[j]!, distanceM: Math.sqrt(heapD[j]!) };
-    return out.sort(byDistance);
+    // Heap order to nearest first: pop the worst into the back.
+    for (let n = size; n > 0; n--) {
+      const d = heapD[0]!, i = heapI[0]!;
+      outDistanceM[n - 1] = Math.sqrt(d);
+      outIndex[n - 1] = i;
+      const lastD = heapD[n - 1]!, lastI = heapI[n - 1]!;
+      let q = 0;
+      const m = n - 1;
+      for (;;) {
+        const l = 2 * q + 1, r = l + 1;
+        let best = -1, bd = lastD, bi = lastI;
+        if (l < m && (heapD[l]! > bd || (heapD[l] === bd && heapI[l]! > bi))) { best = l; bd = heapD[l]!; bi = heapI[l]!; }
+        if (r < m && (heapD[r]! > bd || (heapD[r] === bd && heapI[r]! > bi))) { best = r; bd = heapD[r]!; bi = heapI[r]!; }
+        if (best < 0) break;
+        heapD[q] = bd; heapI[q] = bi;
+        q = best;
+      }
+      heapD[q] = lastD; heapI[q] = lastI;
+    }
+    return size;
   }
 }
 
