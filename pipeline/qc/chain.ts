@@ -233,37 +233,40 @@ export function runQcChain(input: QcInput, o: QcOptions, stageMs?: Record<string
   // The sensor's verdict reaches its readings that passed the per-reading checks.
   for (let i = 0; i < nr; i++) if (reason[i] === 0) reason[i] = sensorReason[r.sensor[i]!]!;
 
-  // ---- records: each sensor against the median of its passing neighbours
-  const passing = still();
-  const px = new Float64Array(ns).fill(NaN), py = new Float64Array(ns).fill(NaN);
-  for (const si of passing) { px[si] = s.x[si]!; py[si] = s.y[si]!; }
-  let index: PointIndex | undefined; // built only if a shared list falls short
-  const listOf = new Map<number, number>();
-  idx.forEach((si, j) => listOf.set(si, j));
+  // ---- records: each sensor against the median of its passing neighbours (those that pass among its
+  // `neighbours.max` nearest within `neighbours.radiusM`: the shared lists hold exactly these)
+  const listOf = new Int32Array(ns).fill(-1);
+  idx.forEach((si, j) => (listOf[si] = j));
   const passedCount = new Int32Array(ns);
   for (let i = 0; i < nr; i++) if (reason[i] === 0) passedCount[r.sensor[i]!] = passedCount[r.sensor[i]!]! + 1;
-  /** The nearest passing neighbours of a passing sensor (itself excluded), from the shared list when it suffices. */
+  let index: PointIndex | undefined; // only where no shared lists were built
+  const nearestOf = (j: number): { list: ArrayLike<number>; dist: ArrayLike<number> } => {
+    if (lists) return { list: lists.lists[j]!, dist: lists.distancesM[j]! };
+    index ??= new PointIndex(points.x, points.y, bucketSizeFor(points.x, points.y));
+    const found = index.nearest(points.x[j]!, points.y[j]!, o.neighbours.max + 1, o.neighbours.radiusM);
+    return { list: found.map((n) => n.index), dist: found.map((n) => n.distanceM) };
+  };
+  const nb: number[] = [];
   const passingNeighbours = (si: number): number[] => {
-    const j = listOf.get(si);
-    if (lists && j !== undefined) {
-      const list = lists.lists[j]!, dist = lists.distancesM[j]!;
-      const out: number[] = [];
-      for (let q = 0; q < list.length && out.length < o.neighbours.max; q++) {
-        const other = idx[list[q]!]!;
-        if (dist[q]! > o.neighbours.radiusM) break;
-        if (other !== si && sensorReason[other] === 0) out.push(other);
-      }
-      if (out.length === o.neighbours.max || lists.complete[j] || dist[dist.length - 1]! > o.neighbours.radiusM) return out;
+    nb.length = 0;
+    const j = listOf[si]!;
+    if (j < 0) return nb;
+    const { list, dist } = nearestOf(j);
+    for (let q = 0, seen = 0; q < list.length && seen < o.neighbours.max; q++) {
+      if (dist[q]! > o.neighbours.radiusM) break;
+      const other = idx[list[q]!]!;
+      if (other === si) continue;
+      seen++;
+      if (sensorReason[other] === 0) nb.push(other);
     }
-    index ??= new PointIndex(px, py, bucketSizeFor(px, py));
-    return index.nearest(s.x[si]!, s.y[si]!, o.neighbours.max + 1, o.neighbours.radiusM).filter((n) => n.index !== si).slice(0, o.neighbours.max).map((n) => n.index);
+    return nb;
   };
   const scratch = new Float64Array(o.neighbours.max + 1);
   for (let si = 0; si < ns; si++) {
     if (readingsOf[si] === 0) continue;
     let versusNeighbours;
     if (sensorReason[si] === 0) {
-      const nb = passingNeighbours(si);
+      passingNeighbours(si);
       if (nb.length >= o.neighbours.min) {
         versusNeighbours = {
           innovationK: innovationK[si]!, neighbourInnovationK: medianOf(innovationK, nb, nb.length, scratch),

@@ -34,7 +34,15 @@ export class PointIndex {
   readonly #x: Float64Array;
   readonly #y: Float64Array;
   readonly #cellM: number;
-  readonly #buckets = new Map<number, Int32Array | number[]>();
+  /** Indexed points grouped by bucket; a bucket's points are order[start, end). */
+  #order = new Int32Array(0);
+  /** Dense layout (the occupied box is small): the start of every bucket of the box, row by row, plus the end. */
+  #start: Int32Array | null = null;
+  /** Sparse layout: a bucket's key -> its [start, end) in #order. */
+  readonly #sparse = new Map<number, number>();
+  #ny = 0;
+  /** End of the range the last #range call returned. */
+  #end = 0;
   /** Scratch heap of nearestInto. */
   #heapD = new Float64Array(0);
   #heapI = new Int32Array(0);
@@ -56,6 +64,8 @@ export class PointIndex {
     this.#x = x;
     this.#y = y;
     this.#cellM = cellM;
+    const bucketOf = new Float64Array(x.length).fill(NaN);
+    let n = 0;
     for (let i = 0; i < x.length; i++) {
       const xi = x[i]!, yi = y[i]!;
       if (!Number.isFinite(xi) || !Number.isFinite(yi) || (include && !include(i))) continue;
@@ -64,12 +74,54 @@ export class PointIndex {
       if (bx > this.#bx1) this.#bx1 = bx;
       if (by < this.#by0) this.#by0 = by;
       if (by > this.#by1) this.#by1 = by;
-      const k = this.#key(bx, by);
-      const list = this.#buckets.get(k) as number[] | undefined;
-      if (list) list.push(i);
-      else this.#buckets.set(k, [i]);
+      bucketOf[i] = this.#key(bx, by);
+      n++;
     }
-    for (const [k, list] of this.#buckets) this.#buckets.set(k, Int32Array.from(list));
+    if (n === 0) return;
+    const nx = this.#bx1 - this.#bx0 + 1, ny = this.#by1 - this.#by0 + 1;
+    this.#ny = ny;
+    this.#order = new Int32Array(n);
+    if (nx * ny <= 4 * n + 4096) {
+      // Counting sort of the points by bucket, row by row over the occupied box.
+      const start = new Int32Array(nx * ny + 1);
+      const slot = new Int32Array(x.length);
+      for (let i = 0; i < x.length; i++) {
+        if (Number.isNaN(bucketOf[i]!)) continue;
+        const b = (Math.floor(x[i]! / cellM) - this.#bx0) * ny + (Math.floor(y[i]! / cellM) - this.#by0);
+        slot[i] = b;
+        start[b + 1]!++;
+      }
+      for (let b = 0; b < nx * ny; b++) start[b + 1]! += start[b]!;
+      const fill = start.slice(0, nx * ny);
+      for (let i = 0; i < x.length; i++) if (!Number.isNaN(bucketOf[i]!)) this.#order[fill[slot[i]!]!++] = i;
+      this.#start = start;
+    } else {
+      // A few points over a wide box: only the occupied buckets, by key.
+      const ids = Array.from({ length: x.length }, (_, i) => i).filter((i) => !Number.isNaN(bucketOf[i]!));
+      ids.sort((a, b) => bucketOf[a]! - bucketOf[b]! || a - b);
+      for (let j = 0; j < ids.length; j++) this.#order[j] = ids[j]!;
+      for (let j = 0; j < ids.length; ) {
+        const key = bucketOf[ids[j]!]!;
+        let e = j;
+        while (e < ids.length && bucketOf[ids[e]!] === key) e++;
+        this.#sparse.set(key, j * 67_108_864 + e);
+        j = e;
+      }
+    }
+  }
+
+  /** The start of bucket (a, b)'s range in #order; its end is left in #end (empty: start === end). */
+  #range(a: number, b: number): number {
+    if (a < this.#bx0 || a > this.#bx1 || b < this.#by0 || b > this.#by1) return (this.#end = 0);
+    if (this.#start) {
+      const q = (a - this.#bx0) * this.#ny + (b - this.#by0);
+      this.#end = this.#start[q + 1]!;
+      return this.#start[q]!;
+    }
+    const packed = this.#sparse.get(this.#key(a, b));
+    if (packed === undefined) return (this.#end = 0);
+    this.#end = packed % 67_108_864;
+    return Math.floor(packed / 67_108_864);
   }
 
   #key(cx: number, cy: number): number {
@@ -86,10 +138,9 @@ export class PointIndex {
     const r2 = radiusM * radiusM;
     for (let a = Math.max(cx - k, this.#bx0); a <= Math.min(cx + k, this.#bx1); a++) {
       for (let b = Math.max(cy - k, this.#by0); b <= Math.min(cy + k, this.#by1); b++) {
-        const list = this.#buckets.get(this.#key(a, b));
-        if (!list) continue;
-        for (let j = 0; j < list.length; j++) {
-          const i = list[j]!;
+        const order = this.#order;
+        for (let j = this.#range(a, b), end = this.#end; j < end; j++) {
+          const i = order[j]!;
           const dx = this.#x[i]! - x, dy = this.#y[i]! - y;
           const d2 = dx * dx + dy * dy;
           if (d2 <= r2) out.push({ index: i, distanceM: Math.sqrt(d2) });
@@ -117,10 +168,9 @@ export class PointIndex {
       for (let a = cx - ring; a <= cx + ring; a++) {
         const edge = a === cx - ring || a === cx + ring;
         for (let b = cy - ring; b <= cy + ring; b += edge ? 1 : 2 * ring || 1) {
-          const list = this.#buckets.get(this.#key(a, b));
-          if (!list) continue;
-          for (let j = 0; j < list.length; j++) {
-            const i = list[j]!;
+          const order = this.#order;
+          for (let j = this.#range(a, b), end = this.#end; j < end; j++) {
+            const i = order[j]!;
             const dx = this.#x[i]! - x, dy = this.#y[i]! - y;
             if (dx * dx + dy * dy <= r2 && ++n >= m) return true;
           }
@@ -139,10 +189,9 @@ export class PointIndex {
     let n = 0;
     for (let a = Math.max(cx - k, this.#bx0); a <= Math.min(cx + k, this.#bx1); a++) {
       for (let b = Math.max(cy - k, this.#by0); b <= Math.min(cy + k, this.#by1); b++) {
-        const list = this.#buckets.get(this.#key(a, b));
-        if (!list) continue;
-        for (let j = 0; j < list.length; j++) {
-          const i = list[j]!;
+        const order = this.#order;
+        for (let j = this.#range(a, b), end = this.#end; j < end; j++) {
+          const i = order[j]!;
           const dx = this.#x[i]! - x, dy = this.#y[i]! - y;
           if (dx * dx + dy * dy <= r2) n++;
         }
@@ -181,10 +230,9 @@ export class PointIndex {
         const edge = a === cx - ring || a === cx + ring;
         // Only the ring's border buckets: full columns at its left and right edges, two cells elsewhere.
         for (let b = cy - ring; b <= cy + ring; b += edge ? 1 : 2 * ring || 1) {
-          const list = this.#buckets.get(this.#key(a, b));
-          if (!list) continue;
-          for (let j = 0; j < list.length; j++) {
-            const i = list[j]!;
+          const order = this.#order;
+          for (let j = this.#range(a, b), end = this.#end; j < end; j++) {
+            const i = order[j]!;
             const dx = px[i]! - x, dy = py[i]! - y;
             const d2 = dx * dx + dy * dy;
             if (d2 > r2) continue;
