@@ -1,11 +1,12 @@
 /**
- * `npm run bench -- pipeline [--readings N] [--sensors N] [--workers N] [--store URL] [--json]`: one
+ * `npm run bench -- pipeline [--readings N] [--sensors N] [--workers N] [--map-threads N] [--store URL] [--json]`: one
  * window of N readings (default 1,000,000, from a simulated city of N/10 sensors reporting every 30 s)
  * through the whole batch on the default Berlin domain: read, QC (map), large scale + OI + Kalman
  * (reduce), and the write of every cell's nowcast and the state. The readings and the background are
  * inserted before timing. `--workers N` runs N batch workers in this process sharing the window's tasks
  * through the store's leases (on the embedded store they take turns on one engine; with
- * `--store postgres://…` the server serves them concurrently).
+ * `--store postgres://…` the server serves them concurrently). `--map-threads N` sets each worker's QC
+ * threads (default 0: on the main thread).
  * `npm run bench -- batch` is the same at the Berlin demo's size (400 sensors, every minute), run 3 times.
  */
 import { cellOf } from '../infra/geo/index.ts';
@@ -22,6 +23,8 @@ export interface PipelineBenchOptions {
   sensors: number;
   intervalMs: number;
   workers: number;
+  /** undefined: the worker's default. */
+  mapThreads?: number;
   runs: number;
   url: string;
   progress: (m: string) => void;
@@ -33,13 +36,19 @@ function parse(args: string[], defaults: Omit<PipelineBenchOptions, 'progress'>)
     const name = args[i], value = args[i + 1];
     if (value === undefined) throw new Error(`${String(name)} expects a value`);
     if (name === '--store') { o.url = value; continue; }
+    if (name === '--map-threads') {
+      const t = Number(value);
+      if (!Number.isInteger(t) || t < 0) throw new Error(`--map-threads expects a whole number, got "${value}"`);
+      o.mapThreads = t;
+      continue;
+    }
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1) throw new Error(`${name} expects a positive integer, got "${value}"`);
     if (name === '--readings') { o.readings = n; o.sensors = Math.max(1, Math.round(n / 10)); }
     else if (name === '--sensors') o.sensors = n;
     else if (name === '--workers') o.workers = n;
     else if (name === '--runs') o.runs = n;
-    else throw new Error(`unknown option ${String(name)} (known: --readings N, --sensors N, --workers N, --runs N, --store URL)`);
+    else throw new Error(`unknown option ${String(name)} (known: --readings N, --sensors N, --workers N, --map-threads N, --runs N, --store URL)`);
   }
   return o;
 }
@@ -84,46 +93,51 @@ export async function runPipelineBench(o: PipelineBenchOptions): Promise<Record<
     const workers = Array.from({ length: o.workers }, (_, k) => new BatchWorker({
       store, log: createLogger('silent'), domain, windowMs, qc: DEFAULT_QC, analysis: DEFAULT_ANALYSIS, haloM: config.batch.haloM,
       workerId: `bench-${k}`, leaseMs: 600_000, maxTaskAttempts: 1, retryBaseMs: 1000, retryMaxMs: 1000, hourlyMaxSteps: config.batch.forecastHours,
-      recordMaxAgeMs: 7 * 24 * HOUR_MS, pollMs: 5,
+      recordMaxAgeMs: 7 * 24 * HOUR_MS, pollMs: 5, ...(o.mapThreads !== undefined ? { mapThreads: o.mapThreads } : {}),
     }));
-    // The window before the first timed one, so that timed windows start from a state (as in service).
-    await runWindow(store, domain, workers, windowMs, t0);
-    const seconds: number[] = [];
-    let stages: Record<string, number> = {};
-    let qcStages: Record<string, number> = {};
-    let readingsPerWindow = 0;
-    let peakRss = process.memoryUsage().rss;
-    for (let k = 1; k <= o.runs; k++) {
-      const end = t0 + k * windowMs;
-      const started = performance.now();
-      const results = await runWindow(store, domain, workers, windowMs, end);
-      seconds.push((performance.now() - started) / 1000);
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-      for (const r of results) if (r.status !== 'done') throw new Error(`window ${k}: ${r.status} ${r.error ?? ''}`);
-      stages = {};
-      qcStages = {};
-      for (const r of results) for (const [s, ms] of Object.entries(r.stageMs)) stages[s] = (stages[s] ?? 0) + ms / 1000;
-      for (const r of results) for (const [s, ms] of Object.entries(r.qcStageMs)) qcStages[s] = (qcStages[s] ?? 0) + ms / 1000;
-      const ledger = await store.query<{ n_readings: number }>(`SELECT n_readings FROM batch_runs WHERE window_end = $1`, [new Date(end)]);
-      readingsPerWindow = ledger.rows[0]!.n_readings;
-      o.progress(`window ${k}/${o.runs}: ${readingsPerWindow} readings in ${seconds.at(-1)!.toFixed(2)} s (${Object.entries(stages).map(([s, v]) => `${s} ${v.toFixed(2)} s`).join(', ')}; qc: ${Object.entries(qcStages).map(([s, v]) => `${s} ${v.toFixed(2)} s`).join(', ')})`);
+    try {
+      // The window before the first timed one, so that timed windows start from a state (as in service).
+      await runWindow(store, domain, workers, windowMs, t0);
+      const seconds: number[] = [];
+      let stages: Record<string, number> = {};
+      let qcStages: Record<string, number> = {};
+      let readingsPerWindow = 0;
+      let peakRss = process.memoryUsage().rss;
+      for (let k = 1; k <= o.runs; k++) {
+        const end = t0 + k * windowMs;
+        const started = performance.now();
+        const results = await runWindow(store, domain, workers, windowMs, end);
+        seconds.push((performance.now() - started) / 1000);
+        peakRss = Math.max(peakRss, process.memoryUsage().rss);
+        for (const r of results) if (r.status !== 'done') throw new Error(`window ${k}: ${r.status} ${r.error ?? ''}`);
+        stages = {};
+        qcStages = {};
+        for (const r of results) for (const [s, ms] of Object.entries(r.stageMs)) stages[s] = (stages[s] ?? 0) + ms / 1000;
+        for (const r of results) for (const [s, ms] of Object.entries(r.qcStageMs)) qcStages[s] = (qcStages[s] ?? 0) + ms / 1000;
+        const ledger = await store.query<{ n_readings: number }>(`SELECT n_readings FROM batch_runs WHERE window_end = $1`, [new Date(end)]);
+        readingsPerWindow = ledger.rows[0]!.n_readings;
+        o.progress(`window ${k}/${o.runs}: ${readingsPerWindow} readings in ${seconds.at(-1)!.toFixed(2)} s (${Object.entries(stages).map(([s, v]) => `${s} ${v.toFixed(2)} s`).join(', ')}; qc: ${Object.entries(qcStages).map(([s, v]) => `${s} ${v.toFixed(2)} s`).join(', ')})`);
+      }
+      const sorted = [...seconds].sort((a, b) => a - b);
+      return {
+        store: redactUrl(o.url),
+        adapter: store.kind,
+        readings: readingsPerWindow,
+        sensors: city.sensors.length,
+        cells: domain.grid.length,
+        shards: domain.plan.shards.length,
+        workers: o.workers,
+        map_threads: o.mapThreads ?? 0,
+        runs: o.runs,
+        seconds: Number(sorted[Math.floor(sorted.length / 2)]!.toFixed(3)),
+        seconds_max: Number(sorted.at(-1)!.toFixed(3)),
+        stage_seconds: Object.fromEntries(Object.entries(stages).map(([s, v]) => [s, Number(v.toFixed(3))])),
+        qc_stage_seconds: Object.fromEntries(Object.entries(qcStages).map(([s, v]) => [s, Number(v.toFixed(3))])),
+        peak_rss_mb: Math.round(peakRss / 2 ** 20),
+      };
+    } finally {
+      await Promise.all(workers.map((w) => w.close()));
     }
-    const sorted = [...seconds].sort((a, b) => a - b);
-    return {
-      store: redactUrl(o.url),
-      adapter: store.kind,
-      readings: readingsPerWindow,
-      sensors: city.sensors.length,
-      cells: domain.grid.length,
-      shards: domain.plan.shards.length,
-      workers: o.workers,
-      runs: o.runs,
-      seconds: Number(sorted[Math.floor(sorted.length / 2)]!.toFixed(3)),
-      seconds_max: Number(sorted.at(-1)!.toFixed(3)),
-      stage_seconds: Object.fromEntries(Object.entries(stages).map(([s, v]) => [s, Number(v.toFixed(3))])),
-      qc_stage_seconds: Object.fromEntries(Object.entries(qcStages).map(([s, v]) => [s, Number(v.toFixed(3))])),
-      peak_rss_mb: Math.round(peakRss / 2 ** 20),
-    };
   } finally {
     await store.close();
   }

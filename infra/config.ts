@@ -89,6 +89,8 @@ const schema = z.object({
   /** Backoff of a failed window: base × 2^(attempts − 1), at most max [ms]. */
   BATCH_RETRY_BASE_MS: int(100, 3_600_000).default(30_000),
   BATCH_RETRY_MAX_MS: int(100, 86_400_000).default(900_000),
+  /** Threads running the shards' QC in a pipeline process (default 0: on the main thread). */
+  BATCH_MAP_THREADS: int(0, 64).optional(),
   /** A done window is revisited when at least this many readings, and this fraction of its readings, arrived after it ran … */
   REVISIT_MIN_LATE: int(1, 1_000_000).default(20),
   REVISIT_MIN_FRACTION: z.coerce.number().min(0).max(10).default(0.1),
@@ -152,6 +154,8 @@ export type Config = Readonly<{
     retryMaxMs: number;
     revisit: Readonly<{ minLate: number; minFraction: number; horizonMs: number }>;
     forecastHours: number;
+    /** undefined: one per core, at most 4. */
+    mapThreads: number | undefined;
   }>;
   api: Readonly<{ rateLimitPerMin: number; timezone: string; trustProxy: number; snapshotPollMs: number; tileCacheEntries: number; pastKeepMs: number }>;
   models: Readonly<{ /** null: the shipped artifacts. */ dir: string | null; pollMs: number; smoother: string | null }>;
@@ -211,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryMaxMs: e.BATCH_RETRY_MAX_MS,
       revisit: Object.freeze({ minLate: e.REVISIT_MIN_LATE, minFraction: e.REVISIT_MIN_FRACTION, horizonMs: e.REVISIT_HORIZON_MS }),
       forecastHours: e.FORECAST_HOURS,
+      mapThreads: e.BATCH_MAP_THREADS,
       retentionMs: e.NOWCAST_RETENTION_MS ?? (simEnabled ? 3_600_000 : 86_400_000),
     }),
     api: Object.freeze({ rateLimitPerMin: e.RATE_LIMIT_PER_MIN, timezone: e.CITY_TIMEZONE, trustProxy: e.TRUST_PROXY, snapshotPollMs: e.SNAPSHOT_POLL_MS, tileCacheEntries: 4096, pastKeepMs: 6 * 3_600_000 }),

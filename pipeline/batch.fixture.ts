@@ -69,7 +69,7 @@ export function testWorker(store: Store, domain: Domain, over: Partial<BatchOpti
   return new BatchWorker({
     store, log: createLogger('silent'), domain, windowMs: WINDOW_MS, qc: DEFAULT_QC, analysis: DEFAULT_ANALYSIS, haloM: 3000,
     workerId: 'w1', leaseMs: 60_000, maxTaskAttempts: 2, retryBaseMs: 1000, retryMaxMs: 10_000, hourlyMaxSteps: 6, recordMaxAgeMs: 7 * 24 * HOUR_MS,
-    now: () => Date.now(), pollMs: 10, ...over,
+    now: () => Date.now(), pollMs: 10, mapThreads: 0, ...over,
   });
 }
 

@@ -47,9 +47,10 @@ describe('sharded batch', () => {
   });
 
   it('one worker: every cell gets a nowcast; the ledger has the counts; flags and records are stored', async () => {
-    const [r] = await runWindow(one, [testWorker(one, domain)], end - WINDOW_MS); // the window before, so the next has state
+    // QC on the worker's own thread here; the three workers below run it on map threads.
+    const [r] = await runWindow(one, [testWorker(one, domain, { mapThreads: 0 })], end - WINDOW_MS); // the window before, so the next has state
     assert.equal(r!.status, 'done');
-    const [r2] = await runWindow(one, [testWorker(one, domain)], end);
+    const [r2] = await runWindow(one, [testWorker(one, domain, { mapThreads: 0 })], end);
     assert.equal(r2!.status, 'done');
     const rows = (await nowcastsOf(one, end)) as { cell: string; temps_c: number[]; n_obs: number; method: string; hourly_temps_c: number[] | null; newest_obs: number | null }[];
     assert.equal(rows.length, domain.grid.length);
@@ -75,10 +76,14 @@ describe('sharded batch', () => {
     assert.ok(at(52.517, 13.415).newest_obs! >= end - WINDOW_MS && at(52.517, 13.415).newest_obs! < end);
   });
 
-  it('three workers give the same nowcasts as one, sharing the tasks', async () => {
-    const ws = ['a', 'b', 'c'].map((id) => testWorker(three, domain, { workerId: id }));
-    for (const r of await runWindow(three, ws, end - WINDOW_MS)) assert.equal(r.status, 'done');
-    for (const r of await runWindow(three, ws, end)) assert.equal(r.status, 'done');
+  it('three workers with two map threads each give the same nowcasts as one on its own thread, sharing the tasks', async () => {
+    const ws = ['a', 'b', 'c'].map((id) => testWorker(three, domain, { workerId: id, mapThreads: 2 }));
+    try {
+      for (const r of await runWindow(three, ws, end - WINDOW_MS)) assert.equal(r.status, 'done');
+      for (const r of await runWindow(three, ws, end)) assert.equal(r.status, 'done');
+    } finally {
+      await Promise.all(ws.map((w) => w.close()));
+    }
     const who = await three.query<{ n: number }>(`SELECT count(DISTINCT worker)::int AS n FROM batch_tasks WHERE window_end = $1`, [new Date(end)]);
     assert.ok(who.rows[0]!.n >= 2, `tasks were shared (${who.rows[0]!.n} workers)`);
     assert.deepEqual(await nowcastsOf(three, end), await nowcastsOf(one, end));

@@ -21,7 +21,8 @@ import { buildBackgroundField, type BackgroundField } from './background-field.t
 import { analyseCells, largeScaleBias, type AnalysisOptions, type CellStates } from './analysis/cell-analysis.ts';
 import { windowColumns, windowTable, concatObservations, decodeCellStates, decodeObservations, decodeRecords, decodeSummary, encodeCellStates, encodeFlags, encodeObservations, encodeRecords, encodeSummary, HISTORY_STEPS, type CellStateSet } from './artefacts.ts';
 import { emitCells, valueOrFallback, withFallback } from './emit.ts';
-import { largeScaleInputOf, mapShard, mergeSummaries } from './map-stage.ts';
+import { largeScaleInputOf, mergeSummaries } from './map-stage.ts';
+import { MapPool } from './map-pool.ts';
 import { STEP_MIN, STEPS, type GridCell } from './nowcast.ts';
 import type { QcOptions } from './qc/chain.ts';
 import { QC_REASONS } from './qc/reasons.ts';
@@ -77,6 +78,8 @@ export interface BatchOptions {
   now?: () => number;
   /** Polling interval while other workers hold the remaining tasks [ms]. */
   pollMs?: number;
+  /** Threads that run the shards' QC (default 0: on this thread; threads pay off only where cores are idle). */
+  mapThreads?: number;
 }
 
 export interface WindowResult {
@@ -120,8 +123,11 @@ export class BatchWorker {
   /** The QC chain's own stages, within 'qc'. */
   #qcStageMs: Record<string, number> = {};
 
+  readonly #pool: MapPool;
+
   constructor(o: BatchOptions) {
     this.#o = o;
+    this.#pool = new MapPool(o.mapThreads);
   }
 
   get options(): BatchOptions {
@@ -138,28 +144,43 @@ export class BatchWorker {
     const result = (r: Omit<WindowResult, 'stageMs' | 'qcStageMs'>): WindowResult => ({ ...r, stageMs: { ...this.#stageMs }, qcStageMs: { ...this.#qcStageMs } });
     const shardIds = o.domain.plan.shards.map((s) => s.id);
     let tasks = 0;
+    let failed: string | null = null;
+    // Lanes: as many tasks at once as there are map threads (the store serialises its own work).
+    const lanes = Math.max(1, this.#pool.size);
     try {
       for (const phase of ['map', 'reduce'] as const) {
-        for (;;) {
-          const claim = await claimTask(o.store, { windowEndMs, phase, worker: o.workerId, nowMs: now(), leaseMs: o.leaseMs });
-          if (claim) {
-            const failed = await this.#runTask(claim);
-            tasks++;
-            if (failed) return result({ windowEndMs, status: 'failed', tasks, elapsedMs: now() - started, error: failed });
-            continue;
+        let waiting = false;
+        const lane = async (): Promise<void> => {
+          for (;;) {
+            if (failed !== null) return;
+            const claim = await claimTask(o.store, { windowEndMs, phase, worker: o.workerId, nowMs: now(), leaseMs: o.leaseMs });
+            if (claim) {
+              const f = await this.#runTask(claim);
+              tasks++;
+              if (f) failed = f;
+              continue;
+            }
+            const progress = await phaseProgress(o.store, windowEndMs, phase);
+            if (progress.total < shardIds.length) throw new Error(`window ${new Date(windowEndMs).toISOString()} has ${progress.total} ${phase} tasks, expected ${shardIds.length}`);
+            if (progress.done === progress.total) return;
+            if (!wait) { waiting = true; return; }
+            await new Promise((r) => setTimeout(r, o.pollMs ?? 200));
           }
-          const progress = await phaseProgress(o.store, windowEndMs, phase);
-          if (progress.total < shardIds.length) throw new Error(`window ${new Date(windowEndMs).toISOString()} has ${progress.total} ${phase} tasks, expected ${shardIds.length}`);
-          if (progress.done === progress.total) break;
-          if (!wait) return result({ windowEndMs, status: 'waiting', tasks, elapsedMs: now() - started });
-          await new Promise((r) => setTimeout(r, o.pollMs ?? 200));
-        }
+        };
+        await Promise.all(Array.from({ length: lanes }, lane));
+        if (failed !== null) return result({ windowEndMs, status: 'failed', tasks, elapsedMs: now() - started, error: failed });
+        if (waiting) return result({ windowEndMs, status: 'waiting', tasks, elapsedMs: now() - started });
       }
       await this.#timed('write', () => this.#finish(windowEndMs));
       return result({ windowEndMs, status: 'done', tasks, elapsedMs: now() - started });
     } finally {
       this.#inputs = null;
     }
+  }
+
+  /** Stops the map threads. */
+  async close(): Promise<void> {
+    await this.#pool.close();
   }
 
   async #timed<T>(stage: string, fn: () => Promise<T> | T): Promise<T> {
@@ -261,7 +282,7 @@ export class BatchWorker {
         }
       }
     }
-    const out = await this.#timed('qc', () => mapShard({
+    const mapped = await this.#timed('qc', () => this.#pool.map({
       windowStartMs: claim.windowEndMs - o.windowMs,
       windowEndMs: claim.windowEndMs,
       sensors: {
@@ -281,7 +302,9 @@ export class BatchWorker {
       },
       records: ids.map((id) => previous.get(id)),
       own,
-    }, o.qc, o.analysis, this.#qcStageMs));
+    }, o.qc, o.analysis));
+    const out = mapped.out;
+    for (const [k, v] of Object.entries(mapped.stageMs)) this.#qcStageMs[k] = (this.#qcStageMs[k] ?? 0) + v;
     // Records of the shard's sensors: those seen now updated, the others carried, the long unseen dropped.
     const nowMs = claim.windowEndMs;
     for (const [id, rec] of out.records) { ownPrevious.set(id, rec); ownSeen.set(id, nowMs); }
