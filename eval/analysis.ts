@@ -32,11 +32,10 @@ import { QC_REASONS } from '../pipeline/qc/reasons.ts';
 import type { SensorRecord } from '../pipeline/qc/sensor-record.ts';
 import { parseUtcMs } from './csv.ts';
 import {
-  detectDatasets, hourlyNearest, loadCrowdByHour, loadCrowdStations, loadDwdTruth, loadEra5Background, loadPywwsSeries, loadUcoTruth,
+  detectDatasets, FALKENSEE, hourlyNearest, TEMPELHOF, loadCrowdByHour, loadCrowdStations, loadDwdTruth, loadEra5Background, loadPywwsSeries, loadUcoTruth,
   type Dataset, type TimeRange,
 } from './datasets.ts';
 import { ErrorAccumulator, roundFigures, SpreadSkillAccumulator, type ErrorStats } from './metrics.ts';
-import { TEMPELHOF } from './baseline.ts';
 import { UsageError, type Evaluator } from './evaluator.ts';
 import { barChartSvg } from './bar-chart.ts';
 
@@ -52,8 +51,6 @@ export function fnv1a32(s: string): number {
 
 export const isWithheld = (id: string): boolean => fnv1a32(id) % 10 === 0;
 
-/** Falkensee town centre (falkensee_pws/SOURCE.md: the exact site is not published). */
-export const FALKENSEE: LatLon = { lat: 52.56, lon: 13.08 };
 
 const LEAD_60_MS = 60 * MINUTE_MS;
 

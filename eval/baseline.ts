@@ -31,8 +31,8 @@ import {
 import { UsageError, type Evaluator } from './evaluator.ts';
 
 export const DEFAULT_RESOLUTION = 9;
-/** DWD 433 Berlin-Tempelhof (dwd_berlin_tempelhof_hourly/SOURCE.md). */
-export const TEMPELHOF: LatLon = { lat: 52.4675, lon: 13.4021 };
+import { TEMPELHOF } from './datasets.ts';
+export { TEMPELHOF };
 export const WINDOW_RULE = 'crowd readings with time in (h - 1 h, h] ([h - 1 h + 1 ms, h]); runTimeMs = h, stepMin 5, steps 12';
 
 export interface BaselineOptions {

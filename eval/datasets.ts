@@ -20,6 +20,17 @@ import { UsageError } from './evaluator.ts';
 export { HOUR_MS } from '../infra/time.ts';
 import { HOUR_MS } from '../infra/time.ts';
 
+/**
+ * Sites of the formats whose files carry no position (the defaults of the tools' position options):
+ * DWD 433 Berlin-Tempelhof (dwd_berlin_tempelhof_hourly/SOURCE.md), and Falkensee's town centre for
+ * the pywws station (falkensee_pws/SOURCE.md: its exact site is not published).
+ */
+export const TEMPELHOF: Readonly<{ lat: number; lon: number }> = Object.freeze({ lat: 52.4675, lon: 13.4021 });
+export const FALKENSEE: Readonly<{ lat: number; lon: number }> = Object.freeze({ lat: 52.56, lon: 13.08 });
+
+/** pywws status bit: the console lost contact with the outdoor sensor (its outdoor values are stale). */
+const PYWWS_LOST_CONTACT = 0x40;
+
 export type DatasetKind = 'crowd-netatmo' | 'official-dwd' | 'official-uco' | 'background-era5' | 'amateur-pywws';
 
 export interface Dataset {
@@ -364,8 +375,8 @@ export interface StationSeries {
 }
 
 /**
- * The pywws format: one station, readings every few minutes, outdoor values empty while the console
- * had lost its sensor. Its files carry no position: give it (lat/lon) and an id.
+ * The pywws format: one station, readings every few minutes, outdoor values empty (or the status's
+ * lost-contact bit set) while the console had lost its sensor. Its files carry no position: give it (lat/lon) and an id.
  */
 export async function loadPywwsSeries(ds: Dataset, o: { id: string; lat: number; lon: number; range?: TimeRange }): Promise<{ series: StationSeries; stats: LoadStats }> {
   const range = o.range ?? ALL_TIME;
@@ -375,11 +386,13 @@ export async function loadPywwsSeries(ds: Dataset, o: { id: string; lat: number;
     const toMs = timeParser();
     const r = await forEachCsvRow(file, (h) => {
       const iTime = col(h, 'time', file), iTa = col(h, 'ta', file);
-      const iRh = h.indexOf('rh'), iP = h.indexOf('abs_pressure_hpa');
+      const iRh = h.indexOf('rh'), iP = h.indexOf('abs_pressure_hpa'), iStatus = h.indexOf('status');
       return (f) => {
         const time = toMs(f[iTime]!);
         const temp = parseNumber(f[iTa]);
-        if (Number.isNaN(time) || Number.isNaN(temp)) { stats.missing++; return; }
+        const status = iStatus >= 0 ? parseNumber(f[iStatus]) : NaN;
+        const lost = Number.isFinite(status) && (status & PYWWS_LOST_CONTACT) !== 0;
+        if (Number.isNaN(time) || Number.isNaN(temp) || lost) { stats.missing++; return; }
         if (time < range.fromMs || time >= range.toMs) { stats.skipped++; return; }
         t.push(time);
         ta.push(temp);

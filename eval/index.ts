@@ -10,5 +10,6 @@ export const evaluators: Record<string, Evaluator> = {
   nowcast: nowcastEvaluator,
 };
 /** The station-series loading and the nowcast scoring, for the training command. */
-export { loadStationSeries, detectPwsDatasets, FALKENSEE, TEMPELHOF, type StationSeriesSet } from './nowcast-datasets.ts';
+export { loadStationSeries, type StationSeriesSet } from './nowcast-datasets.ts';
+export { FALKENSEE, TEMPELHOF } from './datasets.ts';
 export { evaluateIssues, loadArModels, type IssueFigures, type ArModels } from './nowcast.ts';

@@ -20,10 +20,11 @@ import { DataDirLockedError, openStore, type Store } from '../../infra/store/ind
 import { topicNames, topicSpecs } from '../topics.ts';
 import { startIngestWorker } from '../worker.ts';
 import { replay, type ReplayProgress } from './replay.ts';
+import { FALKENSEE, TEMPELHOF } from '../../eval/datasets.ts';
 
-/** Default positions of the formats whose files carry none: DWD 433 Berlin-Tempelhof, and Falkensee's town centre (approximate, per its SOURCE.md). */
-const DWD_DEFAULT = { lat: 52.4675, lon: 13.4021 };
-const PYWWS_DEFAULT = { lat: 52.56, lon: 13.08 };
+/** Default positions of the formats whose files carry none. */
+const DWD_DEFAULT = TEMPELHOF;
+const PYWWS_DEFAULT = FALKENSEE;
 
 const USAGE = `usage: npm run replay -- --data <dir> [--speed X] [--from T] [--to T] [--json]
   --data <dir>        a data set folder, or a folder of them (found by their columns)
