@@ -27,7 +27,7 @@ import { STEP_MIN, STEPS, type GridCell } from './nowcast.ts';
 import type { QcOptions } from './qc/chain.ts';
 import { QC_REASONS } from './qc/reasons.ts';
 import type { SensorRecord } from './qc/sensor-record.ts';
-import { growBox, inBox, planShards, shardsWithin, type ShardPlan } from './shards.ts';
+import { growBox, planShards, shardsWithin, type ShardPlan } from './shards.ts';
 import type { NextHourSmoother } from '../models/index.ts';
 import { SMOOTHER_STEP_MIN } from '../models/index.ts';
 
@@ -247,18 +247,27 @@ export class BatchWorker {
     // The shard's readings and its halo's (readings come sorted by sensor, then time).
     const box = growBox(shard.box, o.haloM + cellRadiusM(domain.resolution), domain.plane);
     const pick: number[] = [];
-    for (let i = 0; i < r.sensorId.length; i++) if (inBox({ lat: r.lat[i]!, lon: r.lon[i]! }, box)) pick.push(i);
+    for (let i = 0; i < r.sensorId.length; i++) {
+      const lat = r.lat[i]!, lon = r.lon[i]!;
+      if (lat >= box.south && lat <= box.north && lon >= box.west && lon <= box.east) pick.push(i);
+    }
     const ids: string[] = [];
     const sensorOf = new Int32Array(pick.length);
-    const last = new Map<string, number>(); // sensor -> its newest reading (its position)
-    pick.forEach((i, k) => {
-      if (ids.length === 0 || ids[ids.length - 1] !== r.sensorId[i]) ids.push(r.sensorId[i]!);
+    const newest: number[] = []; // per sensor: its newest reading (its position); readings come sorted by sensor, then time
+    for (let k = 0; k < pick.length; k++) {
+      const i = pick[k]!;
+      if (ids.length === 0 || ids[ids.length - 1] !== r.sensorId[i]) { ids.push(r.sensorId[i]!); newest.push(i); }
       sensorOf[k] = ids.length - 1;
-      last.set(r.sensorId[i]!, i);
-    });
-    const at = (id: string) => last.get(id)!;
-    const position = (id: string): LatLon => ({ lat: r.lat[at(id)]!, lon: r.lon[at(id)]! });
-    const own = Uint8Array.from(ids, (id) => (parentOf(cellOf(position(id), domain.resolution), domain.plan.resolution) === shard.id ? 1 : 0));
+      newest[ids.length - 1] = i;
+    }
+    const column = (c: ArrayLike<number>): Float64Array => {
+      const out = new Float64Array(newest.length);
+      for (let s = 0; s < newest.length; s++) out[s] = c[newest[s]!]!;
+      return out;
+    };
+    const sensorLat = column(r.lat), sensorLon = column(r.lon);
+    const own = new Uint8Array(ids.length);
+    for (let s = 0; s < ids.length; s++) own[s] = parentOf(cellOf({ lat: sensorLat[s]!, lon: sensorLon[s]! }, domain.resolution), domain.plan.resolution) === shard.id ? 1 : 0;
     // State: the records of the shard and of its halo's shards, as the newest done window left them.
     const reach = shardsWithin(domain.plan, shard.id, o.haloM + cellRadiusM(domain.resolution), domain.plane);
     const previous = new Map<string, SensorRecord>();
@@ -287,17 +296,17 @@ export class BatchWorker {
       windowEndMs: claim.windowEndMs,
       sensors: {
         id: ids,
-        official: Uint8Array.from(ids, (id) => r.official[at(id)]!),
-        x: Float64Array.from(ids, (id) => domain.plane.x(r.lon[at(id)]!)),
-        y: Float64Array.from(ids, (id) => domain.plane.y(r.lat[at(id)]!)),
-        z: Float64Array.from(ids, (id) => r.elevationM[at(id)]!),
-        lat: Float64Array.from(ids, (id) => r.lat[at(id)]!),
-        lon: Float64Array.from(ids, (id) => r.lon[at(id)]!),
+        official: Uint8Array.from(newest, (i) => r.official[i]!),
+        x: sensorLon.map((lon) => domain.plane.x(lon)),
+        y: sensorLat.map((lat) => domain.plane.y(lat)),
+        z: column(r.elevationM),
+        lat: sensorLat,
+        lon: sensorLon,
       },
       readings: {
         sensor: sensorOf,
-        timeMs: Float64Array.from(pick, (i) => r.timeMs[i]!),
-        tempC: Float64Array.from(pick, (i) => r.tempC[i]!),
+        timeMs: pickColumn(r.timeMs, pick),
+        tempC: pickColumn(r.tempC, pick),
         backgroundC: backgroundAtReadings(inputs, pick, r, claim.windowEndMs - o.windowMs, claim.windowEndMs),
       },
       records: ids.map((id) => previous.get(id)),
@@ -469,6 +478,13 @@ export class BatchWorker {
  * valid times and windows on clock boundaries), it is evaluated twice per place and interpolated;
  * otherwise at each reading.
  */
+/** `c` at the picked indices. */
+function pickColumn(c: ArrayLike<number>, pick: readonly number[]): Float64Array {
+  const out = new Float64Array(pick.length);
+  for (let k = 0; k < pick.length; k++) out[k] = c[pick[k]!]!;
+  return out;
+}
+
 function backgroundAtReadings(inputs: WindowInputs, pick: readonly number[], r: ReadingColumns, t0: number, t1: number): Float64Array {
   const out = new Float64Array(pick.length);
   const field = inputs.field;
@@ -481,6 +497,12 @@ function backgroundAtReadings(inputs: WindowInputs, pick: readonly number[], r: 
   const places: LatLon[] = [], elevations: number[] = [];
   const at = new Int32Array(pick.length);
   pick.forEach((i, k) => {
+    // Consecutive readings are usually one sensor's at one place: reuse it without a key.
+    const before = k > 0 ? pick[k - 1]! : -1;
+    if (before >= 0 && r.lat[i] === r.lat[before] && r.lon[i] === r.lon[before] && Object.is(r.elevationM[i], r.elevationM[before])) {
+      at[k] = at[k - 1]!;
+      return;
+    }
     const key = `${r.lat[i]},${r.lon[i]},${r.elevationM[i]}`;
     let p = placeOf.get(key);
     if (p === undefined) {

@@ -55,10 +55,6 @@ export function growBox(box: BBox, marginM: number, plane: LocalPlane): BBox {
   return { south: box.south - dLat, north: box.north + dLat, west: box.west - dLon, east: box.east + dLon };
 }
 
-export function inBox(p: LatLon, b: BBox): boolean {
-  return p.lat >= b.south && p.lat <= b.north && p.lon >= b.west && p.lon <= b.east;
-}
-
 const overlaps = (a: BBox, b: BBox) => a.south <= b.north && b.south <= a.north && a.west <= b.east && b.west <= a.east;
 
 /** The shards whose cells lie within `reachM` of the shard's cells (itself included), sorted. */
