@@ -1,13 +1,27 @@
 /**
  * Prometheus gauges about the nowcast, read at scrape time: the served snapshot's age, the last
- * batch (duration, status, readings), ingest lag (readings' arrival after their time) and the
- * share of records ingest rejected (dead letters) over the last hour.
+ * batch (duration, status, readings, the share QC rejected by reason), ingest lag (readings' arrival
+ * after their time) and the share of records ingest rejected (dead letters) over the last hour.
  */
 import type { Queryable } from '../infra/store/index.ts';
 import { prom } from './http-metrics.ts';
 import type { SnapshotView } from './forecast.ts';
 
 let registered = false;
+
+/**
+ * The share of a run's readings each QC reason rejected, and `all` for every rejection: from the
+ * ledger's counts per reason (`ok` counts the kept). Empty when the run had no readings.
+ */
+export function qcRejectedShares(qc: Readonly<Record<string, number>>): Map<string, number> {
+  let total = 0;
+  for (const n of Object.values(qc)) total += n;
+  const out = new Map<string, number>();
+  if (!(total > 0)) return out;
+  for (const [reason, n] of Object.entries(qc)) if (reason !== 'ok') out.set(reason, n / total);
+  out.set('all', (total - (qc.ok ?? 0)) / total);
+  return out;
+}
 
 export function registerNowcastMetrics(o: { live: SnapshotView; store: Queryable; now?: () => number }): void {
   if (registered) return;
@@ -38,6 +52,15 @@ export function registerNowcastMetrics(o: { live: SnapshotView; store: Queryable
     name: 'nowcast_batch_readings', help: 'Readings used by the last finished batch run',
     collect() {
       this.set(last()?.nReadings ?? NaN);
+    },
+  });
+  new prom.Gauge({
+    name: 'nowcast_qc_rejected_ratio', help: 'Share of the last finished batch run\'s readings that quality control rejected, by reason (all: any reason)',
+    labelNames: ['reason'] as const,
+    collect() {
+      this.reset();
+      const qc = last()?.qc;
+      if (qc) for (const [reason, share] of qcRejectedShares(qc)) this.set({ reason }, share);
     },
   });
   new prom.Gauge({

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { claimBatchRun, finishBatchRun, failBatchRun, latestBatchRun, latestNowcast, writeNowcasts, writeShardNowcasts } from './nowcasts.ts';
+import { claimBatchRun, finishBatchRun, failBatchRun, latestBatchRun, latestNowcast, ledgerState, writeNowcasts, writeShardNowcasts } from './nowcasts.ts';
 import { claimTask, createTasks, finishTask, phaseProgress, releaseTask } from './batch-tasks.ts';
 import { getBlobs, putBlobs } from './batch-blobs.ts';
 import { failWindow, finishWindow, latestDoneBefore, nextOpenWindow, openWindow, restartWindow } from './batch-ledger.ts';
@@ -107,8 +107,9 @@ export function runDomainContract(name: string, makeStore: () => Promise<Contrac
       assert.equal((await nextOpenWindow(store, w(20)))!.windowEndMs, w(5));
       await failWindow(store, w(5), w(6), 'no disk', w(30));
       assert.equal((await nextOpenWindow(store, w(20)))!.windowEndMs, w(10), 'the failed one waits for its retry time');
-      assert.ok(await finishWindow(store, w(10), { nowMs: w(11), method: 'm', nReadings: 1, nSensors: 1, nCells: 1, nLate: 0, qc: { ok: 1 }, shards: 1, background: 'full' }));
+      assert.ok(await finishWindow(store, w(10), { nowMs: w(11), method: 'm', nReadings: 1, nSensors: 1, nCells: 1, nLate: 0, qc: { ok: 1, sct: 2 }, shards: 1, background: 'full' }));
       assert.equal(await latestDoneBefore(store, w(15)), w(10));
+      assert.deepEqual((await ledgerState(store)).lastDone?.qc, { ok: 1, sct: 2 }, 'the ledger state carries the counts per QC reason');
       const due = await nextOpenWindow(store, w(31));
       assert.equal(due!.status, 'failed');
       const restarts = await Promise.all([restartWindow(store, w(5), w(31)), restartWindow(store, w(5), w(31))]);
