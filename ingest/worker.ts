@@ -20,7 +20,7 @@
 import type { Bus, MessageBatch, Subscription } from '../infra/bus/index.ts';
 import type { Store } from '../infra/store/index.ts';
 import type { Logger } from '../infra/log.ts';
-import { insertReadings, upsertSensors, DEFAULT_CHUNK_ROWS, type ReadingRow, type SensorRow, upsertBackground, type BackgroundRow, insertDeadLetters, type DeadLetter } from '../infra/store/index.ts';
+import { writeReadings, upsertSensors, DEFAULT_CHUNK_ROWS, type ReadingRow, type SensorRow, upsertBackground, type BackgroundRow, insertDeadLetters, type DeadLetter } from '../infra/store/index.ts';
 import { cellOf } from '../infra/geo/index.ts';
 import { decodeBackground, decodeReading } from './reading.ts';
 import type { Topics } from './topics.ts';
@@ -98,6 +98,13 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
   flushTimer.unref();
   const log = o.log.child({ role: 'ingest' });
 
+  /**
+   * Whether the next readings batch is appended with a plain COPY first (where the store can): after
+   * a batch that met readings already stored (a redelivery), batches are written the idempotent way
+   * until one is all new again, so a run of redelivered batches does not pay for a failed COPY each.
+   */
+  let copyFirst = true;
+
   type Letter = DeadLetter & { offset: string };
   const letterOf = (batch: MessageBatch, offset: string, value: Uint8Array, reason: string): Letter => ({
     source: `${batch.topic}/${batch.partition}@${offset}`, reason, payload: Buffer.from(value).toString('utf8').slice(0, 4000), offset,
@@ -142,14 +149,16 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
     // One statement is atomic by itself: the common batch (no dead letters, no new sensors, one chunk)
     // skips BEGIN and COMMIT, which for small batches cost as much as the insert.
     const single = bad.length === 0 && changed.length === 0 && rows.length <= DEFAULT_CHUNK_ROWS;
-    const inserted = single
-      ? await insertReadings(o.store, rows)
+    const written = single
+      ? await writeReadings(o.store, rows, { copy: copyFirst })
       : await o.store.transaction(async (tx) => {
           await insertDeadLetters(tx, bad);
-          if (rows.length === 0) return 0;
+          if (rows.length === 0) return { inserted: 0, unique: 0, conflicted: false };
           if (changed.length > 0) await upsertSensors(tx, changed);
-          return insertReadings(tx, rows);
+          return writeReadings(tx, rows, { copy: copyFirst });
         });
+    const inserted = written.inserted;
+    copyFirst = written.inserted === written.unique;
     for (const c of changed) {
       if (!seen.has(c.sensorId) && seen.size >= MAX_SEEN_SENSORS) seen.clear();
       seen.set(c.sensorId, { lat: c.lat, lon: c.lon, elevationM: c.elevationM });
