@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeReading, encodeReading, decodeBackground, readingOf, readingSchema, type Reading } from './reading.ts';
+import { decodeReading, encodeReading, decodeReadings, encodeReadings, decodeBackground, readingOf, readingSchema, type Reading } from './reading.ts';
 import { uniform } from './sim/random.ts';
 
 const now = Date.UTC(2026, 0, 1, 12);
@@ -42,6 +42,32 @@ describe('reading codec', () => {
   it('refuses invalid UTF-8', () => {
     const d = decodeReading(new Uint8Array([0xff, 0xfe, 0x7b]), now);
     assert.equal(d.ok, false);
+  });
+
+  it('a message of several readings: the valid kept in order, each bad element refused by its index', () => {
+    const second: Reading = { ...good, sensorId: 'ama-2', tempC: -4.25 };
+    assert.deepEqual(decodeReadings(encodeReadings([good, second]), now), { readings: [good, second], refused: [] });
+    // One reading is sent as a plain object, which a single-reading decoder reads too.
+    assert.deepEqual(decodeReading(encodeReadings([good]), now), { ok: true, value: good });
+    assert.deepEqual(decodeReadings(encodeReading(good), now), { readings: [good], refused: [] });
+    const mixed = decodeReadings(bytes(JSON.stringify([good, { ...good, tempC: 70 }, second, 'x', { ...good, timeMs: now + 3_600_000 }])), now);
+    assert.deepEqual(mixed.readings, [good, second]);
+    assert.deepEqual(mixed.refused.map((r) => r.index), [1, 3, 4]);
+    assert.match(mixed.refused[0]!.reason, /^\[1\]\.tempC:/);
+    assert.deepEqual(mixed.refused[0]!.value, { ...good, tempC: 70 }, 'the refused element as it came');
+    assert.match(mixed.refused[1]!.reason, /^\[3\]/);
+    assert.match(mixed.refused[2]!.reason, /^\[4\]\.timeMs: .* is in the future/);
+  });
+
+  it('a message that is no reading at all is refused whole', () => {
+    for (const [text, reason] of [['[]', /empty array/], ['{"sensorId":', /not UTF-8 JSON/], ['42', /./], [JSON.stringify({ ...good, lat: 95 }), /^lat:/]] as const) {
+      const d = decodeReadings(bytes(text), now);
+      assert.deepEqual(d.readings, [], text);
+      assert.equal(d.refused.length, 1, text);
+      assert.equal(d.refused[0]!.index, null, text);
+      assert.match(d.refused[0]!.reason, reason, text);
+    }
+    assert.throws(() => encodeReadings([]), RangeError);
   });
 
   it('decodes a background value and refuses a missing field', () => {

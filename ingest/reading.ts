@@ -1,6 +1,9 @@
 /**
- * A reading on the bus (topic readings.v1): JSON, Celsius, UTC epoch milliseconds.
- * Decoding is pure and total: it returns the reading or a reason, never throws.
+ * Readings on the bus (topic readings.v1): JSON, Celsius, UTC epoch milliseconds. A message holds
+ * one reading (a JSON object) or several (a JSON array of such objects, at most
+ * MAX_READINGS_PER_MESSAGE from this system's producers, all of one partition key): every message
+ * costs the producer, the broker and the consumer the same work whatever it carries, so bulk sources
+ * send their readings together. Decoding is pure and total: it returns readings or reasons, never throws.
  *
  * The zod schema is the definition. The hot path checks a message with `readingOf`, the same rules
  * written out for this one shape (zod's generic machinery cost as much as parsing the JSON); only a
@@ -41,6 +44,15 @@ export function encodeReading(r: Reading): Uint8Array {
   return encoder.encode(JSON.stringify(r));
 }
 
+/** The most readings this system's producers put in one message (~200 bytes each as JSON). */
+export const MAX_READINGS_PER_MESSAGE = 500;
+
+/** Several readings as one message: one reading as an object, more as an array. */
+export function encodeReadings(rs: readonly Reading[]): Uint8Array {
+  if (rs.length === 0) throw new RangeError('encodeReadings: no readings');
+  return encoder.encode(JSON.stringify(rs.length === 1 ? rs[0] : rs));
+}
+
 const SENSOR_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 const inRange = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
@@ -66,19 +78,59 @@ export function readingOf(raw: unknown): Reading | null {
   return { sensorId, timeMs, kind, lat, lon, elevationM, tempC, humidityPct, pressureHpa };
 }
 
-/** Parses and validates one message; `nowMs` bounds how far in the future a time may be. */
-export function decodeReading(bytes: Uint8Array, nowMs: number): Decoded<Reading> {
+/** A parsed value checked as one reading (zod's reasons for a refusal). */
+function checkReading(raw: unknown, nowMs: number): Decoded<Reading> {
   const future = (r: Reading) => (r.timeMs > nowMs + MAX_FUTURE_MS ? `timeMs: ${new Date(r.timeMs).toISOString()} is in the future` : null);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(utf8.decode(bytes));
-  } catch (err) {
-    return { ok: false, reason: `not UTF-8 JSON: ${err instanceof Error ? err.message : String(err)}` };
-  }
   const r = readingOf(raw);
   if (r === null) return validated(raw, readingSchema, future);
   const why = future(r);
   return why === null ? { ok: true, value: r } : { ok: false, reason: why };
+}
+
+function parseMessage(bytes: Uint8Array): { ok: true; raw: unknown } | { ok: false; reason: string } {
+  try {
+    return { ok: true, raw: JSON.parse(utf8.decode(bytes)) };
+  } catch (err) {
+    return { ok: false, reason: `not UTF-8 JSON: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/** Parses and validates a message of one reading; `nowMs` bounds how far in the future a time may be. */
+export function decodeReading(bytes: Uint8Array, nowMs: number): Decoded<Reading> {
+  const p = parseMessage(bytes);
+  return p.ok ? checkReading(p.raw, nowMs) : p;
+}
+
+/** What one message holds: its valid readings, and what was refused with the reason. */
+export interface DecodedReadings {
+  readings: Reading[];
+  /**
+   * `index` null: the whole message (not JSON, neither a valid reading nor a non-empty array);
+   * else the refused element of the array (`value`: that element as parsed).
+   */
+  refused: { index: number | null; reason: string; value?: unknown }[];
+}
+
+/**
+ * Parses and validates a message of one reading or an array of them; a bad element is refused by
+ * itself (its reason prefixed with its index: `[3].tempC: …`), the others are kept.
+ */
+export function decodeReadings(bytes: Uint8Array, nowMs: number): DecodedReadings {
+  const p = parseMessage(bytes);
+  if (!p.ok) return { readings: [], refused: [{ index: null, reason: p.reason }] };
+  if (!Array.isArray(p.raw)) {
+    const d = checkReading(p.raw, nowMs);
+    return d.ok ? { readings: [d.value], refused: [] } : { readings: [], refused: [{ index: null, reason: d.reason }] };
+  }
+  if (p.raw.length === 0) return { readings: [], refused: [{ index: null, reason: '(root): an empty array holds no reading' }] };
+  const out: DecodedReadings = { readings: [], refused: [] };
+  for (let i = 0; i < p.raw.length; i++) {
+    const el: unknown = p.raw[i];
+    const d = checkReading(el, nowMs);
+    if (d.ok) out.readings.push(d.value);
+    else out.refused.push({ index: i, reason: d.reason.startsWith('(root): ') ? `[${i}]: ${d.reason.slice(8)}` : `[${i}].${d.reason}`, value: el });
+  }
+  return out;
 }
 
 /** One background forecast value on the background's own grid (topic background.v1). */
