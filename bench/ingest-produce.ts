@@ -6,8 +6,9 @@
  * batches over 1 MiB).
  *
  * Run as its own process for the Kafka path (`node --import tsx bench/ingest-produce.ts` with
- * PRODUCE_BROKERS, PRODUCE_TOPIC, PRODUCE_READINGS, PRODUCE_BATCH, PRODUCE_PER_MESSAGE): producers are other processes in
- * a deployment. It prints one JSON line at the end: readings, seconds, cpu_seconds.
+ * PRODUCE_BROKERS, PRODUCE_TOPIC, PRODUCE_READINGS, PRODUCE_BATCH, PRODUCE_PER_MESSAGE and PRODUCE_T0_MS,
+ * the first reading's time): producers are other processes in a deployment. It prints one JSON line
+ * at the end: readings, seconds, cpu_seconds.
  */
 import { fileURLToPath } from 'node:url';
 import { openBus, type Bus, type OutgoingMessage } from '../infra/bus/index.ts';
