@@ -85,9 +85,10 @@ export function submissionRoutes(deps: SubmissionDeps): express.Router {
     now,
   };
   const router = express.Router();
+  // The most frequent request first: station software uploading every few seconds.
+  router.use(wundergroundRouter(ctx));
   router.use(stationsRouter(ctx));
   router.use(readingsUploadRouter(ctx));
-  router.use(wundergroundRouter(ctx));
   router.use(ecowittRouter(ctx));
   return router;
 }

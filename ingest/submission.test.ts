@@ -3,7 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OutgoingMessage } from '../infra/bus/index.ts';
-import { checkValue, chunkByBytes, CoalescingPublisher, dropDuplicates, canonicalReading, MAX_SEND_BYTES } from './submission.ts';
+import { checkValue, chunkByBytes, CoalescingPublisher, dropDuplicates, canonicalReading, readingMessages, MAX_SEND_BYTES } from './submission.ts';
+import { decodeReadings, type Reading } from './reading.ts';
+import { partitionKey } from './topics.ts';
 
 const NOW = Date.UTC(2026, 0, 5, 12);
 const station = { stationId: 'st-x', kind: 'amateur' as const, lat: 52.5, lon: 13.4, elevationM: null };
@@ -29,6 +31,30 @@ describe('submission', () => {
     const b = canonicalReading(station, { timeMs: NOW, tempC: 2, humidityPct: null, pressureHpa: null });
     const c = canonicalReading(station, { timeMs: NOW + 1000, tempC: 3, humidityPct: null, pressureHpa: null });
     assert.deepEqual(dropDuplicates([a, b, c]), { unique: [a, c], duplicates: 1 });
+  });
+
+  it('puts the readings of one partition key together, in their order, at most perMessage a message', () => {
+    // Three stations: two far apart (different keys), one beside the first (the same key at resolution 5).
+    const places = [{ lat: 52.5, lon: 13.4 }, { lat: 48.1, lon: 11.6 }, { lat: 52.5001, lon: 13.4001 }];
+    assert.equal(partitionKey(places[0]!, 5), partitionKey(places[2]!, 5));
+    assert.notEqual(partitionKey(places[0]!, 5), partitionKey(places[1]!, 5));
+    const readings: Reading[] = Array.from({ length: 23 }, (_, i) => canonicalReading({ ...station, stationId: `st-${i % 3}`, ...places[i % 3]! }, { timeMs: NOW - i * 60_000, tempC: i, humidityPct: null, pressureHpa: null }));
+    const msgs = readingMessages(readings, 5, 4);
+    const decoded = msgs.map((m) => ({ key: m.key, readings: decodeReadings(m.value, NOW).readings }));
+    for (const d of decoded) {
+      assert.ok(d.readings.length >= 1 && d.readings.length <= 4);
+      for (const r of d.readings) assert.equal(partitionKey(r, 5), d.key, 'every reading under its own key');
+    }
+    for (const key of new Set(msgs.map((m) => m.key))) {
+      const got = decoded.filter((d) => d.key === key).flatMap((d) => d.readings);
+      assert.deepEqual(got, readings.filter((r) => partitionKey(r, 5) === key), 'all of a key, in order');
+    }
+    // 15 readings share one key, 8 the other: ceil(15/4) + ceil(8/4) messages.
+    assert.equal(msgs.length, 4 + 2);
+    assert.equal(readingMessages(readings, 5, 1).length, readings.length, 'one a message');
+    assert.equal(readingMessages(readings, 5).length, 2, 'by default a key\'s readings fit one message');
+    assert.deepEqual(readingMessages([], 5), []);
+    assert.throws(() => readingMessages(readings, 5, 0), RangeError);
   });
 
   it('splits messages into sends of at most MAX_SEND_BYTES, in order', () => {

@@ -9,7 +9,7 @@
  * here; across submissions the store's (sensor id, time) key keeps the first and drops the rest.
  */
 import type { Bus, OutgoingMessage } from '../infra/bus/index.ts';
-import { encodeReading, MAX_FUTURE_MS, TEMP_MAX_C, TEMP_MIN_C, type Reading } from './reading.ts';
+import { encodeReadings, MAX_FUTURE_MS, MAX_READINGS_PER_MESSAGE, TEMP_MAX_C, TEMP_MIN_C, type Reading } from './reading.ts';
 import { partitionKey } from './topics.ts';
 import type { RefusalReason } from './refusals.ts';
 
@@ -100,8 +100,31 @@ export function dropDuplicates(readings: readonly Reading[]): { unique: Reading[
   return { unique, duplicates: readings.length - unique.length };
 }
 
-export function readingMessages(readings: readonly Reading[], partitionResolution: number): OutgoingMessage[] {
-  return readings.map((r) => ({ key: partitionKey(r, partitionResolution), value: encodeReading(r) }));
+/**
+ * The messages of readings: keyed by the H3 parent cell of each reading's position, the readings of
+ * one key together (in their order) in messages of at most `perMessage` readings (one reading: a
+ * plain object). A message costs the producer, the broker and the consumer the same whatever it
+ * carries, so a submission of many readings costs a few messages rather than one per reading.
+ */
+export function readingMessages(readings: readonly Reading[], partitionResolution: number, perMessage = MAX_READINGS_PER_MESSAGE): OutgoingMessage[] {
+  if (!Number.isInteger(perMessage) || perMessage < 1) throw new RangeError(`perMessage must be a positive integer, got ${perMessage}`);
+  const byKey = new Map<string, Reading[]>();
+  // Consecutive readings at one position (a station's run) share their key: computed once.
+  let last: { lat: number; lon: number; group: Reading[] } | undefined;
+  for (const r of readings) {
+    if (!last || last.lat !== r.lat || last.lon !== r.lon) {
+      const key = partitionKey(r, partitionResolution);
+      let group = byKey.get(key);
+      if (!group) byKey.set(key, (group = []));
+      last = { lat: r.lat, lon: r.lon, group };
+    }
+    last.group.push(r);
+  }
+  const out: OutgoingMessage[] = [];
+  for (const [key, group] of byKey) {
+    for (let i = 0; i < group.length; i += perMessage) out.push({ key, value: encodeReadings(group.slice(i, i + perMessage)) });
+  }
+  return out;
 }
 
 /**

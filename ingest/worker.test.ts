@@ -6,7 +6,7 @@ import { openStore, type Store } from '../infra/store/index.ts';
 import { openBus, type Bus, type BusMessage } from '../infra/bus/index.ts';
 import { createLogger } from '../infra/log.ts';
 import { cellOf } from '../infra/geo/index.ts';
-import { encodeBackground, encodeReading, type Reading } from './reading.ts';
+import { encodeBackground, encodeReading, encodeReadings, type Reading } from './reading.ts';
 import { topicNames, topicSpecs } from './topics.ts';
 
 const topics = topicNames();
@@ -83,6 +83,27 @@ describe('ingest worker', () => {
     await until(() => worker.stats.readings >= before + 2, 'the second batch');
     const n = await store.query<{ n: number }>('SELECT count(*)::int AS n FROM readings');
     assert.equal(n.rows[0]!.n, 2);
+  });
+
+  it('a message of several readings: the valid stored, the refused elements dead-lettered together with their reasons', async () => {
+    const own = topicNames('many.');
+    await bus.ensureTopics(topicSpecs(own, 1));
+    const w = await startIngestWorker({ bus, topics: own, store, log, groupId: 'ingest-many', resolution: 9, maxBatch: 100, now: () => now });
+    await w.ready;
+    const good = Array.from({ length: 6 }, (_, i) => reading(i + 1, { sensorId: `many-${i}` }));
+    const badOne = { ...reading(7, { sensorId: 'many-bad' }), tempC: 99 };
+    const mixed = text(JSON.stringify([good[0], badOne, good[1], good[2], { sensorId: 'many-x' }]));
+    await bus.publish(own.readings, [{ key: 'z', value: mixed }, { key: 'z', value: encodeReadings(good.slice(3)) }]);
+    await until(() => w.stats.readings + w.stats.deadLetters >= 7, 'both messages');
+    await w.stop();
+    assert.equal(w.stats.readings, 6);
+    assert.equal(w.stats.deadLetters, 1, 'one letter for the message\'s refused elements');
+    const rows = await store.query<{ sensor_id: string; cell: string }>(`SELECT sensor_id, cell FROM readings WHERE sensor_id LIKE 'many-%' ORDER BY sensor_id`);
+    assert.deepEqual(rows.rows, good.map((r) => ({ sensor_id: r.sensorId, cell: cellOf(r, 9) })));
+    const dead = await store.query<{ reason: string; payload: string; source: string }>(`SELECT reason, payload, source FROM dead_letters WHERE source LIKE 'many.%'`);
+    assert.equal(dead.rows.length, 1);
+    assert.match(dead.rows[0]!.reason, /^2 of the message's readings refused: \[1\]\.tempC: .*; \[4\]\./);
+    assert.deepEqual(JSON.parse(dead.rows[0]!.payload), [badOne, { sensorId: 'many-x' }], 'the refused elements as they came');
   });
 
   it('keeps the newest issue of a background value', async () => {

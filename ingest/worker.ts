@@ -20,15 +20,41 @@
 import type { Bus, MessageBatch, Subscription } from '../infra/bus/index.ts';
 import type { Store } from '../infra/store/index.ts';
 import type { Logger } from '../infra/log.ts';
-import { insertReadings, upsertSensors, DEFAULT_CHUNK_ROWS, type ReadingRow, type SensorRow, upsertBackground, type BackgroundRow, insertDeadLetters, type DeadLetter } from '../infra/store/index.ts';
+import { writeReadings, upsertSensors, DEFAULT_CHUNK_ROWS, type ReadingRow, type SensorRow, upsertBackground, type BackgroundRow, insertDeadLetters, type DeadLetter } from '../infra/store/index.ts';
 import { cellOf } from '../infra/geo/index.ts';
-import { decodeBackground, decodeReading } from './reading.ts';
+import { decodeBackground, decodeReadings } from './reading.ts';
 import type { Topics } from './topics.ts';
 
 /** How often sensors' last_seen is written [ms] (default of IngestOptions.sensorFlushMs). */
 export const SENSOR_FLUSH_MS = 10_000;
 /** Sensors the worker remembers (beyond this it starts over: each then costs one upsert again). */
 const MAX_SEEN_SENSORS = 1_000_000;
+/** Positions whose cell the worker remembers (beyond this it starts over). */
+const MAX_CACHED_CELLS = 200_000;
+
+/**
+ * The H3 cell of a position, remembered: stations report again and again from the same place, and
+ * the lookup costs a fraction of the H3 computation. Keyed by latitude, then longitude (exact numbers).
+ */
+function cellCache(resolution: number): (p: { lat: number; lon: number }) => string {
+  let byLat = new Map<number, Map<number, string>>();
+  let size = 0;
+  return (p) => {
+    let byLon = byLat.get(p.lat);
+    const hit = byLon?.get(p.lon);
+    if (hit !== undefined) return hit;
+    if (size >= MAX_CACHED_CELLS) {
+      byLat = new Map();
+      size = 0;
+      byLon = undefined;
+    }
+    if (!byLon) byLat.set(p.lat, (byLon = new Map()));
+    const cell = cellOf(p, resolution);
+    byLon.set(p.lon, cell);
+    size++;
+    return cell;
+  };
+}
 
 interface SensorSeen {
   lat: number;
@@ -98,10 +124,31 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
   flushTimer.unref();
   const log = o.log.child({ role: 'ingest' });
 
+  /**
+   * Whether the next readings batch is appended with a plain COPY first (where the store can): after
+   * a batch that met readings already stored (a redelivery), batches are written the idempotent way
+   * until one is all new again, so a run of redelivered batches does not pay for a failed COPY each.
+   */
+  let copyFirst = true;
+  const cellAt = cellCache(o.resolution);
+
   type Letter = DeadLetter & { offset: string };
-  const letterOf = (batch: MessageBatch, offset: string, value: Uint8Array, reason: string): Letter => ({
-    source: `${batch.topic}/${batch.partition}@${offset}`, reason, payload: Buffer.from(value).toString('utf8').slice(0, 4000), offset,
+  const letterOf = (batch: MessageBatch, offset: string, value: Uint8Array | string, reason: string): Letter => ({
+    source: `${batch.topic}/${batch.partition}@${offset}`, reason, payload: (typeof value === 'string' ? value : Buffer.from(value).toString('utf8')).slice(0, 4000), offset,
   });
+  /** Refused elements of a message of several readings: one letter with the reasons and those elements. */
+  const REASONS_SHOWN = 5;
+  const elementsLetter = (batch: MessageBatch, offset: string, refused: { reason: string; value?: unknown }[]): Letter => {
+    const shown = refused.slice(0, REASONS_SHOWN).map((r) => r.reason).join('; ');
+    const more = refused.length > REASONS_SHOWN ? `; and ${refused.length - REASONS_SHOWN} more` : '';
+    let payload: string;
+    try {
+      payload = JSON.stringify(refused.map((r) => r.value)) ?? 'null';
+    } catch {
+      payload = '(unprintable)';
+    }
+    return letterOf(batch, offset, payload, `${refused.length} of the message's readings refused: ${shown}${more}`);
+  };
 
   /**
    * Dead letters go to the topic first, then into the table in the same transaction as the batch's
@@ -127,29 +174,32 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
     const sensors = new Map<string, SensorRow>();
     const bad: Letter[] = [];
     for (const m of batch.messages) {
-      const d = decodeReading(m.value, t);
-      if (!d.ok) {
-        bad.push(letterOf(batch, m.offset, m.value, d.reason));
-        continue;
+      const d = decodeReadings(m.value, t);
+      if (d.refused.length > 0) {
+        const whole = d.refused[0]!.index === null;
+        bad.push(whole ? letterOf(batch, m.offset, m.value, d.refused[0]!.reason) : elementsLetter(batch, m.offset, d.refused));
       }
-      const r = d.value;
-      rows.push({ sensorId: r.sensorId, timeMs: r.timeMs, kind: r.kind, lat: r.lat, lon: r.lon, elevationM: r.elevationM, cell: cellOf(r, o.resolution), tempC: r.tempC, humidityPct: r.humidityPct, pressureHpa: r.pressureHpa });
-      const prev = sensors.get(r.sensorId);
-      if (!prev || prev.lastSeenMs <= r.timeMs) sensors.set(r.sensorId, { sensorId: r.sensorId, kind: r.kind, lat: r.lat, lon: r.lon, elevationM: r.elevationM, lastSeenMs: r.timeMs });
+      for (const r of d.readings) {
+        rows.push({ sensorId: r.sensorId, timeMs: r.timeMs, kind: r.kind, lat: r.lat, lon: r.lon, elevationM: r.elevationM, cell: cellAt(r), tempC: r.tempC, humidityPct: r.humidityPct, pressureHpa: r.pressureHpa });
+        const prev = sensors.get(r.sensorId);
+        if (!prev || prev.lastSeenMs <= r.timeMs) sensors.set(r.sensorId, { sensorId: r.sensorId, kind: r.kind, lat: r.lat, lon: r.lon, elevationM: r.elevationM, lastSeenMs: r.timeMs });
+      }
     }
     await publishDeadLetters(batch, bad);
     const changed = [...sensors.values()].filter(isNewOrMoved);
     // One statement is atomic by itself: the common batch (no dead letters, no new sensors, one chunk)
     // skips BEGIN and COMMIT, which for small batches cost as much as the insert.
     const single = bad.length === 0 && changed.length === 0 && rows.length <= DEFAULT_CHUNK_ROWS;
-    const inserted = single
-      ? await insertReadings(o.store, rows)
+    const written = single
+      ? await writeReadings(o.store, rows, { copy: copyFirst })
       : await o.store.transaction(async (tx) => {
           await insertDeadLetters(tx, bad);
-          if (rows.length === 0) return 0;
+          if (rows.length === 0) return { inserted: 0, unique: 0, conflicted: false };
           if (changed.length > 0) await upsertSensors(tx, changed);
-          return insertReadings(tx, rows);
+          return writeReadings(tx, rows, { copy: copyFirst });
         });
+    const inserted = written.inserted;
+    copyFirst = written.inserted === written.unique;
     for (const c of changed) {
       if (!seen.has(c.sensorId) && seen.size >= MAX_SEEN_SENSORS) seen.clear();
       seen.set(c.sensorId, { lat: c.lat, lon: c.lon, elevationM: c.elevationM });

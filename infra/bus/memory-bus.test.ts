@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MessageBatch } from './bus.ts';
 import { runBusContract } from './bus.contract.ts';
-import { MemoryBus } from './memory-bus.ts';
+import { MemoryBus, MAX_BATCH_BYTES } from './memory-bus.ts';
 
 runBusContract('memory', async () => new MemoryBus({ retryBackoffMs: 20 }));
 
@@ -17,6 +17,24 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
 }
 
 describe('memory bus', () => {
+  it('bounds a handler call by bytes as Kafka\'s fetch does (at least one message), and by count', async () => {
+    const bus = new MemoryBus();
+    await bus.ensureTopics([{ name: 't', partitions: 1 }]);
+    const big = Math.floor(MAX_BATCH_BYTES * 0.4); // two fit in a call, three do not
+    await bus.publish('t', [...Array.from({ length: 5 }, () => ({ key: 'k', value: new Uint8Array(big) })), { key: 'k', value: new Uint8Array(2 * MAX_BATCH_BYTES) }, { key: 'k', value: bytes('x') }]);
+    const sizes: number[] = [];
+    const sub = await bus.subscribe({ groupId: 'g', topic: 't', maxBatchSize: 100, handler: async (b) => void sizes.push(b.messages.length) });
+    await sub.ready;
+    await waitFor(() => sizes.reduce((a, n) => a + n, 0) === 7);
+    assert.deepEqual(sizes, [2, 2, 1, 1, 1], 'two of 40 % each, then one alone, the oversized one alone, the small one');
+    await bus.publish('t', Array.from({ length: 7 }, () => ({ key: 'k', value: bytes('y') })));
+    const sub2 = await bus.subscribe({ groupId: 'g2', topic: 't', maxBatchSize: 3, handler: async (b) => void sizes.push(-b.messages.length) });
+    await sub2.ready;
+    await waitFor(() => sizes.filter((n) => n < 0).reduce((a, n) => a - n, 0) === 14);
+    assert.ok(sizes.filter((n) => n < 0).every((n) => n >= -3), 'at most maxBatchSize messages a call');
+    await bus.close();
+  });
+
   it('fixes "latest" when a partition is assigned: fromBeginning false skips older messages only', async () => {
     const bus = new MemoryBus();
     await bus.ensureTopics([{ name: 't', partitions: 2 }]);

@@ -87,6 +87,11 @@ interface Group {
 }
 
 const DEFAULT_MAX_BATCH = 1000;
+/**
+ * Most bytes of messages handed to one handler call (at least one message), like Kafka's
+ * max.partition.fetch.bytes (1 MiB by default): messages may carry many readings each.
+ */
+export const MAX_BATCH_BYTES = 1024 * 1024;
 
 export class MemoryBus implements Bus {
   readonly kind = 'memory' as const;
@@ -311,7 +316,7 @@ class Member implements Subscription {
         await new Promise<void>((resolve) => (this.wakeUp = resolve));
         continue;
       }
-      if (batch.messages.length < this.maxBatchSize && this.fetchWaitMs > 0 && !this.lingered) {
+      if (!batch.full && this.fetchWaitMs > 0 && !this.lingered) {
         // A partial batch: give it fetchWaitMs to fill (publishes do not cut the wait short; close and
         // abort do).
         this.lingered = true;
@@ -326,15 +331,18 @@ class Member implements Subscription {
         continue;
       }
       this.lingered = false;
-      await this.deliver(batch);
+      await this.deliver({ topic: batch.topic, partition: batch.partition, messages: batch.messages });
     }
   }
 
   /** Whether the member already waited once for the partial batch it is about to take. */
   private lingered = false;
 
-  /** The next partition (round-robin over the assignment) with messages past its position, sliced. */
-  private nextBatch(): MessageBatch | undefined {
+  /**
+   * The next partition (round-robin over the assignment) with messages past its position, sliced to
+   * maxBatchSize messages and MAX_BATCH_BYTES; `full` when either bound cut it.
+   */
+  private nextBatch(): (MessageBatch & { full: boolean }) | undefined {
     const n = this.assignment.length;
     for (let i = 0; i < n; i++) {
       const p = this.assignment[(this.cursor + i) % n]!;
@@ -346,7 +354,13 @@ class Member implements Subscription {
       const from = Math.max(log.base, this.group.committed.get(p) ?? this.resetOffsets.get(p) ?? log.base);
       if (from >= endOffset(log)) continue;
       this.cursor = (this.cursor + i + 1) % n;
-      return { topic: this.group.topic.name, partition: p, messages: log.messages.slice(from - log.base, from - log.base + this.maxBatchSize) };
+      const start = from - log.base;
+      const stop = Math.min(log.messages.length, start + this.maxBatchSize);
+      let end = start;
+      let bytes = 0;
+      while (end < stop && (end === start || bytes + sizeOf(log.messages[end]!) <= MAX_BATCH_BYTES)) bytes += sizeOf(log.messages[end++]!);
+      const full = end - start === this.maxBatchSize || end < stop;
+      return { topic: this.group.topic.name, partition: p, messages: log.messages.slice(start, end), full };
     }
     return undefined;
   }

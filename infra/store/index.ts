@@ -12,7 +12,7 @@ import type { Store } from './store.ts';
 
 export type { Queryable, QueryResult, Store } from './store.ts';
 export { runTimescaleJobs, startJobTimer, type JobRun } from './jobs.ts';
-export { insertReadings, upsertSensors, InvalidRowError, DEFAULT_CHUNK_ROWS, type ReadingRow, type SensorRow, type SensorKind } from './readings.ts';
+export { insertReadings, writeReadings, upsertSensors, InvalidRowError, DEFAULT_CHUNK_ROWS, READING_COLUMNS, type ReadingRow, type SensorRow, type SensorKind, type ReadingsWritten, type ReadingWriteOptions } from './readings.ts';
 export { migrate, MigrationError, type AppliedMigration } from './migrate.ts';
 export { StoreUrlError } from './pglite-store.ts';
 export { StoreError, isRetryableStoreError, STORE_ERROR_CODES, type StoreErrorCode } from './store-error.ts';

@@ -1,7 +1,7 @@
 /** readings.ts without a database: statement shape, chunking, de-duplication, validation. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dedupeReadings, insertReadings, InvalidRowError, upsertSensors, type ReadingRow } from './readings.ts';
+import { dedupeReadings, inKeyOrder, insertReadings, InvalidRowError, upsertSensors, type ReadingRow } from './readings.ts';
 import type { Queryable, QueryResult } from './store.ts';
 
 /** Records statements; answers an INSERT with rowCount = rows sent (as if all were new). */
@@ -32,9 +32,9 @@ const reading = (i: number, over: Partial<ReadingRow> = {}): ReadingRow => ({
   ...over,
 });
 
-test('one unnest statement per chunk, columns as arrays', async () => {
+test('one unnest statement per chunk, columns as arrays, rows in key order (sensor, then time)', async () => {
   const q = recorder();
-  const rows = Array.from({ length: 25 }, (_, i) => reading(i));
+  const rows = inKeyOrder(Array.from({ length: 25 }, (_, i) => reading(i)));
   assert.equal(await insertReadings(q, rows, { chunkRows: 10 }), 25);
   assert.equal(q.calls.length, 3);
   assert.deepEqual(q.calls.map((c) => (c.params[0] as unknown[]).length), [10, 10, 5]);
@@ -45,6 +45,17 @@ test('one unnest statement per chunk, columns as arrays', async () => {
   }
   assert.deepEqual((q.calls[0]!.params[1] as string[])[0], new Date(rows[0]!.timeMs).toISOString());
   assert.deepEqual(q.calls[2]!.params[7], rows.slice(20).map((r) => r.tempC));
+});
+
+test('key order: by sensor id, then time, stable, the input untouched', async () => {
+  const rows = [reading(8), reading(1), reading(0), reading(7), { ...reading(0), tempC: 42 }];
+  const sorted = inKeyOrder(rows);
+  assert.deepEqual(sorted.map((r) => [r.sensorId, r.timeMs - T0, r.tempC]), [['s0', 0, 0], ['s0', 0, 42], ['s0', 300_000, 7], ['s1', 0, 1], ['s1', 300_000, 8]]);
+  assert.deepEqual(rows.map((r) => r.tempC), [8, 1, 0, 7, 42], 'a copy is sorted');
+  // What insertReadings sends: the first of a duplicate pair, in key order.
+  const q = recorder();
+  assert.equal(await insertReadings(q, rows), 4);
+  assert.deepEqual(q.calls[0]!.params[7], [0, 7, 1, 8]);
 });
 
 test('within-batch duplicates keep the first; fractional ms are rounded before comparing', () => {

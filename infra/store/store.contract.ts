@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { runTimescaleJobs, startJobTimer } from './jobs.ts';
 import { checksumOf, loadMigrations, migrate, MIGRATION_LOCK_KEY, MigrationError, MIGRATIONS_DIR } from './migrate.ts';
-import { insertReadings, InvalidRowError, upsertSensors, type ReadingRow } from './readings.ts';
+import { insertReadings, InvalidRowError, READING_COLUMNS, readingsCopyData, upsertSensors, writeReadings, type ReadingRow } from './readings.ts';
 import type { Store } from './store.ts';
 
 export interface ContractHandle {
@@ -296,6 +296,53 @@ $fn$;
       const more = makeReadings('idem', 3, base + 10 * 5 * MINUTE, 2, 5 * MINUTE);
       assert.equal(await insertReadings(store, [...rows.slice(0, 5), ...more]), more.length, 'only the new rows count');
       assert.equal(await countReadings(store, 'idem'), unique + more.length);
+    });
+
+    test('the bulk path (plain COPY first, idempotent on conflict) stores exactly what the plain path stores', async () => {
+      const base = Math.floor(Date.now() / MINUTE) * MINUTE - 3 * HOUR;
+      const rows = makeReadings('bulk', 4, base, 6, 5 * MINUTE);
+      rows[0] = { ...rows[0]!, sensorId: 'bulk-ünï "q",\\t', timeMs: rows[0]!.timeMs + 123.4, tempC: -0.1 - 0.2, lat: 52.123456789012345 };
+      const first = await writeReadings(store, rows);
+      assert.deepEqual(first, { inserted: rows.length, unique: rows.length, conflicted: false });
+      // Half of them again, with new ones: the COPY meets stored keys and the idempotent write takes over.
+      const more = makeReadings('bulk', 4, base + 6 * 5 * MINUTE, 2, 5 * MINUTE);
+      const again = await writeReadings(store, [...rows.slice(0, 12), ...more]);
+      assert.deepEqual(again, { inserted: more.length, unique: 12 + more.length, conflicted: store.copyFrom !== undefined });
+      // Without the COPY (as a writer does after a conflict) the same outcome, and nothing twice.
+      assert.deepEqual(await writeReadings(store, rows, { copy: false }), { inserted: 0, unique: rows.length, conflicted: false });
+      assert.equal(await countReadings(store, 'bulk'), rows.length + more.length);
+      // Every value as written: text with quotes, commas and non-ASCII, times to the millisecond, NULLs, exact floats.
+      const got = await store.query<{ sensor_id: string; time: Date; kind: string; lat: number; lon: number; elevation_m: number | null; cell: string; temp_c: number; humidity_pct: number | null; pressure_hpa: number | null }>(
+        `SELECT ${READING_COLUMNS.join(', ')} FROM readings WHERE sensor_id LIKE 'bulk-%' ORDER BY sensor_id COLLATE "C", time`,
+      );
+      const want = [...rows, ...more]
+        .map((r) => ({ sensor_id: r.sensorId, time: new Date(Math.round(r.timeMs)), kind: r.kind, lat: r.lat, lon: r.lon, elevation_m: r.elevationM, cell: r.cell, temp_c: r.tempC, humidity_pct: r.humidityPct, pressure_hpa: r.pressureHpa }))
+        .sort((a, b) => (a.sensor_id < b.sensor_id ? -1 : a.sensor_id > b.sensor_id ? 1 : a.time.getTime() - b.time.getTime()));
+      assert.deepEqual(got.rows, want);
+    });
+
+    test('a bulk load that meets a stored key fails whole with 23505, and inside a transaction leaves it usable', async () => {
+      const base = Math.floor(Date.now() / MINUTE) * MINUTE - 4 * HOUR;
+      const rows = makeReadings('bulkx', 2, base, 3, MINUTE);
+      const stored = await store.transaction(async (tx) => {
+        const w = await writeReadings(tx, rows);
+        // A conflicting write in the same transaction: the savepoint keeps the transaction alive.
+        const w2 = await writeReadings(tx, [rows[0]!, ...makeReadings('bulkx', 2, base + HOUR, 1, MINUTE)]);
+        await tx.query(`INSERT INTO dead_letters (source, reason, payload) VALUES ('bulkx', 'after a conflict', '')`);
+        return [w, w2];
+      });
+      assert.deepEqual(stored.map((w) => w.inserted), [rows.length, 2]);
+      assert.equal(await countReadings(store, 'bulkx'), rows.length + 2);
+      assert.equal((await store.query<{ n: number }>(`SELECT count(*) AS n FROM dead_letters WHERE source = 'bulkx'`)).rows[0]!.n, 1);
+      if (!store.copyFrom) return; // the server adapter has no bulk load: the plain path above is its whole story
+      const data = readingsCopyData([...makeReadings('bulkx', 2, base + 2 * HOUR, 1, MINUTE), rows[1]!]);
+      await assert.rejects(store.copyFrom({ table: 'readings', columns: READING_COLUMNS, data }), (err: unknown) => {
+        assert.equal((err as { code?: string }).code, '23505');
+        return true;
+      });
+      assert.equal(await countReadings(store, 'bulkx'), rows.length + 2, 'the failed COPY wrote nothing');
+      assert.equal(await store.copyFrom({ table: 'readings', columns: READING_COLUMNS, data: readingsCopyData(makeReadings('bulkx', 2, base + 3 * HOUR, 2, MINUTE)) }), 4);
+      await assert.rejects(store.copyFrom({ table: 'readings; DROP TABLE readings', columns: READING_COLUMNS, data }), RangeError);
     });
 
     test('insertReadings rejects malformed rows by field and index, writing nothing', async () => {

@@ -12,8 +12,23 @@ export interface QueryResult<R> {
   rowCount: number;
 }
 
+/** Rows for a bulk load: `columns` of `table`, in PostgreSQL's binary COPY format (copy-binary.ts). */
+export interface BulkRows {
+  /** A plain lower-case identifier (no schema, no quoting). */
+  table: string;
+  columns: readonly string[];
+  data: Uint8Array;
+}
+
 export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  /**
+   * Optional bulk load, `COPY table (columns) FROM … (FORMAT binary)`: one statement that appends the
+   * rows and returns how many. It fails as that statement does (a key already stored: SQLSTATE 23505,
+   * and nothing of it is written). An adapter without it is written to with plain statements
+   * (readings.ts falls back by itself).
+   */
+  copyFrom?(rows: BulkRows): Promise<number>;
 }
 
 export interface Store extends Queryable {
