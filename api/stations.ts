@@ -24,8 +24,10 @@ import { DAY_MS } from '../infra/time.ts';
 /** Most readings one GET /v1/stations/{id}/readings answers (`truncated` says when there were more). */
 export const READINGS_PAGE_MAX = 10_000;
 
-const name = z.string().trim().min(1).max(100);
-const externalId = z.string().trim().min(1).max(100);
+/** Printable text: no control characters (PostgreSQL's text cannot even hold U+0000). */
+const printable = (s: z.ZodString) => s.regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters');
+const name = printable(z.string().trim().min(1).max(100));
+const externalId = printable(z.string().trim().min(1).max(100));
 const latitude = z.number().min(-90).max(90);
 const longitude = z.number().min(-180).max(180);
 const elevation = z.number().min(-500).max(9000);
