@@ -24,7 +24,7 @@ import { MINUTE_MS } from '../../infra/time.ts';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const log = createLogger('silent');
 const ADMIN = 'fuzz-admin-token-0123456789';
-/** Test cases per operation and phase, and the run's time budget [s]: about two thousand requests in all. */
+/** Test cases per operation and phase, and the run's time budget [s]: over a thousand requests in all. */
 const MAX_EXAMPLES = 20;
 const MAX_TIME_S = 60;
 
@@ -75,7 +75,7 @@ describe('the API fuzzed from its OpenAPI document (schemathesis)', () => {
       const args = [
         'run', `${listening!.url}/openapi.json`,
         '--checks', 'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance',
-        '--max-examples', String(MAX_EXAMPLES), '--max-time', String(MAX_TIME_S), '--seed', '20260601', '--workers', '2',
+        '--max-examples', String(MAX_EXAMPLES), '--max-time', String(MAX_TIME_S), '--seed', '20260601', '--workers', '1', // one thread: CPython 3.11's ast.parse, which hypothesis calls, can fail under threads (CPython issue 106905)
         '--header', `Authorization: Bearer ${ADMIN}`,
         '--request-timeout', '30', '--no-color', '--generation-database', 'none',
         '--report', 'junit', '--report-junit-path', join(out, 'junit.xml'),
