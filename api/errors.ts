@@ -3,6 +3,7 @@
 export const API_ERRORS = {
   INVALID_PARAMETER: 400,
   UNAUTHORIZED: 401,
+  REQUEST_TIMEOUT: 408,
   FORBIDDEN: 403,
   UNSUPPORTED_MEDIA_TYPE: 415,
   OUTSIDE_COVERAGE: 404,
@@ -11,6 +12,7 @@ export const API_ERRORS = {
   RATE_LIMITED: 429,
   NOT_READY: 503,
   STORE_UNAVAILABLE: 503,
+  BUS_UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const;
 
@@ -40,6 +42,12 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   const e = err as { status?: number; statusCode?: number; type?: string; message?: string };
   const status = e && typeof e === 'object' ? (e.status ?? e.statusCode) : undefined;
+  // SQLSTATE class 22 (data exception): a value the store cannot hold (a NUL in text, a number out of
+  // range) that no check caught earlier. It came from the request, so it is the client's to fix.
+  const sqlState = e && typeof e === 'object' ? (e as { code?: unknown }).code : undefined;
+  if (typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState)) {
+    return new ApiError('INVALID_PARAMETER', `A value of the request cannot be stored (${String(e.message ?? sqlState).slice(0, 120)}).`);
+  }
   if (typeof status === 'number' && status >= 400 && status < 500) {
     if (status === 413) return new ApiError('PAYLOAD_TOO_LARGE', 'The request body is too large.');
     return new ApiError('INVALID_PARAMETER', `The request could not be read: ${String(e.message ?? e.type ?? status).slice(0, 200)}`);

@@ -6,6 +6,16 @@ import { z } from 'zod';
 
 type Schema = z.ZodType;
 
+/** Who may call an operation: bearer tokens (the admin's, a partner's, a station's key), or a station key in the query. */
+export type AuthScheme = 'admin' | 'partner' | 'station' | 'stationPassword';
+
+export const SECURITY_SCHEMES: Record<AuthScheme, Record<string, unknown>> = {
+  admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
+  partner: { type: 'http', scheme: 'bearer', description: "a partner's token (pt-….…)" },
+  station: { type: 'http', scheme: 'bearer', description: "a station's key (<station id>.…)" },
+  stationPassword: { type: 'apiKey', in: 'query', name: 'PASSWORD', description: "a station's key (Weather-Underground protocol)" },
+};
+
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** OpenAPI path template, e.g. `/v1/stations/{id}`. */
@@ -20,6 +30,8 @@ export interface RouteDoc {
   /** Header parameters, likewise (names as sent, e.g. `x-api-key`). */
   headers?: z.ZodObject;
   body?: { description?: string; content: Record<string, Schema | undefined> };
+  /** The credentials it takes (any one of `schemes`); `optional`: also callable without. Absent: public. */
+  auth?: { schemes: AuthScheme[]; optional?: boolean };
   /** By status code; `content` maps a media type to its schema (undefined: no schema). */
   responses: Record<string, { description: string; content?: Record<string, Schema | undefined>; headers?: Record<string, string> }>;
 }
@@ -52,6 +64,7 @@ export function openApiDocument(info: { title: string; version: string; descript
       summary: d.summary,
       ...(d.description ? { description: d.description } : {}),
       ...(d.tags ? { tags: d.tags } : {}),
+      ...(d.auth ? { security: [...(d.auth.optional ? [{}] : []), ...d.auth.schemes.map((s) => ({ [s]: [] }))] } : {}),
       parameters: [...parameters('path', d.params), ...parameters('query', d.query), ...parameters('header', d.headers)],
       ...(d.body ? { requestBody: { required: true, ...(d.body.description ? { description: d.body.description } : {}), content: content(d.body.content, 'input') } } : {}),
       responses: Object.fromEntries(Object.entries(d.responses).map(([status, r]) => [status, {
@@ -61,7 +74,7 @@ export function openApiDocument(info: { title: string; version: string; descript
       }])),
     };
   }
-  return { openapi: '3.1.0', info, paths };
+  return { openapi: '3.1.0', info, paths, components: { securitySchemes: SECURITY_SCHEMES } };
 }
 
 /** The error body every endpoint answers with (Open-Meteo's shape plus a stable code). */

@@ -26,12 +26,13 @@ export const jsonReading = z.object({
   relative_humidity_2m: z.number().nullable().optional(),
   surface_pressure: z.number().nullable().optional(),
 });
+const stationId = z.string().regex(/^[A-Za-z0-9_:-]{1,64}$/, 'a station id (1-64 of A-Z a-z 0-9 _ : -)');
 const jsonBody = z.object({
-  station_id: z.string().min(1).max(64).optional(),
+  station_id: stationId.optional(),
   readings: z.array(z.unknown()).min(1, 'at least one reading'),
 });
 /** The JSON body as documented (each reading validated one by one, so errors name its index). */
-export const jsonSubmission = z.object({ station_id: z.string().min(1).max(64).optional(), readings: z.array(jsonReading).min(1) });
+export const jsonSubmission = z.object({ station_id: stationId.optional(), readings: z.array(jsonReading).min(1) });
 
 export function readingsUploadRouter(ctx: SubmissionContext): express.Router {
   const r = express.Router();

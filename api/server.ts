@@ -10,17 +10,24 @@ import { ApiError, errorBody } from './errors.ts';
 /** Most bytes of a request's head (request line and headers): a 1,000-point forecast's URL takes ~20 KB. */
 export const MAX_HEAD_BYTES = 64 * 1024;
 
+/** How long a client may take to send a request's head, and the whole request [ms] (slow clients: 408). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
 /**
  * Requests Node's parser refuses before any handler runs still get the catalogue's JSON answer:
- * a head over MAX_HEAD_BYTES is 413, anything malformed 400.
+ * a head over MAX_HEAD_BYTES is 413, a client too slow to send its request (slowloris) 408,
+ * anything malformed 400.
  */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (!socket.writable) return void socket.destroy();
   const e = err.code === 'HPE_HEADER_OVERFLOW'
     ? new ApiError('PAYLOAD_TOO_LARGE', `The request line and headers exceed ${MAX_HEAD_BYTES} bytes; ask for fewer points per request.`)
-    : new ApiError('INVALID_PARAMETER', `The request could not be parsed (${err.code ?? 'malformed'}).`);
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new ApiError('REQUEST_TIMEOUT', 'The request was not received in time (its head within the headers timeout, all of it within the request timeout).')
+      : new ApiError('INVALID_PARAMETER', `The request could not be parsed (${err.code ?? 'malformed'}).`);
   const body = JSON.stringify(errorBody(e));
-  const reason = e.status === 413 ? 'Payload Too Large' : 'Bad Request';
+  const reason = e.status === 413 ? 'Payload Too Large' : e.status === 408 ? 'Request Timeout' : 'Bad Request';
   socket.end(`HTTP/1.1 ${e.status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
@@ -38,8 +45,17 @@ export interface Listening {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function listen(app: RequestListener, o: { host: string; port: number }): Promise<Listening> {
-  const server = createServer({ maxHeaderSize: MAX_HEAD_BYTES, keepAliveTimeout: 5000 }, app);
+export async function listen(app: RequestListener, o: { host: string; port: number; headersTimeoutMs?: number; requestTimeoutMs?: number }): Promise<Listening> {
+  const headersTimeout = o.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const requestTimeout = Math.max(headersTimeout, o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  const server = createServer({
+    maxHeaderSize: MAX_HEAD_BYTES,
+    keepAliveTimeout: 5000,
+    headersTimeout,
+    requestTimeout,
+    // Node checks the two timeouts this often (default 30 s, which would let a slow client hold on far longer).
+    connectionsCheckingInterval: Math.min(1000, headersTimeout),
+  }, app);
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {

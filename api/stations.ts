@@ -16,7 +16,7 @@ import express, { type Request } from 'express';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { getStation, insertPartner, insertStation, lastReading, readingsOf, setPartnerDisabled, setPartnerTokenHash, updateStation, type StationRecord } from '../infra/store/index.ts';
-import { hashSecret, newSecret, principalOf } from '../ingest/index.ts';
+import { hashSecret, newSecret, principalOf, PRINCIPAL_ID_RE } from '../ingest/index.ts';
 import { ApiError } from './errors.ts';
 import { bearer, isAdmin, parseBody, refuse, type SubmissionContext } from './submission.ts';
 import { DAY_MS } from '../infra/time.ts';
@@ -24,8 +24,10 @@ import { DAY_MS } from '../infra/time.ts';
 /** Most readings one GET /v1/stations/{id}/readings answers (`truncated` says when there were more). */
 export const READINGS_PAGE_MAX = 10_000;
 
-const name = z.string().trim().min(1).max(100);
-const externalId = z.string().trim().min(1).max(100);
+/** Printable text: no control characters (PostgreSQL's text cannot even hold U+0000). */
+const printable = (s: z.ZodString) => s.regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters');
+const name = printable(z.string().trim().min(1).max(100));
+const externalId = printable(z.string().trim().min(1).max(100));
 const latitude = z.number().min(-90).max(90);
 const longitude = z.number().min(-180).max(180);
 const elevation = z.number().min(-500).max(9000);
@@ -99,10 +101,12 @@ export function stationJson(s: StationRecord): Record<string, unknown> {
   };
 }
 
-/** The route's `:id` (one path segment). */
+/** The route's `:id` (one path segment); an id no station or partner can have is 404 at once. */
 function idParam(req: Request): string {
   const v = req.params.id;
-  return Array.isArray(v) ? v.join('/') : (v ?? '');
+  const id = Array.isArray(v) ? v.join('/') : (v ?? '');
+  if (!PRINCIPAL_ID_RE.test(id)) throw new ApiError('NOT_FOUND', `No station or partner ${JSON.stringify(id.slice(0, 80))}: ids are 1-64 of A-Z a-z 0-9 _ : -.`);
+  return id;
 }
 
 function isoParam(req: Request, key: string, fallbackMs: number): number {
@@ -160,7 +164,7 @@ export function stationsRouter(ctx: SubmissionContext): express.Router {
 
   r.get('/v1/stations/:id', async (req, res) => {
     const station = await getStation(ctx.store, idParam(req));
-    if (!station || station.registeredAtMs === null) throw new ApiError('NOT_FOUND', `No station ${req.params.id}.`);
+    if (!station || station.registeredAtMs === null) throw new ApiError('NOT_FOUND', `No station ${station?.stationId ?? idParam(req)}.`);
     const last = await lastReading(ctx.store, station.stationId);
     res.json({ ...stationJson(station), last_reading: last && { time: new Date(last.timeMs).toISOString(), temperature_2m: last.tempC } });
   });
@@ -171,7 +175,7 @@ export function stationsRouter(ctx: SubmissionContext): express.Router {
     const startMs = isoParam(req, 'start', endMs - DAY_MS);
     if (startMs >= endMs) throw new ApiError('INVALID_PARAMETER', `Parameter 'start' must be before 'end'.`);
     const station = await getStation(ctx.store, idParam(req));
-    if (!station || station.registeredAtMs === null) throw new ApiError('NOT_FOUND', `No station ${req.params.id}.`);
+    if (!station || station.registeredAtMs === null) throw new ApiError('NOT_FOUND', `No station ${station?.stationId ?? idParam(req)}.`);
     const rows = await readingsOf(ctx.store, station.stationId, startMs, endMs, READINGS_PAGE_MAX + 1);
     const truncated = rows.length > READINGS_PAGE_MAX;
     const page = truncated ? rows.slice(0, READINGS_PAGE_MAX) : rows;

@@ -252,3 +252,44 @@ describe('station registry and submission over HTTP', () => {
     assert.equal((await fetch(`${base}/v1/stations/st-nosuchstation`)).status, 404);
   });
 });
+
+describe('a submission while the bus acknowledges nothing (Kafka down)', () => {
+  let store: Store;
+  let server: Server;
+  let base: string;
+  let release: () => void = () => {};
+
+  before(async () => {
+    store = await openStore('memory://', { log });
+    const hanging = { publish: () => new Promise<void>((r) => (release = r)) };
+    const app = submissionApp({ store, bus: hanging, readingsTopic: topics.readings, partitionResolution: 5, log, limits: { publishTimeoutMs: 300 } });
+    server = await new Promise<Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+    const a = server.address();
+    base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  });
+  after(async () => {
+    release();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    await store.close();
+  });
+
+  it('is answered 503 BUS_UNAVAILABLE with Retry-After and a reason, within the timeout, on every path', async () => {
+    const reg = await fetch(`${base}/v1/stations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', latitude: 52.5, longitude: 13.4 }) });
+    const { id, key } = (await reg.json()) as { id: string; key: string };
+    const t0 = Date.now();
+    const r = await fetch(`${base}/v1/readings`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ readings: [{ time: new Date(NOW - 60_000).toISOString(), temperature_2m: 4 }] }) });
+    const took = Date.now() - t0;
+    assert.equal(r.status, 503);
+    assert.equal(r.headers.get('retry-after'), '1');
+    const body = (await r.json()) as { code: string; reason: string };
+    assert.equal(body.code, 'BUS_UNAVAILABLE');
+    assert.match(body.reason, /not acknowledged.*retry/);
+    // 300 ms of timeout plus a scrypt verification of the key (~0.1 s); the bound leaves room for load.
+    assert.ok(took < 5000, `answered after ${took} ms`);
+    assert.ok((await refusalCount('json', 'bus_unavailable')) >= 1);
+    const wu = await fetch(`${base}/weatherstation/updateweatherstation.php?ID=${id}&PASSWORD=${encodeURIComponent(key)}&dateutc=now&tempf=40`);
+    assert.equal(wu.status, 503, 'the Weather-Underground path fails fast too');
+    assert.ok(wu.headers.get('retry-after'));
+  });
+});

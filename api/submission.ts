@@ -12,7 +12,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Bus } from '../infra/bus/index.ts';
 import type { Queryable } from '../infra/store/index.ts';
 import type { Logger } from '../infra/log.ts';
-import { Authenticator, CoalescingPublisher, canonicalReading, checkValue, countAccepted, countRefusal, dropDuplicates, readingMessages, secretsEqual, type RefusalReason, type StationPosition, type SubmissionPath, type SubmittedValue, type ValueProblem, type Reading } from '../ingest/index.ts';
+import { Authenticator, CoalescingPublisher, PublishTimeoutError, canonicalReading, checkValue, countAccepted, countRefusal, dropDuplicates, readingMessages, secretsEqual, type RefusalReason, type StationPosition, type SubmissionPath, type SubmittedValue, type ValueProblem, type Reading } from '../ingest/index.ts';
 import { ApiError, type ApiErrorCode } from './errors.ts';
 import { RegistrationLimit } from './registration-limit.ts';
 import { stationsRouter } from './stations.ts';
@@ -31,6 +31,8 @@ export interface SubmissionLimits {
   backlogMs: number;
   /** Registrations per client address per hour. */
   registrationsPerHour: number;
+  /** How long a submission waits for the bus to acknowledge anything before it is answered 503 [ms]. */
+  publishTimeoutMs: number;
 }
 
 export const DEFAULT_SUBMISSION_LIMITS: SubmissionLimits = {
@@ -39,6 +41,7 @@ export const DEFAULT_SUBMISSION_LIMITS: SubmissionLimits = {
   arrowMaxBytes: 16 * 1024 * 1024,
   backlogMs: 7 * 24 * 3_600_000,
   registrationsPerHour: 20,
+  publishTimeoutMs: 5000,
 };
 
 export interface SubmissionDeps {
@@ -76,7 +79,7 @@ export function submissionRoutes(deps: SubmissionDeps): express.Router {
   const ctx: SubmissionContext = {
     store: deps.store,
     auth: new Authenticator(deps.store, { now, ...(deps.authTtlMs !== undefined ? { ttlMs: deps.authTtlMs } : {}) }),
-    publisher: new CoalescingPublisher(deps.bus, deps.readingsTopic),
+    publisher: new CoalescingPublisher(deps.bus, deps.readingsTopic, undefined, { timeoutMs: limits.publishTimeoutMs }),
     partitionResolution: deps.partitionResolution,
     log: deps.log.child({ component: 'submission' }),
     adminToken: deps.adminToken && deps.adminToken.length > 0 ? deps.adminToken : undefined,
@@ -161,7 +164,15 @@ export async function submitValues(
     readings[i] = canonicalReading(it.station, it.value);
   }
   const { unique, duplicates } = dropDuplicates(readings);
-  await ctx.publisher.publish(readingMessages(unique, ctx.partitionResolution));
+  try {
+    await ctx.publisher.publish(readingMessages(unique, ctx.partitionResolution));
+  } catch (err) {
+    if (!(err instanceof PublishTimeoutError)) throw err;
+    // Nothing is promised: the client retries, and whatever did reach the bus is stored once ((station, time) key).
+    countRefusal(path, 'bus_unavailable');
+    ctx.log.warn({ path, readings: unique.length }, 'submission refused: the bus did not acknowledge in time');
+    throw new ApiError('BUS_UNAVAILABLE', `Readings cannot be taken right now: ${err.message}.`, { retryAfterS: err.retryAfterS });
+  }
   countAccepted(path, unique.length);
   return { ok: true, result: { accepted: unique.length, duplicates } };
 }

@@ -7,6 +7,7 @@ import { apiBenchmark } from './api.ts';
 import { modelsBenchmark } from './models.ts';
 import { ingestBenchmark } from './ingest.ts';
 import { ingestInsertBenchmark } from './ingest-insert.ts';
+import { soakBenchmark } from './soak.ts';
 
 export const benchmarks: Record<string, Benchmark> = {
   store: storeBenchmark,
@@ -17,4 +18,5 @@ export const benchmarks: Record<string, Benchmark> = {
   models: modelsBenchmark,
   ingest: ingestBenchmark,
   'ingest-insert': ingestInsertBenchmark,
+  soak: soakBenchmark,
 };

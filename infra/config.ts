@@ -64,6 +64,8 @@ const schema = z.object({
   SUBMIT_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   /** Station registrations per client address and hour (without a token). */
   REGISTRATIONS_PER_HOUR: int(1, 100_000).default(20),
+  /** How long a submission waits for the bus to acknowledge anything before it is answered 503 [ms]. */
+  SUBMIT_PUBLISH_TIMEOUT_MS: int(100, 600_000).default(5000),
 
   CITY_BBOX: bbox('52.35,13.08,52.68,13.76'),
   H3_RESOLUTION: int(7, 10).default(9),
@@ -110,6 +112,9 @@ const schema = z.object({
       return false;
     }
   }, 'an IANA time zone such as Europe/Berlin'),
+  /** How long a client may take to send a request's line and headers, and the whole request [ms] (slower: 408). */
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
   /** Client addresses from X-Forwarded-For: off, or the number of proxy hops in front of the API. */
   TRUST_PROXY: int(0, 10).default(0),
   /** How often an api process asks the ledger for a newer finished run [ms]. */
@@ -157,10 +162,10 @@ export type Config = Readonly<{
     /** undefined: one per core, at most 4. */
     mapThreads: number | undefined;
   }>;
-  api: Readonly<{ rateLimitPerMin: number; timezone: string; trustProxy: number; snapshotPollMs: number; tileCacheEntries: number; pastKeepMs: number }>;
+  api: Readonly<{ headersTimeoutMs: number; requestTimeoutMs: number; rateLimitPerMin: number; timezone: string; trustProxy: number; snapshotPollMs: number; tileCacheEntries: number; pastKeepMs: number }>;
   models: Readonly<{ /** null: the shipped artifacts. */ dir: string | null; pollMs: number; smoother: string | null }>;
   sim: Readonly<{ enabled: boolean; seed: number; officialStations: number; amateurSensors: number; amateurIntervalMs: number }>;
-  submission: Readonly<{ adminToken: string | undefined; backlogMs: number; jsonMaxReadings: number; arrowMaxRows: number; arrowMaxBytes: number; registrationsPerHour: number }>;
+  submission: Readonly<{ adminToken: string | undefined; backlogMs: number; jsonMaxReadings: number; arrowMaxRows: number; arrowMaxBytes: number; registrationsPerHour: number; publishTimeoutMs: number }>;
 }>;
 
 export class ConfigError extends Error {
@@ -218,9 +223,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       mapThreads: e.BATCH_MAP_THREADS,
       retentionMs: e.NOWCAST_RETENTION_MS ?? (simEnabled ? 3_600_000 : 86_400_000),
     }),
-    api: Object.freeze({ rateLimitPerMin: e.RATE_LIMIT_PER_MIN, timezone: e.CITY_TIMEZONE, trustProxy: e.TRUST_PROXY, snapshotPollMs: e.SNAPSHOT_POLL_MS, tileCacheEntries: 4096, pastKeepMs: 6 * 3_600_000 }),
+    api: Object.freeze({ headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, rateLimitPerMin: e.RATE_LIMIT_PER_MIN, timezone: e.CITY_TIMEZONE, trustProxy: e.TRUST_PROXY, snapshotPollMs: e.SNAPSHOT_POLL_MS, tileCacheEntries: 4096, pastKeepMs: 6 * 3_600_000 }),
     models: Object.freeze({ dir: e.MODELS_DIR ?? null, pollMs: e.MODELS_POLL_MS, smoother: e.SMOOTHER === 'none' ? null : e.SMOOTHER }),
-    submission: Object.freeze({ adminToken: e.ADMIN_TOKEN, backlogMs: e.INGEST_BACKLOG_MS, jsonMaxReadings: e.SUBMIT_MAX_READINGS, arrowMaxRows: e.SUBMIT_MAX_ROWS, arrowMaxBytes: e.SUBMIT_MAX_BYTES, registrationsPerHour: e.REGISTRATIONS_PER_HOUR }),
+    submission: Object.freeze({ adminToken: e.ADMIN_TOKEN, backlogMs: e.INGEST_BACKLOG_MS, jsonMaxReadings: e.SUBMIT_MAX_READINGS, arrowMaxRows: e.SUBMIT_MAX_ROWS, arrowMaxBytes: e.SUBMIT_MAX_BYTES, registrationsPerHour: e.REGISTRATIONS_PER_HOUR, publishTimeoutMs: e.SUBMIT_PUBLISH_TIMEOUT_MS }),
     sim: Object.freeze({ enabled: simEnabled, seed: e.SIM_SEED, officialStations: e.SIM_OFFICIAL_STATIONS, amateurSensors: e.SIM_AMATEUR_SENSORS, amateurIntervalMs: e.SIM_AMATEUR_INTERVAL_MS }),
   };
   return Object.freeze(config);

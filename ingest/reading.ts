@@ -134,9 +134,12 @@ export function decodeReadings(bytes: Uint8Array, nowMs: number): DecodedReading
 }
 
 /** One background forecast value on the background's own grid (topic background.v1). */
+/** Printable text: no control characters (PostgreSQL's text cannot even hold U+0000). */
+const label = z.string().min(1).max(64).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters');
+
 export const backgroundSchema = z.object({
-  source: z.string().min(1).max(64),
-  pointId: z.string().min(1).max(64),
+  source: label,
+  pointId: label,
   lat: z.number().min(-90).max(90),
   lon: z.number().min(-180).max(180),
   validTimeMs: z.number().int().positive(),

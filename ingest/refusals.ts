@@ -23,6 +23,7 @@ export type RefusalReason =
   | 'too_large' // batch over the limit
   | 'unsupported_media_type'
   | 'rate_limited'
+  | 'bus_unavailable' // the bus did not acknowledge in time (Kafka down): 503, retry later
   | 'forbidden'; // an admin-only call without the admin token
 
 function counter(name: string, help: string, labelNames: string[]): client.Counter<string> {

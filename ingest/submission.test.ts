@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OutgoingMessage } from '../infra/bus/index.ts';
-import { checkValue, chunkByBytes, CoalescingPublisher, dropDuplicates, canonicalReading, readingMessages, MAX_SEND_BYTES } from './submission.ts';
+import { checkValue, chunkByBytes, CoalescingPublisher, dropDuplicates, canonicalReading, readingMessages, MAX_SEND_BYTES, PublishTimeoutError } from './submission.ts';
 import { decodeReadings, type Reading } from './reading.ts';
 import { partitionKey } from './topics.ts';
 
@@ -95,5 +95,41 @@ describe('submission', () => {
     sends.length = 0;
     await p.publish(big);
     assert.deepEqual(sends, [84, 84, 84, 48]);
+  });
+
+  it('a bus that acknowledges nothing: the wait ends after the timeout, later calls fail at once, and it recovers', async () => {
+    let release: () => void = () => {};
+    let down = true;
+    const sends: number[] = [];
+    const bus = {
+      publish: async (_t: string, m: OutgoingMessage[]) => {
+        sends.push(m.length);
+        if (down) await new Promise<void>((r) => (release = r)); // the broker is gone: the send hangs
+      },
+    };
+    const p = new CoalescingPublisher(bus, 'readings.v1', 10_000, { timeoutMs: 200 });
+    const t0 = Date.now();
+    const first = p.publish([msg(0)]);
+    const queued = p.publish([msg(1)]); // behind the hanging send
+    await assert.rejects(first, (e: unknown) => e instanceof PublishTimeoutError && e.code === 'BUS_UNAVAILABLE' && e.retryAfterS === 1);
+    await assert.rejects(queued, PublishTimeoutError);
+    const waited = Date.now() - t0;
+    // 200 ms of timeout; the upper bound leaves room for a loaded machine's timers.
+    assert.ok(waited >= 190 && waited < 2000, `waited ${waited} ms`);
+    const t1 = Date.now();
+    await assert.rejects(p.publish([msg(2)]), PublishTimeoutError);
+    assert.ok(Date.now() - t1 < 50, 'while the send in flight is stuck, a new call fails at once');
+    down = false;
+    release();
+    await new Promise((r) => setTimeout(r, 10));
+    await p.publish([msg(3)]);
+    assert.deepEqual(sends, [1, 1], 'the queued call that timed out was never sent; the stuck one completed, then the next');
+  });
+
+  it('a large submission the bus takes chunk by chunk waits as long as each chunk is acknowledged in time', async () => {
+    const bus = { publish: async () => { await new Promise((r) => setTimeout(r, 60)); } };
+    const p = new CoalescingPublisher(bus, 'readings.v1', 1000, { timeoutMs: 150 });
+    const big = Array.from({ length: 40 }, (_, i) => msg(i, 100)); // 5 sends of ~60 ms: 300 ms in all, twice the timeout
+    await p.publish(big);
   });
 });

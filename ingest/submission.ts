@@ -155,10 +155,32 @@ export function chunkByBytes(messages: readonly OutgoingMessage[], maxBytes = MA
   return out;
 }
 
+/** How long a submission waits for the bus's acknowledgement before it is answered "unavailable" [ms]. */
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 5000;
+
+/**
+ * The bus did not acknowledge a submission in time (Kafka down or electing a leader). Nothing was
+ * stored on its behalf that a retry could not repeat harmlessly: a reading that reaches the bus
+ * after all is de-duplicated by the store's (station, time) key.
+ */
+export class PublishTimeoutError extends Error {
+  override readonly name = 'PublishTimeoutError';
+  readonly code = 'BUS_UNAVAILABLE';
+  constructor(
+    message: string,
+    /** When a retry may succeed [s]. */
+    readonly retryAfterS: number,
+  ) {
+    super(message);
+  }
+}
+
 interface Pending {
   messages: OutgoingMessage[];
   resolve: () => void;
   reject: (err: unknown) => void;
+  /** Set once the caller was answered (timed out): nothing to send any more. */
+  settled: boolean;
 }
 
 /**
@@ -167,21 +189,56 @@ interface Pending {
  * Each caller's promise settles with the sends that carried its messages, so a caller that was
  * answered "accepted" had its messages acknowledged by the bus (Kafka: acks=all). Many HTTP uploads
  * per second then cost a few producer requests, not one each.
+ *
+ * The wait is bounded by progress: a caller is rejected with PublishTimeoutError once the bus has
+ * acknowledged nothing for `timeoutMs` while it waited (its messages, if still queued, are not sent);
+ * a large submission that the bus takes chunk by chunk waits as long as it takes. While the request in
+ * flight has been pending longer than that (the bus is down), new calls fail at once instead of
+ * queueing behind it, so an outage costs neither memory nor waiting clients.
  */
 export class CoalescingPublisher {
   #queue: Pending[] = [];
   #running = false;
+  /** When the produce request in flight started, or null when none is. */
+  #sendingSinceMs: number | null = null;
+  readonly #timeoutMs: number;
 
   constructor(
     private readonly bus: Pick<Bus, 'publish'>,
     private readonly topic: string,
     private readonly maxBytes = MAX_SEND_BYTES,
-  ) {}
+    options: { timeoutMs?: number } = {},
+  ) {
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+  }
+
+  #unavailable(): PublishTimeoutError {
+    return new PublishTimeoutError(`the bus has not acknowledged readings for ${Math.round(this.#timeoutMs / 1000)} s (it is down or electing a leader); nothing was accepted, retry later`, Math.max(1, Math.ceil(this.#timeoutMs / 1000)));
+  }
 
   publish(messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
+    if (this.#sendingSinceMs !== null && Date.now() - this.#sendingSinceMs > this.#timeoutMs) return Promise.reject(this.#unavailable());
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ messages, resolve, reject });
+      let timer: NodeJS.Timeout;
+      const check = () => {
+        // Waiting behind requests the bus is taking (acknowledged within timeoutMs): wait on.
+        const stalledMs = this.#sendingSinceMs === null ? 0 : Date.now() - this.#sendingSinceMs;
+        if (stalledMs < this.#timeoutMs && this.#running) {
+          timer = setTimeout(check, this.#timeoutMs - stalledMs);
+          return;
+        }
+        p.settled = true;
+        reject(this.#unavailable());
+      };
+      timer = setTimeout(check, this.#timeoutMs);
+      const p: Pending = {
+        messages,
+        settled: false,
+        resolve: () => { clearTimeout(timer); if (!p.settled) { p.settled = true; resolve(); } },
+        reject: (err) => { clearTimeout(timer); if (!p.settled) { p.settled = true; reject(err); } },
+      };
+      this.#queue.push(p);
       if (!this.#running) void this.#drain();
     });
   }
@@ -190,23 +247,32 @@ export class CoalescingPublisher {
     this.#running = true;
     try {
       while (this.#queue.length > 0) {
-        // Take whole submissions while they fit in one send (always at least one).
+        // Take whole submissions while they fit in one send (always at least one); those already
+        // answered (timed out while queued) are dropped.
         const batch: Pending[] = [];
         let bytes = 0;
         while (this.#queue.length > 0) {
           const next = this.#queue[0]!;
+          if (next.settled) {
+            this.#queue.shift();
+            continue;
+          }
           const b = next.messages.reduce((a, m) => a + messageBytes(m), 0);
           if (batch.length > 0 && bytes + b > this.maxBytes) break;
           batch.push(this.#queue.shift()!);
           bytes += b;
         }
+        if (batch.length === 0) continue;
         try {
           for (const part of chunkByBytes(batch.length === 1 ? batch[0]!.messages : batch.flatMap((x) => x.messages), this.maxBytes)) {
+            this.#sendingSinceMs = Date.now();
             await this.bus.publish(this.topic, part);
           }
           for (const b of batch) b.resolve();
         } catch (err) {
           for (const b of batch) b.reject(err);
+        } finally {
+          this.#sendingSinceMs = null;
         }
       }
     } finally {

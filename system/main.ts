@@ -60,7 +60,7 @@ async function serveApi(config: Config, log: Logger, stops: (() => Promise<void>
   const checks = { ...ports.checks, models: async () => { const why = modelsDegraded(registry); if (why) throw new Error(why); } };
   const app = createApp({ store: ports.store, bus: ports.bus, log, config, live, checks, modules: [modelsModule(registry)], degraded: () => modelsDegraded(registry) });
   // Listen before anything slow: a taken port stops the process at once, with the reason.
-  const listening = await listen(app, { host: config.host, port: config.port });
+  const listening = await listen(app, { host: config.host, port: config.port, headersTimeoutMs: config.api.headersTimeoutMs, requestTimeoutMs: config.api.requestTimeoutMs });
   stops.push(() => listening.close());
   log.info({ url: listening.url, map: `${listening.url}/`, try: `${listening.url}/v1/forecast?latitude=52.52&longitude=13.405` }, 'api listening');
   return { listening, live };

@@ -9,9 +9,12 @@
 #
 # Environment: KAFKA_VERSION (3.9.1), KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093),
 # KAFKA_HEAP_OPTS (-Xms256m -Xmx512m), KAFKA_START_TIMEOUT_S (90),
-# KAFKA_LIBS_DIR (${XDG_CACHE_HOME:-$HOME/.cache}/hyperlocal-nowcast/kafka/$KAFKA_VERSION).
+# KAFKA_LIBS_DIR (${XDG_CACHE_HOME:-$HOME/.cache}/hyperlocal-nowcast/kafka/$KAFKA_VERSION),
+# KAFKA_STATE_DIR (<project>/.cache/kafka).
 # The jars are cached outside the checkout, shared by every clone on the machine; the broker's data,
-# log and pid live under <project>/.cache/kafka (git-ignored). Works from any cwd.
+# log and pid live under KAFKA_STATE_DIR (git-ignored by default), so a second broker (a test's own,
+# which it kills and restarts) runs beside the first with other ports and its own state directory.
+# Works from any cwd.
 set -euo pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,7 +26,7 @@ controller_port="${KAFKA_CONTROLLER_PORT:-19093}"
 heap_opts="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 start_timeout_s="${KAFKA_START_TIMEOUT_S:-90}"
 
-cache="$root/.cache/kafka"
+cache="${KAFKA_STATE_DIR:-$root/.cache/kafka}"
 libs="${KAFKA_LIBS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hyperlocal-nowcast/kafka/$version}"
 data="$cache/data"
 props="$cache/server.properties"

@@ -101,6 +101,9 @@ export function storeErrorOf(err: unknown, limits: { server: string; connectionT
   if ((code !== undefined && (SOCKET_CODES.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith('08'))) || UNAVAILABLE_MESSAGES.test(msg)) {
     return new StoreError('STORE_UNAVAILABLE', `store unavailable at ${limits.server}: ${msg}`, { cause: err });
   }
+  if (code === '53100') {
+    return new StoreError('STORE_DISK_FULL', `the disk of ${limits.server} is full: ${msg}`, { cause: err });
+  }
   if (code === '28P01' || code === '28000' || code === '3D000') {
     return new StoreError('STORE_REFUSED', `${limits.server} refused the connection: ${msg}`, { cause: err });
   }

