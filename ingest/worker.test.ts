@@ -85,6 +85,19 @@ describe('ingest worker', () => {
     assert.equal(n.rows[0]!.n, 2);
   });
 
+  it('drain: returns once every published reading is stored, and says what is left when time runs out', async () => {
+    const before = (await store.query<{ n: number }>('SELECT count(*)::int AS n FROM readings')).rows[0]!.n;
+    const batch = Array.from({ length: 3000 }, (_, i) => ({ key: `d${i % 7}`, value: encodeReading(reading(1, { sensorId: `drain-${i}` })) }));
+    await bus.publish(READINGS_TOPIC, batch);
+    assert.ok((bus.backlog?.('ingest', READINGS_TOPIC) ?? 0) > 0, 'published and not yet stored');
+    assert.equal(await worker.drain(30_000), 0);
+    const after = (await store.query<{ n: number }>('SELECT count(*)::int AS n FROM readings')).rows[0]!.n;
+    assert.equal(after - before, 3000, 'every reading stored when drain returns');
+    await bus.publish(READINGS_TOPIC, batch.slice(0, 500).map((m, i) => ({ ...m, value: encodeReading(reading(2, { sensorId: `drain-late-${i}` })) })));
+    assert.ok((await worker.drain(0)) > 0, 'a drain out of time reports the messages left');
+    assert.equal(await worker.drain(30_000), 0);
+  });
+
   it('a message of several readings: the valid stored, the refused elements dead-lettered together with their reasons', async () => {
     const own = topicNames('many.');
     await bus.ensureTopics(topicSpecs(own, 1));

@@ -92,6 +92,11 @@ export interface IngestWorker {
   /** Resolves once both subscriptions have joined their groups. */
   readonly ready: Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Waits, at most `timeoutMs`, until the bus holds nothing this worker has not stored, where the bus
+   * can tell (the in-process log, lost with its process); returns the messages left.
+   */
+  drain(timeoutMs: number): Promise<number>;
 }
 
 export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker> {
@@ -241,6 +246,12 @@ export async function startIngestWorker(o: IngestOptions): Promise<IngestWorker>
   return {
     stats,
     ready,
+    async drain(timeoutMs: number) {
+      const left = () => (o.bus.backlog?.(o.groupId, o.topics.readings) ?? 0) + (o.bus.backlog?.(`${o.groupId}.background`, o.topics.background) ?? 0);
+      const end = performance.now() + timeoutMs;
+      while (left() > 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
+      return left();
+    },
     async stop() {
       await Promise.all(subs.map((s) => s.close()));
       clearInterval(flushTimer);

@@ -19,6 +19,8 @@ const { config } = workerData as EngineData;
 const log = createLogger(config.logLevel).child({ thread: 'engine' });
 
 const stops: (() => Promise<void>)[] = [];
+/** How long a graceful stop waits for the ingest worker to store what the in-process log holds. */
+const DRAIN_TIMEOUT_MS = 60_000;
 let store: Store | undefined;
 let bus: Bus | undefined;
 
@@ -47,6 +49,14 @@ async function start(c: Config): Promise<void> {
   await b.ensureTopics(topicSpecs(topics, c.bus.partitions));
   const worker = await startIngestWorker({ bus: b, topics, store: s, log, groupId: c.bus.ingestGroupId, resolution: c.grid.resolution, maxBatch: c.bus.ingestMaxBatch });
   stops.push(() => worker.stop());
+  // The in-process log dies with this thread: on a graceful stop, what it accepted is stored first
+  // (after the simulator and the pipeline have stopped, before the worker does).
+  stops.push(async () => {
+    const t0 = performance.now();
+    const left = await worker.drain(DRAIN_TIMEOUT_MS);
+    if (left > 0) log.error({ left, timeoutMs: DRAIN_TIMEOUT_MS }, 'stopping with messages of the in-process log not stored: they are lost');
+    else log.info({ ms: Math.round(performance.now() - t0) }, 'in-process log drained');
+  });
   if (c.sim.enabled) {
     const city = createCity({ seed: c.sim.seed, bbox: c.grid.bbox, officialStations: c.sim.officialStations, amateurSensors: c.sim.amateurSensors, amateurIntervalMs: c.sim.amateurIntervalMs });
     // Backfill two windows, and at least one report of every simulated station (officials report every 10 min).

@@ -64,5 +64,10 @@ export interface Bus {
   ensureTopics(topics: TopicSpec[]): Promise<void>;
   publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /**
+   * Messages of `topic` that `groupId` has not committed yet, where the bus can tell cheaply and must:
+   * the in-process log, which dies with its process (Kafka keeps what is not committed).
+   */
+  backlog?(groupId: string, topic: string): number;
   close(): Promise<void>;
 }

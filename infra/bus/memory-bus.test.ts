@@ -135,6 +135,25 @@ describe('memory bus', () => {
     await bus.close();
   });
 
+  it('backlog: what a group has not committed, per topic, over all partitions', async () => {
+    const bus = new MemoryBus();
+    await bus.ensureTopics([{ name: 't', partitions: 3 }]);
+    for (let i = 0; i < 9; i++) await bus.publish('t', [{ key: `k${i}`, value: bytes(String(i)) }]);
+    assert.equal(bus.backlog('g', 't'), 0, 'an unknown group owes nothing');
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    let got = 0;
+    const sub = await bus.subscribe({ groupId: 'g', topic: 't', fromBeginning: true, handler: async (b) => { await gate; got += b.messages.length; } });
+    assert.equal(bus.backlog('g', 't'), 9, 'nothing committed yet: the whole log');
+    release();
+    await waitFor(() => got === 9 && bus.backlog('g', 't') === 0);
+    await bus.publish('t', [{ key: 'k', value: bytes('x') }, { key: 'k', value: bytes('y') }]);
+    assert.ok(bus.backlog('g', 't') >= 1, 'new messages are owed until committed');
+    await waitFor(() => bus.backlog('g', 't') === 0);
+    await sub.close();
+    await bus.close();
+  });
+
   it('retention keeps what a group with members has not committed, and drops it once committed', async () => {
     let nowMs = 1_000_000;
     const bus = new MemoryBus({ retentionMs: 1000, retentionBytes: 1000, now: () => nowMs });

@@ -203,6 +203,19 @@ export class MemoryBus implements Bus {
     return member;
   }
 
+  /**
+   * Messages of `topic` that group `groupId` has not committed yet (from the log's start where it has
+   * committed nothing): what a graceful stop waits for, since this log dies with its process.
+   */
+  backlog(groupId: string, topic: string): number {
+    const g = this.groups.get(`${groupId}\u0000${topic}`);
+    const t = this.topics.get(topic);
+    if (!g || !t) return 0;
+    let n = 0;
+    t.partitions.forEach((log, p) => { n += Math.max(0, endOffset(log) - (g.committed.get(p) ?? log.base)); });
+    return n;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
