@@ -10,24 +10,13 @@ import type { OutgoingMessage } from '../../infra/bus/index.ts';
 import { createLogger } from '../../infra/log.ts';
 import { openStore } from '../../infra/store/index.ts';
 import { kafkaBrokersForTests } from '../../infra/testing/kafka-broker.ts';
+import { seededUniform } from '../../infra/reference/seeded-cases.ts';
 import { waitFor } from '../../infra/testing/role-process.ts';
 import { encodeReading, startIngestWorker, topicNames, topicSpecs, type Reading } from '../../ingest/index.ts';
 
 const log = createLogger(process.env.FAULT_LOG_LEVEL === 'warn' ? 'warn' : 'silent');
 const READINGS_JUNK = 8000;
 const BACKGROUND_JUNK = 2000;
-
-/** A deterministic generator (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const enc = new TextEncoder();
 const NOW = Date.now();
@@ -82,7 +71,7 @@ describe('10,000 hostile messages on the real broker', () => {
       await bus.ensureTopics(topicSpecs(topics, 3));
       worker = await startIngestWorker({ bus, store, log, topics, groupId: `${prefix}ingest`, resolution: 9, maxBatch: 1000 });
       await worker.ready;
-      const r = rng(20260601);
+      const r = seededUniform(20260601);
       const kinds = new Map<string, number>();
       const junk = (n: number, good: Record<string, unknown>): OutgoingMessage[] => Array.from({ length: n }, (_, i) => {
         const h = hostile(i, r, good);
