@@ -44,7 +44,7 @@ describe('npm start: the embedded system end to end', () => {
     startedAt = Date.now();
     proc = spawn(process.execPath, ['--import', 'tsx', 'system/main.ts'], {
       cwd: root,
-      env: { ...process.env, PORT: String(port), STORE_URL: join(dir, 'db'), WINDOW_MS: '5000', BATCH_LAG_MS: '1000', SIM_AMATEUR_SENSORS: '150', LOG_LEVEL: 'info', SNAPSHOT_POLL_MS: '500' },
+      env: { ...process.env, PORT: String(port), STORE_URL: join(dir, 'db'), WINDOW_MS: '5000', BATCH_LAG_MS: '1000', SIM_AMATEUR_SENSORS: '150', LOG_LEVEL: 'info', SNAPSHOT_POLL_MS: '100' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proc.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
@@ -121,11 +121,14 @@ describe('npm start: the embedded system end to end', () => {
     // ledger read afterwards proves a batch was in flight at the signal (started before it, finished after).
     const before = (await getJson(`${base}/healthz`)).body;
     assert.ok(before.last_good_batch, 'a batch has finished');
+    // Catch a batch at its start (a transition to 'running'), not near its end, so it still runs at the signal.
     const deadline = Date.now() + 60_000;
+    const status = async () => (await getJson(`${base}/healthz`)).body.last_batch?.status;
+    while ((await status()) === 'running' && Date.now() < deadline) await sleep(20);
     let running = false;
     while (!running && Date.now() < deadline) {
-      running = (await getJson(`${base}/healthz`)).body.last_batch?.status === 'running';
-      if (!running) await sleep(100);
+      running = (await status()) === 'running';
+      if (!running) await sleep(20);
     }
     assert.ok(running, 'a batch was seen running within a minute');
     const inBatch = await getJson(`${base}/v1/forecast?latitude=52.52&longitude=13.405`);

@@ -33,6 +33,8 @@ const REVIEWED: Record<string, string> = {
   'infra/store/readings.ts: INSERT_READINGS': 'a constant of that module',
   'infra/store/readings.ts: UPSERT_SENSORS': 'a constant of that module',
   'infra/store/store.contract.ts: insert': 'a constant of the contract tests',
+  'infra/store/readings.ts: SAVEPOINT': 'a constant savepoint name of that module',
+  "infra/store/store.contract.ts: READING_COLUMNS.join(', ')": 'the constant list of the readings\' column names (infra/store/readings.ts)',
 };
 
 const SQL_METHODS = new Set(['query', 'exec']);
