@@ -230,7 +230,7 @@ export class BatchWorker {
     const field = bg.length > 0 ? buildBackgroundField(bg) : null;
     // The fallback where no background covers: the median of the window's plausible readings (a flat
     // field, the same for every shard); NaN when there are none.
-    const plausible = Array.from(readings.tempC).filter((t) => t >= o.qc.rangeMinC && t <= o.qc.rangeMaxC).sort((a, b) => a - b);
+    const plausible = readings.tempC.filter((t) => t >= o.qc.rangeMinC && t <= o.qc.rangeMaxC).sort(); // a typed array sorts numerically
     const fallbackC = plausible.length ? plausible[plausible.length >> 1]! : NaN;
     const prevEndMs = await latestDoneBefore(o.store, windowEndMs);
     this.#inputs = { windowEndMs, readings, field, fallbackC, prevEndMs, records: new Map(), observations: new Map() };

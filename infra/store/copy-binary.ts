@@ -118,3 +118,95 @@ export class CopyBinaryWriter {
     return this.#buf.subarray(0, this.#at);
   }
 }
+
+/** Thrown when bytes are not PostgreSQL's binary COPY format, or not the shape the reader expects. */
+export class CopyFormatError extends Error {
+  override readonly name = 'CopyFormatError';
+  readonly code = 'COPY_FORMAT';
+}
+
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Reads PostgreSQL's binary COPY format (the layout above), tuple by tuple: `next()` moves to the next
+ * tuple and says how many fields it has (-1 at the trailer), then the field readers take its fields in
+ * order. Pure: bytes in, values out.
+ */
+export class CopyBinaryReader {
+  readonly #v: DataView;
+  readonly #b: Uint8Array;
+  #p: number;
+  /** The previous text field's bytes and value: a column sorted by its text repeats values in runs. */
+  #lastStart = -1;
+  #lastLen = -1;
+  #lastText = '';
+
+  constructor(bytes: Uint8Array) {
+    this.#b = bytes;
+    this.#v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (bytes.length < 19 || SIGNATURE.some((x, i) => bytes[i] !== x)) throw new CopyFormatError('not PostgreSQL binary COPY data (no PGCOPY signature)');
+    const ext = this.#v.getInt32(15);
+    this.#p = 19 + ext;
+  }
+
+  /** Fields of the next tuple, or -1 at the trailer. */
+  next(): number {
+    if (this.#p + 2 > this.#b.length) throw new CopyFormatError('binary COPY data ends without its trailer');
+    const n = this.#v.getInt16(this.#p);
+    this.#p += 2;
+    return n;
+  }
+
+  #len(): number {
+    const len = this.#v.getInt32(this.#p);
+    this.#p += 4;
+    if (len > this.#b.length - this.#p) throw new CopyFormatError(`a field of ${len} bytes runs past the data`);
+    return len;
+  }
+
+  #fixed(size: number, what: string): boolean {
+    const len = this.#len();
+    if (len === -1) return false;
+    if (len !== size) throw new CopyFormatError(`${what} field of ${len} bytes, expected ${size}`);
+    return true;
+  }
+
+  /** A text field (null for NULL). */
+  text(): string | null {
+    const len = this.#len();
+    if (len === -1) return null;
+    const start = this.#p;
+    this.#p += len;
+    if (len === this.#lastLen) {
+      let same = true;
+      for (let i = 0; i < len; i++) if (this.#b[start + i] !== this.#b[this.#lastStart + i]) { same = false; break; }
+      if (same) { this.#lastStart = start; return this.#lastText; }
+    }
+    this.#lastStart = start;
+    this.#lastLen = len;
+    this.#lastText = utf8Decoder.decode(this.#b.subarray(start, start + len));
+    return this.#lastText;
+  }
+
+  /** A float8 field (NaN for NULL). */
+  float8(): number {
+    if (!this.#fixed(8, 'float8')) return NaN;
+    const x = this.#v.getFloat64(this.#p);
+    this.#p += 8;
+    return x;
+  }
+
+  /** A bool field (null for NULL). */
+  bool(): boolean | null {
+    if (!this.#fixed(1, 'bool')) return null;
+    return this.#b[this.#p++] !== 0;
+  }
+
+  /** A timestamptz field in Unix epoch milliseconds, rounded to the millisecond (NaN for NULL). */
+  timestampMs(): number {
+    if (!this.#fixed(8, 'timestamptz')) return NaN;
+    const micros = this.#v.getInt32(this.#p) * TWO_32 + this.#v.getUint32(this.#p + 4);
+    this.#p += 8;
+    return Math.round(micros / 1000) + PG_EPOCH_MS;
+  }
+}

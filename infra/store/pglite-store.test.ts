@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { openStore } from './index.ts';
+import { insertReadings, openStore, readingColumns } from './index.ts';
 import { parsePgArray, pgliteDataDir, StoreUrlError } from './pglite-store.ts';
 import { runStoreContract } from './store.contract.ts';
 import { runDomainContract } from './domain.contract.ts';
@@ -43,3 +43,27 @@ test('array literals: NULL vs "NULL", quotes, escapes, nesting, box delimiter', 
 });
 
 runDomainContract('pglite memory://', async () => ({ store: await openStore('memory://'), cleanup: async () => undefined }));
+
+test('window readings: the binary COPY path gives exactly the text path\'s columns (plain and boxed)', async () => {
+  const store = await openStore('memory://');
+  try {
+    assert.ok(store.copyOut, 'the embedded adapter reads large results by binary COPY');
+    const t0 = Date.UTC(2026, 0, 9, 14, 0);
+    let seed = 7;
+    const u = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    await insertReadings(store, Array.from({ length: 3000 }, (_, i) => ({
+      sensorId: `cp-${String(i % 37).padStart(3, '0')}-é`, timeMs: t0 + i * 97, kind: (i % 11 === 0 ? 'official' : 'amateur') as 'official' | 'amateur',
+      lat: 52 + u(), lon: -180 + 360 * u(), elevationM: i % 5 === 0 ? null : -50 + 3000 * u(), cell: 'c', tempC: -40 + 90 * u() + 1e-12 * i, humidityPct: null, pressureHpa: null,
+    })));
+    const textOnly = { query: store.query.bind(store) };
+    for (const box of [undefined, { south: 52.2, west: -90, north: 52.7, east: 90 }]) {
+      const binary = await readingColumns(store, t0, t0 + 3000 * 97, box);
+      const text = await readingColumns(textOnly, t0, t0 + 3000 * 97, box);
+      assert.ok(binary.sensorId.length > (box ? 300 : 2999), `rows read: ${binary.sensorId.length}`);
+      assert.deepEqual(binary, text);
+    }
+    await assert.rejects(readingColumns(store, NaN, t0), /startMs must be a finite number/);
+  } finally {
+    await store.close();
+  }
+});

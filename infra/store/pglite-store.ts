@@ -230,6 +230,18 @@ export class PgliteStore implements Store {
     return copyWith((sql, params, options) => this.#db.query(sql, params, options), rows);
   }
 
+  /** COPY (query) TO '/dev/blob' (FORMAT binary): a large result without a protocol message per row. */
+  async copyOut(query: string): Promise<Uint8Array> {
+    try {
+      const r = await this.#db.query(`COPY (${query}) TO '/dev/blob' WITH (FORMAT binary)`);
+      const blob = (r as { blob?: Blob }).blob;
+      if (!blob) throw new Error('COPY TO /dev/blob returned no data');
+      return new Uint8Array(await blob.arrayBuffer());
+    } catch (err) {
+      throw await this.#named(quiet(err));
+    }
+  }
+
   /** An engine abort named STORE_DISK_FULL when the data directory's disk is full; SQL errors as they are. */
   async #named(err: unknown): Promise<unknown> {
     const code = (err as { code?: unknown })?.code;

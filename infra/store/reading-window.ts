@@ -1,4 +1,5 @@
 /** A batch window's readings, read back as columns (the map stage's input). */
+import { CopyBinaryReader, CopyFormatError } from './copy-binary.ts';
 import type { Queryable } from './store.ts';
 
 export interface WindowReadings {
@@ -54,6 +55,7 @@ export interface ReadingColumns {
  * Floats print with the shortest exact representation (PostgreSQL ≥ 12), so they round-trip.
  */
 export async function readingColumns(q: Queryable, startMs: number, endMs: number, box?: { south: number; west: number; north: number; east: number }): Promise<ReadingColumns> {
+  if (q.copyOut) return parseReadingCopy(await q.copyOut(readingCopyQuery(startMs, endMs, box)));
   const params: unknown[] = [new Date(startMs), new Date(endMs)];
   let where = 'time >= $1 AND time < $2';
   if (box) {
@@ -90,6 +92,53 @@ export function parseReadingLines(text: string): ReadingColumns {
     out.elevationM[i] = f[5] === '' ? NaN : Number(f[5]);
     out.tempC[i] = Number(f[6]);
     out.receivedMs[i] = Number(f[7]);
+  }
+  return out;
+}
+
+/** A number as an SQL literal: only finite numbers (COPY takes no parameters). */
+function literal(x: number, what: string): string {
+  if (!Number.isFinite(x)) throw new RangeError(`${what} must be a finite number, got ${x}`);
+  return String(x);
+}
+
+/** The window's query for a binary COPY: the same rows and order as readingColumns' text path. */
+function readingCopyQuery(startMs: number, endMs: number, box?: { south: number; west: number; north: number; east: number }): string {
+  const at = (ms: number, what: string) => `(TIMESTAMPTZ 'epoch' + ${literal(ms, what)} * INTERVAL '1 millisecond')`;
+  let where = `time >= ${at(startMs, 'startMs')} AND time < ${at(endMs, 'endMs')}`;
+  if (box) {
+    where += ` AND lat BETWEEN ${literal(box.south, 'south')} AND ${literal(box.north, 'north')} AND lon BETWEEN ${literal(box.west, 'west')} AND ${literal(box.east, 'east')}`;
+  }
+  return `SELECT sensor_id, kind = 'official', time, lat, lon, elevation_m, temp_c, received_at FROM readings WHERE ${where} ORDER BY sensor_id, time`;
+}
+
+/** Parses the binary COPY of readingCopyQuery (exported for tests). */
+export function parseReadingCopy(bytes: Uint8Array): ReadingColumns {
+  // Two passes: count the tuples, then fill columns of that length.
+  let n = 0;
+  for (const r = new CopyBinaryReader(bytes); ; n++) {
+    const fields = r.next();
+    if (fields === -1) break;
+    if (fields !== 8) throw new CopyFormatError(`a reading tuple has ${fields} fields, expected 8`);
+    r.text(); r.bool(); r.timestampMs(); r.float8(); r.float8(); r.float8(); r.float8(); r.timestampMs();
+  }
+  const out: ReadingColumns = {
+    sensorId: new Array(n), official: new Uint8Array(n), timeMs: new Float64Array(n), lat: new Float64Array(n), lon: new Float64Array(n),
+    elevationM: new Float64Array(n), tempC: new Float64Array(n), receivedMs: new Float64Array(n),
+  };
+  const r = new CopyBinaryReader(bytes);
+  for (let i = 0; i < n; i++) {
+    r.next();
+    const id = r.text();
+    if (id === null) throw new CopyFormatError(`reading ${i} has no sensor id`);
+    out.sensorId[i] = id;
+    out.official[i] = r.bool() ? 1 : 0;
+    out.timeMs[i] = r.timestampMs();
+    out.lat[i] = r.float8();
+    out.lon[i] = r.float8();
+    out.elevationM[i] = r.float8();
+    out.tempC[i] = r.float8();
+    out.receivedMs[i] = r.timestampMs();
   }
   return out;
 }

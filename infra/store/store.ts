@@ -29,6 +29,13 @@ export interface Queryable {
    * (readings.ts falls back by itself).
    */
   copyFrom?(rows: BulkRows): Promise<number>;
+  /**
+   * Optional bulk read, `COPY (<query>) TO … (FORMAT binary)`: the query's rows in PostgreSQL's binary
+   * COPY format, one buffer (read with CopyBinaryReader). COPY takes no parameters, so the query's
+   * values are literals the caller formats from checked numbers. An adapter without it is read with
+   * plain statements.
+   */
+  copyOut?(query: string): Promise<Uint8Array>;
 }
 
 export interface Store extends Queryable {
