@@ -71,3 +71,15 @@ export interface Bus {
   backlog?(groupId: string, topic: string): number;
   close(): Promise<void>;
 }
+
+/** The longest wait between deliveries of a batch whose handler keeps failing [ms]. */
+export const MAX_RETRY_BACKOFF_MS = 5000;
+
+/**
+ * The wait before the next delivery of a batch whose handler failed `attempt` times (1, 2, …): `baseMs`
+ * doubled on each further failure, at most `capMs`, so a store down for minutes is retried a few times
+ * a minute, not ten times a second.
+ */
+export function retryDelayMs(baseMs: number, attempt: number, capMs = MAX_RETRY_BACKOFF_MS): number {
+  return Math.min(capMs, baseMs * 2 ** Math.min(Math.max(0, attempt - 1), 20));
+}

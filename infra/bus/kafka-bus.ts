@@ -27,6 +27,7 @@ import type {
   Subscription,
   TopicSpec,
 } from './bus.ts';
+import { MAX_RETRY_BACKOFF_MS, retryDelayMs } from './bus.ts';
 import type { BusLogger } from './bus-logger.ts';
 
 const { Kafka: KafkaClient, Partitioners, logLevel: LogLevel } = kafkajs;
@@ -389,7 +390,9 @@ class KafkaSubscription implements Subscription {
       );
       if (this.state !== 'active') return false;
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, this.settings.retryBackoffMs))), this.aborted]);
+      // Growing with the failures (retryDelayMs), and short enough to heartbeat within the session.
+      const waitMs = retryDelayMs(this.settings.retryBackoffMs, attempt, Math.min(MAX_RETRY_BACKOFF_MS, this.settings.sessionTimeoutMs / 3));
+      await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, waitMs))), this.aborted]);
       clearTimeout(timer);
       await heartbeat(); // throws if the group is rebalancing: kafkajs rejoins and the batch is fetched again
     }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MessageBatch } from './bus.ts';
+import { MAX_RETRY_BACKOFF_MS, retryDelayMs, type MessageBatch } from './bus.ts';
 import { runBusContract } from './bus.contract.ts';
 import { MemoryBus, MAX_BATCH_BYTES } from './memory-bus.ts';
 
@@ -15,6 +15,15 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+describe('retry delay', () => {
+  it('doubles from the base with each further failure, up to the cap', () => {
+    assert.deepEqual([1, 2, 3, 4].map((a) => retryDelayMs(100, a)), [100, 200, 400, 800]);
+    assert.equal(retryDelayMs(100, 7), 5000, '100 × 2⁶ = 6,400, capped');
+    assert.equal(retryDelayMs(100, 1_000_000), MAX_RETRY_BACKOFF_MS, 'no overflow after many failures');
+    assert.equal(retryDelayMs(100, 5, 1000), 1000, 'a lower cap (a Kafka session) wins');
+  });
+});
 
 describe('memory bus', () => {
   it('bounds a handler call by bytes as Kafka\'s fetch does (at least one message), and by count', async () => {

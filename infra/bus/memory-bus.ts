@@ -29,11 +29,15 @@ import type {
   Subscription,
   TopicSpec,
 } from './bus.ts';
+import { retryDelayMs } from './bus.ts';
 import type { BusLogger } from './bus-logger.ts';
 import { partitionForKey } from './murmur2.ts';
 
 export interface MemoryBusOptions {
-  /** Delay before a batch whose handler threw is delivered again [ms] (default 100). */
+  /**
+   * Delay before a batch whose handler threw is delivered again [ms] (default 100), doubled on each
+   * further failure of the same batch up to MAX_RETRY_BACKOFF_MS (retryDelayMs).
+   */
   retryBackoffMs?: number;
   logger?: BusLogger;
   /** Messages older than this are dropped once consumed [ms] (default 1 h). */
@@ -404,7 +408,7 @@ class Member implements Subscription {
           'bus handler failed; the batch will be delivered again',
         );
         if (this.state !== 'active') return; // closing: leave it uncommitted for the next owner
-        await this.backoff();
+        await this.backoff(retryDelayMs(this.retryBackoffMs, attempt));
         if (this.state !== 'active') return;
       }
     } finally {
@@ -415,9 +419,9 @@ class Member implements Subscription {
     }
   }
 
-  /** Waits retryBackoffMs, cut short only by close or abort. */
-  private async backoff(): Promise<void> {
-    const deadline = Date.now() + this.retryBackoffMs;
+  /** Waits `ms`, cut short only by close or abort. */
+  private async backoff(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
     while (this.state === 'active' && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
