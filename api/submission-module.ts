@@ -13,24 +13,12 @@ import { topicNames, ARROW_STREAM_TYPE } from '../ingest/index.ts';
 import { submissionRoutes } from './submission.ts';
 import { registration, stationPatch, partnerBody, partnerPatch } from './stations.ts';
 import { jsonSubmission } from './readings-upload.ts';
+import type { RouteDoc } from './openapi.ts';
 
 type Schema = z.ZodType;
 
-/** The shape of an OpenAPI route description the API builds /openapi.json from. */
-export interface SubmissionRouteDoc {
-  method: 'get' | 'post' | 'patch';
-  path: string;
-  summary: string;
-  description?: string;
-  tags?: string[];
-  query?: z.ZodObject;
-  params?: z.ZodObject;
-  headers?: z.ZodObject;
-  body?: { description?: string; content: Record<string, Schema | undefined> };
-  /** Credentials (see RouteDoc.auth). */
-  auth?: { schemes: ('admin' | 'partner' | 'station' | 'stationPassword')[]; optional?: boolean };
-  responses: Record<string, { description: string; content?: Record<string, Schema | undefined>; headers?: Record<string, string> }>;
-}
+/** The submission routes' OpenAPI descriptions (the API builds /openapi.json from them). */
+export type SubmissionRouteDoc = RouteDoc;
 
 const error = z.object({ error: z.literal(true), code: z.string(), reason: z.string() });
 const json = (s: Schema) => ({ 'application/json': s });
