@@ -10,6 +10,9 @@
  *   its next offset is committed when the handler resolves (at-least-once). A throwing handler gets the
  *   same slice again after a short backoff. While a handler runs, the member keeps heartbeating so a
  *   slow handler is not mistaken for a dead member.
+ * - A consumer that kafkajs gives up on (a crash it does not restart) or that stalls (no fetch and no
+ *   handler call for `stallTimeoutMs`) is replaced by a new member of the same group; its batch in
+ *   flight is abandoned uncommitted, as in `abort()`, so the replacement starts from the last commit.
  * - `abort()` (a member dying): the in-flight handler's promise is abandoned — eachBatch stops waiting
  *   for it through an abort signal and returns without resolving or committing — then the consumer
  *   disconnects and leaves the group, so the group's next owner of the partition starts at the last
@@ -53,6 +56,11 @@ export interface KafkaBusOptions {
   maxWaitTimeMs?: number;
   /** Delay before a batch whose handler threw is delivered again [ms] (default 100). */
   retryBackoffMs?: number;
+  /**
+   * A joined consumer that neither fetches nor runs its handler for this long is replaced by a new
+   * member of its group [ms] (default: the longer of 60 s and a rebalance plus a session).
+   */
+  stallTimeoutMs?: number;
 }
 
 /** `kafka://host:port[,host:port...]` → broker list. */
@@ -98,6 +106,7 @@ interface Settings {
   rebalanceTimeoutMs: number;
   maxWaitTimeMs: number;
   retryBackoffMs: number;
+  stallTimeoutMs: number;
   logger: BusLogger | undefined;
 }
 
@@ -146,8 +155,10 @@ export class KafkaBus implements Bus {
       rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 30_000,
       maxWaitTimeMs: options.maxWaitTimeMs ?? 1000,
       retryBackoffMs: options.retryBackoffMs ?? 100,
+      stallTimeoutMs: 0,
       logger: options.logger,
     };
+    this.settings.stallTimeoutMs = options.stallTimeoutMs ?? stallTimeoutMs(this.settings);
   }
 
   async ensureTopics(topics: TopicSpec[]): Promise<void> {
@@ -269,54 +280,131 @@ type Outcome = { ok: true } | { ok: false; err: unknown } | typeof ABORTED;
 class KafkaSubscription implements Subscription {
   readonly ready: Promise<void>;
   private state: 'active' | 'closing' | 'closed' | 'aborted' = 'active';
-  private readonly consumer: Consumer;
-  private readonly aborted: Promise<typeof ABORTED>;
+  /** The current kafkajs consumer: replaced when it dies or stalls (see `revive`). */
+  private consumer: Consumer;
+  /** Fires when the subscription is aborted, or when the consumer of this generation is replaced. */
+  private aborted: Promise<typeof ABORTED>;
   private fireAbort!: () => void;
+  private generation = 0;
   private stopping: Promise<void> | undefined;
+  private reviving: Promise<void> | undefined;
   private joined = false;
+  private resolveReady!: () => void;
   private rejectReady!: (err: Error) => void;
   private readonly maxBatchSize: number;
+  /** When the consumer last fetched or ran the handler [epoch ms]; a handler in flight counts as alive. */
+  private lastActivityMs = Date.now();
+  private inHandler = false;
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly options: SubscribeOptions,
     private readonly settings: Settings,
     private readonly onGone: () => void,
   ) {
     this.maxBatchSize = Math.max(1, options.maxBatchSize ?? 1000);
-    this.aborted = new Promise((resolve) => (this.fireAbort = () => resolve(ABORTED)));
-    this.consumer = kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: settings.sessionTimeoutMs,
-      heartbeatInterval: settings.heartbeatIntervalMs,
-      rebalanceTimeout: settings.rebalanceTimeoutMs,
-      maxWaitTimeInMs: settings.maxWaitTimeMs,
-      allowAutoTopicCreation: false,
-    });
+    this.aborted = this.newAbort();
     this.ready = new Promise<void>((resolve, reject) => {
+      this.resolveReady = resolve;
       this.rejectReady = reject;
-      // GROUP_JOIN is emitted after JoinGroup and SyncGroup: the member has its assignment.
-      this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-        this.joined = true;
-        resolve();
-      });
-      this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-        settings.logger?.error({ err: payload.error, groupId: options.groupId, restart: payload.restart }, 'kafka consumer crashed');
-        if (!payload.restart) reject(payload.error);
-      });
     });
     this.ready.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
+    this.consumer = this.createConsumer();
+  }
+
+  private newAbort(): Promise<typeof ABORTED> {
+    return new Promise((resolve) => (this.fireAbort = () => resolve(ABORTED)));
+  }
+
+  private createConsumer(): Consumer {
+    const consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: this.settings.sessionTimeoutMs,
+      heartbeatInterval: this.settings.heartbeatIntervalMs,
+      rebalanceTimeout: this.settings.rebalanceTimeoutMs,
+      maxWaitTimeInMs: this.settings.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+    });
+    const generation = this.generation;
+    const current = () => generation === this.generation;
+    // GROUP_JOIN is emitted after JoinGroup and SyncGroup: the member has its assignment.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (!current()) return;
+      this.joined = true;
+      this.lastActivityMs = Date.now();
+      this.resolveReady();
+    });
+    consumer.on(consumer.events.FETCH_START, () => {
+      if (current()) this.lastActivityMs = Date.now();
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!current()) return;
+      this.settings.logger?.error({ err: payload.error, groupId: this.options.groupId, restart: payload.restart }, 'kafka consumer crashed');
+      if (payload.restart) return; // kafkajs restarts it
+      // kafkajs gave up on this consumer (a non-retriable error): before the member ever joined, that
+      // is the subscription's failure; afterwards a new consumer takes over, so the role keeps consuming.
+      if (!this.joined) this.rejectReady(payload.error);
+      else this.revive('the consumer crashed and kafkajs does not restart it');
+    });
+    return consumer;
   }
 
   async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [this.options.topic], fromBeginning: this.options.fromBeginning ?? true });
-    await this.consumer.run({
+    await this.run(this.consumer);
+    // A consumer that neither fetches nor runs the handler for this long is stuck (kafkajs can hang
+    // on a broker that vanished mid-request): it is replaced. Fetches come every maxWaitTimeMs when idle.
+    const stallMs = this.settings.stallTimeoutMs;
+    this.watchdog = setInterval(() => {
+      if (this.state === 'active' && this.joined && !this.reviving && isStalled(this.lastActivityMs, this.inHandler, Date.now(), stallMs)) {
+        this.revive(`no fetch for ${Math.round((Date.now() - this.lastActivityMs) / 1000)} s`);
+      }
+    }, Math.max(250, stallMs / 4));
+    this.watchdog.unref();
+  }
+
+  private async run(consumer: Consumer): Promise<void> {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.options.topic], fromBeginning: this.options.fromBeginning ?? true });
+    const generation = this.generation;
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.eachBatch(payload),
+      eachBatch: (payload) => this.eachBatch(payload, generation),
     });
+  }
+
+  /**
+   * Replaces a dead or stuck consumer with a new member of the same group. The old one's in-flight
+   * handler is abandoned uncommitted (as in `abort`), so the new member starts from the last committed
+   * offset: at-least-once, as after any rebalance. Retries with backoff until it runs or the
+   * subscription ends.
+   */
+  private revive(why: string): void {
+    if (this.state !== 'active' || this.reviving) return;
+    this.settings.logger?.warn({ topic: this.options.topic, groupId: this.options.groupId, why }, 'kafka consumer replaced');
+    this.reviving = (async () => {
+      const old = this.consumer;
+      this.generation++;
+      this.fireAbort();
+      this.aborted = this.newAbort();
+      this.inHandler = false;
+      await withTimeout(old.disconnect(), this.settings.sessionTimeoutMs).catch(() => undefined);
+      for (let attempt = 1; this.state === 'active'; attempt++) {
+        const next = this.createConsumer();
+        this.consumer = next;
+        try {
+          await this.run(next);
+          this.lastActivityMs = Date.now();
+          return;
+        } catch (err) {
+          this.settings.logger?.warn({ err, topic: this.options.topic, groupId: this.options.groupId, attempt }, 'kafka consumer could not be replaced yet');
+          await next.disconnect().catch(() => undefined);
+          await new Promise((r) => setTimeout(r, retryDelayMs(500, attempt)));
+        }
+      }
+    })().finally(() => (this.reviving = undefined));
   }
 
   async close(): Promise<void> {
@@ -339,36 +427,45 @@ class KafkaSubscription implements Subscription {
 
   /** Disconnects once: kafkajs waits for eachBatch to return, then leaves the group. */
   private stop(): Promise<void> {
-    this.stopping ??= this.consumer.disconnect().finally(() => {
+    clearInterval(this.watchdog);
+    this.stopping ??= (async () => {
+      await this.reviving; // ends at once: the state is no longer active
+      await this.consumer.disconnect();
+    })().finally(() => {
       if (!this.joined) this.rejectReady(new Error(`subscription to ${this.options.topic} ended before it joined group ${this.options.groupId}`));
       this.onGone();
     });
     return this.stopping;
   }
 
-  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+  private async eachBatch(payload: EachBatchPayload, generation: number): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     const { topic, partition } = batch;
+    this.lastActivityMs = Date.now();
     for (let i = 0; i < batch.messages.length; i += this.maxBatchSize) {
-      if (this.state !== 'active' || !isRunning() || isStale()) return;
+      if (this.state !== 'active' || generation !== this.generation || !isRunning() || isStale()) return;
       const slice = batch.messages.slice(i, i + this.maxBatchSize);
-      const delivered = await this.handle({ topic, partition, messages: slice.map((m) => toBusMessage(topic, partition, m)) }, heartbeat);
-      if (!delivered) return; // aborted, or closing after a failure: stays uncommitted
+      const delivered = await this.handle({ topic, partition, messages: slice.map((m) => toBusMessage(topic, partition, m)) }, heartbeat, generation);
+      if (!delivered) return; // aborted, replaced, or closing after a failure: stays uncommitted
       const last = slice[slice.length - 1]!.offset;
       // Straight to the coordinator (also while closing, when kafkajs's consumer.commitOffsets is a no-op).
       await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
       resolveOffset(last);
+      this.lastActivityMs = Date.now();
       await heartbeat();
     }
   }
 
-  /** Runs the handler until it resolves (true) or the member is aborted / closing after a failure (false). */
-  private async handle(batch: MessageBatch, heartbeat: () => Promise<void>): Promise<boolean> {
+  /** Runs the handler until it resolves (true) or the member is aborted, replaced, or closing after a failure (false). */
+  private async handle(batch: MessageBatch, heartbeat: () => Promise<void>, generation: number): Promise<boolean> {
+    const aborted = this.aborted;
+    const gone = () => this.state === 'aborted' || generation !== this.generation;
     for (let attempt = 1; ; attempt++) {
-      if (this.state === 'aborted') return false;
+      if (gone()) return false;
       // kafkajs only heartbeats between batches; keep the membership alive during a long handler.
       const beat = setInterval(() => heartbeat().catch(() => {}), this.settings.heartbeatIntervalMs);
       let outcome: Outcome;
+      this.inHandler = true;
       try {
         outcome = await Promise.race([
           Promise.resolve()
@@ -377,12 +474,16 @@ class KafkaSubscription implements Subscription {
               (): Outcome => ({ ok: true }),
               (err: unknown): Outcome => ({ ok: false, err }),
             ),
-          this.aborted,
+          aborted,
         ]);
       } finally {
         clearInterval(beat);
+        if (generation === this.generation) {
+          this.inHandler = false;
+          this.lastActivityMs = Date.now();
+        }
       }
-      if (outcome === ABORTED || this.isAborted()) return false; // (state may change while awaiting)
+      if (outcome === ABORTED || gone()) return false; // (state may change while awaiting)
       if (outcome.ok) return true;
       this.settings.logger?.warn(
         { err: outcome.err, topic: batch.topic, partition: batch.partition, offset: batch.messages[0]?.offset, attempt },
@@ -392,11 +493,30 @@ class KafkaSubscription implements Subscription {
       let timer: NodeJS.Timeout | undefined;
       // Growing with the failures (retryDelayMs), and short enough to heartbeat within the session.
       const waitMs = retryDelayMs(this.settings.retryBackoffMs, attempt, Math.min(MAX_RETRY_BACKOFF_MS, this.settings.sessionTimeoutMs / 3));
-      await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, waitMs))), this.aborted]);
+      await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, waitMs))), aborted]);
       clearTimeout(timer);
+      if (gone()) return false;
+      this.lastActivityMs = Date.now();
       await heartbeat(); // throws if the group is rebalancing: kafkajs rejoins and the batch is fetched again
     }
   }
+}
+
+/** How long a joined consumer may go without a fetch or a handler call before it is replaced [ms]. */
+export function stallTimeoutMs(s: Pick<Settings, 'sessionTimeoutMs' | 'rebalanceTimeoutMs' | 'maxWaitTimeMs'>): number {
+  // Longer than a rebalance (no fetches while the group re-forms) and than kafkajs's own retries of a
+  // lost broker (about 30 s), so only a consumer that will not recover by itself is replaced.
+  return Math.max(60_000, s.rebalanceTimeoutMs + s.sessionTimeoutMs, 20 * s.maxWaitTimeMs);
+}
+
+/** A stalled consumer: outside the handler, and no fetch or handler activity for `stallMs`. */
+export function isStalled(lastActivityMs: number, inHandler: boolean, nowMs: number, stallMs: number): boolean {
+  return !inHandler && nowMs - lastActivityMs > stallMs;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]).finally(() => clearTimeout(timer));
 }
 
 const EMPTY = new Uint8Array(0);
