@@ -296,6 +296,9 @@ class KafkaSubscription implements Subscription {
   private lastActivityMs = Date.now();
   private inHandler = false;
   private watchdog: NodeJS.Timeout | undefined;
+  /** Replaced consumers not yet known to have left (kafkajs can finish joining after a disconnect). */
+  private readonly retired = new Set<Consumer>();
+  private readonly generationOf = new WeakMap<Consumer, number>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -326,11 +329,13 @@ class KafkaSubscription implements Subscription {
       maxWaitTimeInMs: this.settings.maxWaitTimeMs,
       allowAutoTopicCreation: false,
     });
-    const generation = this.generation;
+    const generation = ++this.generation; // each consumer its own: only the newest is current
+    this.generationOf.set(consumer, generation);
     const current = () => generation === this.generation;
     // GROUP_JOIN is emitted after JoinGroup and SyncGroup: the member has its assignment.
     consumer.on(consumer.events.GROUP_JOIN, () => {
-      if (!current()) return;
+      // A replaced consumer that still joined (a join in flight when it was disconnected) leaves again.
+      if (!current()) return void this.retire(consumer);
       this.joined = true;
       this.lastActivityMs = Date.now();
       this.resolveReady();
@@ -366,12 +371,12 @@ class KafkaSubscription implements Subscription {
   private async run(consumer: Consumer): Promise<void> {
     await consumer.connect();
     await consumer.subscribe({ topics: [this.options.topic], fromBeginning: this.options.fromBeginning ?? true });
-    const generation = this.generation;
+    const generation = this.generationOf.get(consumer)!;
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.eachBatch(payload, generation),
+      eachBatch: (payload) => this.eachBatch(payload, generation, consumer),
     });
   }
 
@@ -386,11 +391,11 @@ class KafkaSubscription implements Subscription {
     this.settings.logger?.warn({ topic: this.options.topic, groupId: this.options.groupId, why }, 'kafka consumer replaced');
     this.reviving = (async () => {
       const old = this.consumer;
-      this.generation++;
+      this.generation++; // the old consumer is no longer current from here on
       this.fireAbort();
       this.aborted = this.newAbort();
       this.inHandler = false;
-      await withTimeout(old.disconnect(), this.settings.sessionTimeoutMs).catch(() => undefined);
+      await this.retire(old);
       for (let attempt = 1; this.state === 'active'; attempt++) {
         const next = this.createConsumer();
         this.consumer = next;
@@ -400,11 +405,20 @@ class KafkaSubscription implements Subscription {
           return;
         } catch (err) {
           this.settings.logger?.warn({ err, topic: this.options.topic, groupId: this.options.groupId, attempt }, 'kafka consumer could not be replaced yet');
-          await next.disconnect().catch(() => undefined);
+          this.generation++;
+          await this.retire(next);
           await new Promise((r) => setTimeout(r, retryDelayMs(500, attempt)));
         }
       }
     })().finally(() => (this.reviving = undefined));
+  }
+
+  /** Disconnects a replaced consumer (waiting at most a session); it stays listed until it has left. */
+  private async retire(consumer: Consumer): Promise<void> {
+    this.retired.add(consumer);
+    let left = false;
+    await withTimeout(consumer.disconnect().then(() => (left = true)), this.settings.sessionTimeoutMs).catch(() => undefined);
+    if (left) this.retired.delete(consumer);
   }
 
   async close(): Promise<void> {
@@ -431,6 +445,7 @@ class KafkaSubscription implements Subscription {
     this.stopping ??= (async () => {
       await this.reviving; // ends at once: the state is no longer active
       await this.consumer.disconnect();
+      await Promise.allSettled([...this.retired].map((c) => c.disconnect()));
     })().finally(() => {
       if (!this.joined) this.rejectReady(new Error(`subscription to ${this.options.topic} ended before it joined group ${this.options.groupId}`));
       this.onGone();
@@ -438,9 +453,14 @@ class KafkaSubscription implements Subscription {
     return this.stopping;
   }
 
-  private async eachBatch(payload: EachBatchPayload, generation: number): Promise<void> {
+  private async eachBatch(payload: EachBatchPayload, generation: number, consumer: Consumer): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     const { topic, partition } = batch;
+    if (generation !== this.generation) {
+      // A replaced consumer still fetching: it leaves (asynchronously: disconnect waits for this batch).
+      setImmediate(() => void this.retire(consumer));
+      return;
+    }
     this.lastActivityMs = Date.now();
     for (let i = 0; i < batch.messages.length; i += this.maxBatchSize) {
       if (this.state !== 'active' || generation !== this.generation || !isRunning() || isStale()) return;

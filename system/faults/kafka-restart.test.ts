@@ -10,6 +10,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { KafkaBus } from '../../infra/bus/kafka-bus.ts';
 import { loadConfig } from '../../infra/config.ts';
@@ -201,6 +202,18 @@ describe('the Kafka broker killed and restarted under a stream of HTTP submissio
       await publish(100, 200);
       await waitFor('all 200 consumed after the restart', async () => (seen.size >= 200 ? true : undefined), { timeoutMs: 90_000, everyMs: 200 });
       for (let i = 0; i < 200; i++) assert.ok(seen.has(`m${i}`), `message ${i} consumed`);
+      // The replaced consumer has left: the group holds one member (a consumer that was still joining
+      // when it was replaced must not come back as a second member that holds partitions and never commits).
+      const admin = new kafkajs.Kafka({ brokers: b.brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        await waitFor('one member in the group', async () => {
+          const [group] = (await admin.describeGroups(['krestart.stall'])).groups;
+          return group?.state === 'Stable' && group.members.length === 1 ? true : undefined;
+        }, { timeoutMs: 30_000, everyMs: 500 });
+      } finally {
+        await admin.disconnect();
+      }
       t.diagnostic(`${replaced.length} replacement(s); ${[...seen.values()].filter((n) => n > 1).length} message(s) delivered more than once (at-least-once)`);
       await sub.close();
     } finally {
