@@ -27,7 +27,7 @@ import { STEP_MIN, STEPS, type GridCell } from './nowcast.ts';
 import type { QcOptions } from './qc/chain.ts';
 import { QC_REASONS } from './qc/reasons.ts';
 import type { SensorRecord } from './qc/sensor-record.ts';
-import { growBox, planShards, shardsWithin, type ShardPlan } from './shards.ts';
+import { planShards, shardReach, shardsWithin, type ShardPlan, type ShardReach } from './shards.ts';
 import type { NextHourSmoother } from '../models/index.ts';
 import { SMOOTHER_STEP_MIN } from '../models/index.ts';
 
@@ -119,6 +119,8 @@ interface WindowInputs {
 export class BatchWorker {
   readonly #o: BatchOptions;
   #inputs: WindowInputs | null = null;
+  /** Each shard's halo reach (a property of the domain), built on first use. */
+  readonly #reaches = new Map<string, ShardReach>();
   #stageMs: Record<string, number> = {};
   /** The QC chain's own stages, within 'qc'. */
   #qcStageMs: Record<string, number> = {};
@@ -244,12 +246,22 @@ export class BatchWorker {
     const shard = domain.plan.shards.find((s) => s.id === claim.shard);
     if (!shard) throw new Error(`unknown shard ${claim.shard}`);
     const r = inputs.readings;
-    // The shard's readings and its halo's (readings come sorted by sensor, then time).
-    const box = growBox(shard.box, o.haloM + cellRadiusM(domain.resolution), domain.plane);
+    // The shard's readings and its halo's: those within the halo's width of the shard's cells
+    // (readings come sorted by sensor, then time, so a sensor's position is judged once).
+    let halo = this.#reaches.get(shard.id);
+    if (!halo) this.#reaches.set(shard.id, (halo = shardReach(shard, o.haloM + cellRadiusM(domain.resolution), domain.plane)));
+    const { box } = halo;
     const pick: number[] = [];
+    let lastLat = NaN, lastLon = NaN, lastIn = false;
     for (let i = 0; i < r.sensorId.length; i++) {
       const lat = r.lat[i]!, lon = r.lon[i]!;
-      if (lat >= box.south && lat <= box.north && lon >= box.west && lon <= box.east) pick.push(i);
+      if (!(lat >= box.south && lat <= box.north && lon >= box.west && lon <= box.east)) continue;
+      if (lat !== lastLat || lon !== lastLon) {
+        lastIn = halo.contains(lat, lon);
+        lastLat = lat;
+        lastLon = lon;
+      }
+      if (lastIn) pick.push(i);
     }
     const ids: string[] = [];
     const sensorOf = new Int32Array(pick.length);

@@ -7,6 +7,7 @@
  */
 import { parentOf, type BBox, type LatLon, type LocalPlane } from '../infra/geo/index.ts';
 import type { GridCell } from './nowcast.ts';
+import { bucketSizeFor, PointIndex } from './space/point-index.ts';
 
 export interface Shard {
   /** The H3 parent cell at the shard resolution. */
@@ -63,4 +64,27 @@ export function shardsWithin(plan: ShardPlan, shardId: string, reachM: number, p
   if (!me) throw new RangeError(`no shard ${shardId} in the plan`);
   const grown = growBox(me.box, reachM, plane);
   return plan.shards.filter((s) => overlaps(grown, s.box)).map((s) => s.id);
+}
+
+/** The area within some distance of a shard's cells: where its map's halo sensors may lie. */
+export interface ShardReach {
+  /** A box around it (a quick first test). */
+  readonly box: BBox;
+  /** Whether (lat, lon) lies within the reach of some cell centre of the shard. */
+  contains(lat: number, lon: number): boolean;
+}
+
+/**
+ * The points within `reachM` of any of the shard's cell centres. A shard's bounding box grown by the
+ * reach holds far more: the four shards of the Berlin domain at resolution 4 have boxes that overlap
+ * widely, and with a 3 km halo the boxes hold 1.24 times the sensors that the reaches do.
+ */
+export function shardReach(shard: Shard, reachM: number, plane: LocalPlane): ShardReach {
+  const x = Float64Array.from(shard.cells, (c) => plane.x(c.centre.lon));
+  const y = Float64Array.from(shard.cells, (c) => plane.y(c.centre.lat));
+  const index = new PointIndex(x, y, Math.max(reachM / 4, bucketSizeFor(x, y)));
+  return {
+    box: growBox(shard.box, reachM, plane),
+    contains: (lat, lon) => index.atLeast(plane.x(lon), plane.y(lat), reachM, 1),
+  };
 }
