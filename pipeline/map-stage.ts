@@ -35,7 +35,7 @@ export interface MapOutput {
 }
 
 export function mapShard(input: MapInput, qcOptions: QcOptions, analysis: AnalysisOptions, stageMs?: Record<string, number>): MapOutput {
-  const qc = runQcChain(input, qcOptions, stageMs);
+  const qc = runQcChain({ ...input, updateRecords: input.own }, qcOptions, stageMs); // the halo's records are kept elsewhere
   const s = input.sensors;
   const ns = s.id.length;
   if (input.own.length !== ns) throw new RangeError(`sensors.id has ${ns} entries, own has ${input.own.length}`);

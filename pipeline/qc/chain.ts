@@ -72,6 +72,11 @@ export interface QcInput {
   readings: QcReadings;
   /** Each sensor's record before this window (undefined: a new sensor). */
   records: readonly (SensorRecord | undefined)[];
+  /**
+   * 1 for the sensors whose records this window updates (all by default). The others (a shard's halo,
+   * whose records another shard keeps) take part in every check but keep their record as it was.
+   */
+  updateRecords?: Uint8Array;
 }
 
 export interface QcOutput {
@@ -86,7 +91,7 @@ export interface QcOutput {
   newestMs: Float64Array;
   /** Per sensor: the SCT's observation-minus-cross-validation deviation [K] (NaN where not tested). */
   cvDeviationK: Float64Array;
-  /** Per sensor: its record after this window. */
+  /** Per sensor: its record after this window (as it was, where `updateRecords` excludes it). */
   records: SensorRecord[];
 }
 
@@ -110,7 +115,7 @@ function medianOf(of: Float64Array, idx: ArrayLike<number>, n: number, scratch: 
 function checkInput(input: QcInput): void {
   const s = input.sensors;
   const ns = s.id.length;
-  for (const [name, col] of Object.entries({ official: s.official, x: s.x, y: s.y, z: s.z, lat: s.lat, lon: s.lon, records: input.records })) {
+  for (const [name, col] of Object.entries({ official: s.official, x: s.x, y: s.y, z: s.z, lat: s.lat, lon: s.lon, records: input.records, ...(input.updateRecords ? { updateRecords: input.updateRecords } : {}) })) {
     if (col.length !== ns) throw new RangeError(`sensors.id has ${ns} entries, ${name} has ${col.length}`);
   }
   const r = input.readings;
@@ -262,8 +267,9 @@ export function runQcChain(input: QcInput, o: QcOptions, stageMs?: Record<string
     return nb;
   };
   const scratch = new Float64Array(o.neighbours.max + 1);
+  const update = input.updateRecords;
   for (let si = 0; si < ns; si++) {
-    if (readingsOf[si] === 0) continue;
+    if (readingsOf[si] === 0 || (update && !update[si])) continue;
     let versusNeighbours;
     if (sensorReason[si] === 0) {
       passingNeighbours(si);
