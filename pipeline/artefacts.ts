@@ -3,7 +3,8 @@
  * processes), and the state carried from one window to the next. Columnar both ways; encode/decode are
  * exact inverses (Float64 for values, so a rerun reads back exactly what was written). Pure.
  */
-import { tableFromArrays, tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
+import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
+import { columnStrings, tableOf } from './arrow-strings.ts';
 import type { AnalysisObservations } from './analysis/cell-analysis.ts';
 import type { ReadingColumns } from '../infra/store/index.ts';
 import { HISTOGRAM_BINS, ValueHistogram } from './analysis/histogram.ts';
@@ -18,7 +19,7 @@ function f64(t: Table, name: string): Float64Array {
 function strings(t: Table, name: string): string[] {
   const c = t.getChild(name);
   if (!c) throw new Error(`artefact has no column "${name}"`);
-  return Array.from(c.toArray() as ArrayLike<string>);
+  return columnStrings(c);
 }
 function u8(t: Table, name: string): Uint8Array {
   const c = t.getChild(name);
@@ -29,7 +30,7 @@ function u8(t: Table, name: string): Uint8Array {
 export type ShardObservations = AnalysisObservations & { sensorId: string[] };
 
 export function encodeObservations(o: ShardObservations): Uint8Array {
-  return tableToIPC(tableFromArrays({
+  return tableToIPC(tableOf({
     sensor_id: o.sensorId, x: o.x, y: o.y, z: o.z, innovation_k: o.innovationK, official: o.official,
     offset_k: o.offsetK, offset_weight: o.offsetWeight, reliability: o.reliability, newest_ms: o.newestMs,
   }), 'stream');
@@ -65,7 +66,7 @@ export function encodeRecords(records: ReadonlyMap<string, SensorRecord>, lastSe
   const ids = [...records.keys()].sort();
   const cols: Record<string, unknown> = { sensor_id: ids, last_seen_ms: Float64Array.from(ids, (id) => lastSeenMs.get(id) ?? NaN) };
   for (const f of RECORD_FIELDS) cols[f] = Float64Array.from(ids, (id) => records.get(id)![f]);
-  return tableToIPC(tableFromArrays(cols as Record<string, Float64Array | string[]>), 'stream');
+  return tableToIPC(tableOf(cols as Record<string, Float64Array | string[]>), 'stream');
 }
 
 export function decodeRecords(bytes: Uint8Array): { records: Map<string, SensorRecord>; lastSeenMs: Map<string, number> } {
@@ -101,7 +102,7 @@ export function encodeCellStates(s: CellStateSet): Uint8Array {
   const n = s.cell.length;
   const cols: Record<string, unknown> = { cell: s.cell, bias_k: s.biasK, var_k2: s.varK2, valid_ms: s.validMs };
   for (let k = 0; k < HISTORY_STEPS; k++) cols[`h${k}`] = Float32Array.from({ length: n }, (_, i) => s.history[i * HISTORY_STEPS + k]!);
-  return tableToIPC(tableFromArrays(cols as Record<string, Float64Array | Float32Array | string[]>), 'stream');
+  return tableToIPC(tableOf(cols as Record<string, Float64Array | Float32Array | string[]>), 'stream');
 }
 
 export function decodeCellStates(bytes: Uint8Array): CellStateSet {
@@ -123,7 +124,7 @@ export interface ReadingFlags {
 }
 
 export function encodeFlags(f: ReadingFlags): Uint8Array {
-  return tableToIPC(tableFromArrays({ sensor_id: f.sensorId, time_ms: f.timeMs, reason: f.reason }), 'stream');
+  return tableToIPC(tableOf({ sensor_id: f.sensorId, time_ms: f.timeMs, reason: f.reason }), 'stream');
 }
 
 export function decodeFlags(bytes: Uint8Array): ReadingFlags {
@@ -136,7 +137,7 @@ export function decodeFlags(bytes: Uint8Array): ReadingFlags {
 export function encodeSummary(s: MapSummary): Uint8Array {
   const which: number[] = [], bin: number[] = [], count: number[] = [];
   [s.crowd, s.official, s.cvDeviation].forEach((h, w) => h.counts.forEach((c, b) => { if (c) { which.push(w); bin.push(b); count.push(c); } }));
-  return tableToIPC(tableFromArrays({ which: Uint8Array.from(which), bin: Int32Array.from(bin), count: Int32Array.from(count) }), 'stream');
+  return tableToIPC(tableOf({ which: Uint8Array.from(which), bin: Int32Array.from(bin), count: Int32Array.from(count) }), 'stream');
 }
 
 export function decodeSummary(bytes: Uint8Array): MapSummary {
@@ -151,7 +152,7 @@ export function decodeSummary(bytes: Uint8Array): MapSummary {
 
 /** A window's readings as one Arrow record batch (the map stage's input, sliced per shard). */
 export function windowTable(c: ReadingColumns): Table {
-  return tableFromArrays({
+  return tableOf({
     sensor_id: c.sensorId, official: c.official, time_ms: c.timeMs, lat: c.lat, lon: c.lon, elevation_m: c.elevationM, temp_c: c.tempC, received_ms: c.receivedMs,
   });
 }
