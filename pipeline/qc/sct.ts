@@ -84,7 +84,11 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
   const e = new Float64Array(k);
   const col = new Float64Array(k);
   const pivot = new Int32Array(k);
-  const boxes: (Int32Array | null)[] = new Array(n).fill(null);
+  // Each observation's last box, flat: boxStore[c * k + j] for j < boxLen[c] (0: never boxed).
+  const boxStore = new Int32Array(n * k);
+  const boxLen = new Int32Array(n);
+  // The box's members' coordinates, values and ε², gathered once per box.
+  const bx = new Float64Array(k), by = new Float64Array(k), bz = new Float64Array(k), bv = new Float64Array(k), be = new Float64Array(k);
   // A member's 10th percentile over its m distances to the box's members, its own zero included (as
   // titanlib: its vector of distances has m entries, the m − 1 to the others and a 0), lies between
   // these order statistics (titanlib's quantile: linear between floor and ceil of q (m − 1)).
@@ -96,8 +100,9 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
 
   const nl = o.neighbours;
   if (nl && (nl.k < k || nl.radiusM < o.outerRadiusM || nl.lists.length !== n)) throw new RangeError(`neighbour lists (k ${nl.k}, radius ${nl.radiusM} m, ${nl.lists.length} points) cannot serve boxes of ${k} within ${o.outerRadiusM} m over ${n} points`);
-  /** The box: the nearest `k` unflagged points within the outer radius, the point itself included. */
-  const boxOf = (c: number, prev: Uint8Array, index: PointIndex): Int32Array => {
+  /** Writes the box into boxStore at c · k and answers its size: the nearest `k` unflagged points within the outer radius, the point itself included. */
+  const boxOf = (c: number, prev: Uint8Array, index: PointIndex): number => {
+    const base = c * k;
     if (nl) {
       const list = nl.lists[c]!, dist = nl.distancesM[c]!;
       let m = 0;
@@ -107,28 +112,29 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
       }
       // Enough, or nothing more within the radius: the list decides; else search past the flagged.
       if (m === k || nl.complete[c] || dist[dist.length - 1]! > o.outerRadiusM) {
-        const out = new Int32Array(m);
-        for (let j = 0, q = 0; q < m; j++) if (prev[list[j]!] === FLAG_OK) out[q++] = list[j]!;
-        return out;
+        for (let j = 0, q = 0; q < m; j++) if (prev[list[j]!] === FLAG_OK) boxStore[base + q++] = list[j]!;
+        return m;
       }
     }
-    return Int32Array.from(index.nearest(points.x[c]!, points.y[c]!, k, o.outerRadiusM), (nb) => nb.index);
+    const found = index.nearest(points.x[c]!, points.y[c]!, k, o.outerRadiusM);
+    for (let q = 0; q < found.length; q++) boxStore[base + q] = found[q]!.index;
+    return found.length;
   };
-  /** S = correlation + diag(ε²) of the box, and d = values − their mean (the box mean as background). */
-  const fillS = (box: Int32Array, m: number, inv2dh2: number, mean: number) => {
+  /** S = correlation + diag(ε²) of the gathered box, and d = values − their mean (the box mean as background). */
+  const fillS = (m: number, inv2dh2: number, mean: number) => {
+    const invV = 1 / o.verticalScaleM;
     for (let a = 0; a < m; a++) {
-      const ia = box[a]!;
-      const za = z[ia]!;
-      d[a] = values[ia]! - mean;
+      const za = bz[a]!;
+      d[a] = bv[a]! - mean;
       const row = a * m;
       for (let b = 0; b < a; b++) {
-        const dz = za - z[box[b]!]!;
-        const v = dz === dz ? dz / o.verticalScaleM : 0; // NaN (an unknown elevation): no vertical term
+        const dz = za - bz[b]!;
+        const v = dz === dz ? dz * invV : 0; // NaN (an unknown elevation): no vertical term
         const rho = Math.exp(-dist[row + b]! * inv2dh2 - 0.5 * v * v);
         s[row + b] = rho;
         s[b * m + a] = rho;
       }
-      s[row + a] = 1 + eps2[ia]!;
+      s[row + a] = 1 + be[a]!;
     }
   };
   let retest: Uint8Array | null = null; // after the first pass, only boxes that lost a member change
@@ -138,18 +144,32 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
     let added = 0;
     for (let c = 0; c < n; c++) {
       if (prev[c] !== FLAG_OK || (o.check && !o.check(c)) || (retest && !retest[c])) continue;
-      const box = boxOf(c, prev, index);
-      boxes[c] = box;
-      const m = box.length;
+      const m = boxOf(c, prev, index);
+      boxLen[c] = m;
       if (m < o.numMin) continue;
-      const self = box.indexOf(c);
+      const base = c * k;
+      // The observation itself goes last: then (S⁻¹)_cc = 1 / L_cc² comes with the Cholesky factor.
+      const self = m - 1;
+      let at = -1;
+      for (let a = 0; a < m; a++) if (boxStore[base + a] === c) { at = a; break; }
+      // (Absent only behind more than numMax others on its very coordinates: it takes the last place.)
+      if (at < 0) boxStore[base + self] = c;
+      else if (at !== self) { boxStore[base + at] = boxStore[base + self]!; boxStore[base + self] = c; }
+      let mean = 0;
+      for (let a = 0; a < m; a++) {
+        const i = boxStore[base + a]!;
+        bx[a] = points.x[i]!; by[a] = points.y[i]!; bz[a] = z[i]!; bv[a] = values[i]!; be[a] = eps2[i]!;
+        mean += bv[a]!;
+      }
+      mean /= m;
       // Squared distances: ordering needs no square root, the correlation uses d² directly.
       for (let a = 0; a < m; a++) {
-        dist[a * m + a] = 0;
+        const row = a * m, xa = bx[a]!, ya = by[a]!;
+        dist[row + a] = 0;
         for (let b = 0; b < a; b++) {
-          const dx = points.x[box[a]!]! - points.x[box[b]!]!, dy = points.y[box[a]!]! - points.y[box[b]!]!;
+          const dx = xa - bx[b]!, dy = ya - by[b]!;
           const v = dx * dx + dy * dy;
-          dist[a * m + b] = v;
+          dist[row + b] = v;
           dist[b * m + a] = v;
         }
       }
@@ -157,40 +177,52 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
       const q = quantile[m]!;
       let dhSum = 0;
       for (let a = 0; a < m; a++) {
-        // The (q.hi + 1) smallest distances to the members (itself at 0 included), by insertion.
-        let filled = 0;
-        for (let b = 0; b < m; b++) {
-          const v = dist[a * m + b]!;
-          if (filled <= q.hi) smallest[filled++] = v;
-          else if (v < smallest[q.hi]!) smallest[q.hi] = v;
-          else continue;
-          for (let j = filled - 1; j > 0 && smallest[j]! < smallest[j - 1]!; j--) {
-            const t = smallest[j]!;
-            smallest[j] = smallest[j - 1]!;
-            smallest[j - 1] = t;
+        const row = a * m;
+        let lo: number, hi: number;
+        if (q.hi <= 2) {
+          // The sorted distances start 0 (itself), then its two nearest others: track those two.
+          let m1 = Infinity, m2 = Infinity;
+          for (let b = 0; b < m; b++) {
+            if (b === a) continue;
+            const v = dist[row + b]!;
+            if (v < m1) { m2 = m1; m1 = v; } else if (v < m2) m2 = v;
           }
+          lo = q.lo === 0 ? 0 : Math.sqrt(q.lo === 1 ? m1 : m2);
+          hi = q.hi === 0 ? 0 : Math.sqrt(q.hi === 1 ? m1 : m2);
+        } else {
+          // The (q.hi + 1) smallest distances to the members (itself at 0 included), by insertion.
+          let filled = 0;
+          for (let b = 0; b < m; b++) {
+            const v = dist[row + b]!;
+            if (filled <= q.hi) smallest[filled++] = v;
+            else if (v < smallest[q.hi]!) smallest[q.hi] = v;
+            else continue;
+            for (let j = filled - 1; j > 0 && smallest[j]! < smallest[j - 1]!; j--) {
+              const t = smallest[j]!;
+              smallest[j] = smallest[j - 1]!;
+              smallest[j - 1] = t;
+            }
+          }
+          lo = Math.sqrt(smallest[q.lo]!);
+          hi = Math.sqrt(smallest[q.hi]!);
         }
-        const lo = Math.sqrt(smallest[q.lo]!), hi = Math.sqrt(smallest[q.hi]!);
         dhSum += lo + (hi - lo) * q.f;
       }
       const dh = Math.max(o.minHorizontalScaleM, dhSum / m);
       const inv2dh2 = 0.5 / (dh * dh);
-      let mean = 0;
-      for (let a = 0; a < m; a++) mean += values[box[a]!]!;
-      mean /= m;
-      fillS(box, m, inv2dh2, mean);
-      e.fill(0);
-      e[self] = 1;
+      fillS(m, inv2dh2, mean);
+      let sinvCC: number;
       // S is positive definite as a rule, but not where some elevations are unknown: the vertical
       // term then applies only between some pairs, and in hilly terrain S can be indefinite.
       // titanlib inverts any non-singular S and skips the observation where S is singular; so do we.
       try {
         choleskyInPlace(s, m);
         choleskySolve(s, m, d, x);
-        choleskySolve(s, m, e, col);
+        const lcc = s[self * m + self]!;
+        sinvCC = 1 / (lcc * lcc);
       } catch (err) {
         if (!(err instanceof NotPositiveDefiniteError)) throw err;
-        fillS(box, m, inv2dh2, mean);
+        fillS(m, inv2dh2, mean);
         try {
           luInPlace(s, m, pivot);
         } catch (e2) {
@@ -198,11 +230,13 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
           throw e2;
         }
         luSolve(s, m, pivot, d, x);
+        e.fill(0);
+        e[self] = 1;
         luSolve(s, m, pivot, e, col);
+        sinvCC = col[self]!;
       }
-      const sinvCC = col[self]!;
       let sig2o = 0;
-      for (let a = 0; a < m; a++) sig2o += d[a]! * eps2[box[a]!]! * x[a]!;
+      for (let a = 0; a < m; a++) sig2o += d[a]! * be[a]! * x[a]!;
       sig2o = Math.max(0.01, sig2o / m);
       const xc = x[self]!;
       const sc = (eps2[c]! * xc * xc) / (sinvCC * sig2o);
@@ -217,9 +251,11 @@ export function sct(points: PlanePoints, values: ArrayLike<number>, o: SctOption
     // Next pass: only observations whose box lost a member to this pass's flags can change.
     retest = new Uint8Array(n);
     for (let c = 0; c < n; c++) {
-      const box = boxes[c];
-      if (!box || flags[c] !== FLAG_OK) continue;
-      for (const j of box) if (flags[j] !== FLAG_OK && prev[j] === FLAG_OK) { retest[c] = 1; break; }
+      if (boxLen[c] === 0 || flags[c] !== FLAG_OK) continue;
+      for (let a = c * k, end = a + boxLen[c]!; a < end; a++) {
+        const j = boxStore[a]!;
+        if (flags[j] !== FLAG_OK && prev[j] === FLAG_OK) { retest[c] = 1; break; }
+      }
     }
   }
   return { flags, score, cvDeviation };
