@@ -36,6 +36,9 @@ export class PointIndex {
   readonly #cellM: number;
   /** Indexed points grouped by bucket; a bucket's points are order[start, end). */
   #order = new Int32Array(0);
+  /** The points' coordinates in #order's order: a bucket's scan reads memory in sequence. */
+  #ox = new Float64Array(0);
+  #oy = new Float64Array(0);
   /** Dense layout (the occupied box is small): the start of every bucket of the box, row by row, plus the end. */
   #start: Int32Array | null = null;
   /** Sparse layout: a bucket's key -> its [start, end) in #order. */
@@ -108,6 +111,13 @@ export class PointIndex {
         j = e;
       }
     }
+    this.#gather();
+  }
+
+  #gather(): void {
+    const order = this.#order;
+    this.#ox = Float64Array.from(order, (i) => this.#x[i]!);
+    this.#oy = Float64Array.from(order, (i) => this.#y[i]!);
   }
 
   /** The start of bucket (a, b)'s range in #order; its end is left in #end (empty: start === end). */
@@ -141,7 +151,7 @@ export class PointIndex {
         const order = this.#order;
         for (let j = this.#range(a, b), end = this.#end; j < end; j++) {
           const i = order[j]!;
-          const dx = this.#x[i]! - x, dy = this.#y[i]! - y;
+          const dx = this.#ox[j]! - x, dy = this.#oy[j]! - y;
           const d2 = dx * dx + dy * dy;
           if (d2 <= r2) out.push({ index: i, distanceM: Math.sqrt(d2) });
         }
@@ -168,10 +178,8 @@ export class PointIndex {
       for (let a = cx - ring; a <= cx + ring; a++) {
         const edge = a === cx - ring || a === cx + ring;
         for (let b = cy - ring; b <= cy + ring; b += edge ? 1 : 2 * ring || 1) {
-          const order = this.#order;
           for (let j = this.#range(a, b), end = this.#end; j < end; j++) {
-            const i = order[j]!;
-            const dx = this.#x[i]! - x, dy = this.#y[i]! - y;
+            const dx = this.#ox[j]! - x, dy = this.#oy[j]! - y;
             if (dx * dx + dy * dy <= r2 && ++n >= m) return true;
           }
         }
@@ -189,10 +197,8 @@ export class PointIndex {
     let n = 0;
     for (let a = Math.max(cx - k, this.#bx0); a <= Math.min(cx + k, this.#bx1); a++) {
       for (let b = Math.max(cy - k, this.#by0); b <= Math.min(cy + k, this.#by1); b++) {
-        const order = this.#order;
         for (let j = this.#range(a, b), end = this.#end; j < end; j++) {
-          const i = order[j]!;
-          const dx = this.#x[i]! - x, dy = this.#y[i]! - y;
+          const dx = this.#ox[j]! - x, dy = this.#oy[j]! - y;
           if (dx * dx + dy * dy <= r2) n++;
         }
       }
@@ -224,7 +230,7 @@ export class PointIndex {
     if (this.#heapD.length < k) { this.#heapD = new Float64Array(k); this.#heapI = new Int32Array(k); }
     const heapD = this.#heapD, heapI = this.#heapI;
     let size = 0;
-    const px = this.#x, py = this.#y;
+    const px = this.#ox, py = this.#oy;
     for (let ring = 0; ring <= maxRing; ring++) {
       for (let a = cx - ring; a <= cx + ring; a++) {
         const edge = a === cx - ring || a === cx + ring;
@@ -232,10 +238,10 @@ export class PointIndex {
         for (let b = cy - ring; b <= cy + ring; b += edge ? 1 : 2 * ring || 1) {
           const order = this.#order;
           for (let j = this.#range(a, b), end = this.#end; j < end; j++) {
-            const i = order[j]!;
-            const dx = px[i]! - x, dy = py[i]! - y;
+            const dx = px[j]! - x, dy = py[j]! - y;
             const d2 = dx * dx + dy * dy;
             if (d2 > r2) continue;
+            const i = order[j]!;
             if (size < k) {
               // Sift up.
               let q = size++;
