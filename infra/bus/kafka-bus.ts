@@ -443,7 +443,7 @@ class KafkaSubscription implements Subscription {
   private stop(): Promise<void> {
     clearInterval(this.watchdog);
     this.stopping ??= (async () => {
-      await this.reviving; // ends at once: the state is no longer active
+      await this.reviving; // makes no new attempt now that the state is no longer active
       await this.consumer.disconnect();
       await Promise.allSettled([...this.retired].map((c) => c.disconnect()));
     })().finally(() => {
