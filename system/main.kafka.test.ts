@@ -40,7 +40,7 @@ describe('npm start on a Kafka broker', () => {
     const prefix = `start-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.`;
     proc = spawn(process.execPath, ['--import', 'tsx', 'system/main.ts'], {
       cwd: root,
-      env: { ...process.env, BUS_URL: `kafka://${brokers.join(',')}`, TOPIC_PREFIX: prefix, INGEST_GROUP_ID: `${prefix}ingest`, TOPIC_PARTITIONS: '3', PORT: String(port), STORE_URL: join(dir, 'db'), CITY_BBOX: '52.49,13.37,52.53,13.44', BATCH_INTERVAL_MS: '5000', BATCH_LAG_MS: '1000', SIM_AMATEUR_SENSORS: '40', SIM_OFFICIAL_STATIONS: '2', LOG_LEVEL: 'warn' },
+      env: { ...process.env, BUS_URL: `kafka://${brokers.join(',')}`, TOPIC_PREFIX: prefix, INGEST_GROUP_ID: `${prefix}ingest`, TOPIC_PARTITIONS: '3', PORT: String(port), STORE_URL: join(dir, 'db'), CITY_BBOX: '52.49,13.37,52.53,13.44', BATCH_LAG_MS: '1000', SIM_AMATEUR_SENSORS: '40', SIM_OFFICIAL_STATIONS: '2', LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proc.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
