@@ -33,6 +33,8 @@ const stopOwnBroker = () => {
 };
 process.once('SIGINT', () => { stopOwnBroker(); process.exit(130); });
 process.once('SIGTERM', () => { stopOwnBroker(); process.exit(143); });
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...chosen], { stdio: 'inherit' });
+// No test may hang the suite: each has at most 10 minutes, and a file whose tests have finished exits
+// even if something it started still holds the event loop (a leak must not hang CI).
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', '--test-force-exit', ...chosen], { stdio: 'inherit' });
 stopOwnBroker();
 process.exit(r.status ?? 1);

@@ -31,6 +31,7 @@ import type {
   TopicSpec,
 } from './bus.ts';
 import { MAX_RETRY_BACKOFF_MS, retryDelayMs } from './bus.ts';
+import { KafkaMember } from './kafka-member.ts';
 import type { BusLogger } from './bus-logger.ts';
 
 const { Kafka: KafkaClient, Partitioners, logLevel: LogLevel } = kafkajs;
@@ -296,9 +297,8 @@ class KafkaSubscription implements Subscription {
   private lastActivityMs = Date.now();
   private inHandler = false;
   private watchdog: NodeJS.Timeout | undefined;
-  /** Replaced consumers not yet known to have left (kafkajs can finish joining after a disconnect). */
-  private readonly retired = new Set<Consumer>();
-  private readonly generationOf = new WeakMap<Consumer, number>();
+  /** Every consumer of this subscription not yet known to have left, with its generation and lifecycle. */
+  private readonly members = new Map<Consumer, { generation: number; member: KafkaMember }>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -330,20 +330,24 @@ class KafkaSubscription implements Subscription {
       allowAutoTopicCreation: false,
     });
     const generation = ++this.generation; // each consumer its own: only the newest is current
-    this.generationOf.set(consumer, generation);
+    const member = new KafkaMember(() => consumer.disconnect());
+    this.members.set(consumer, { generation, member });
+    void member.left.then(() => this.members.delete(consumer));
     const current = () => generation === this.generation;
-    // GROUP_JOIN is emitted after JoinGroup and SyncGroup: the member has its assignment.
+    // GROUP_JOIN is emitted after JoinGroup and SyncGroup: the member has its assignment. A replaced
+    // consumer that still joins (it was starting when replaced) leaves once it fetches (KafkaMember).
     consumer.on(consumer.events.GROUP_JOIN, () => {
-      // A replaced consumer that still joined (a join in flight when it was disconnected) leaves again.
-      if (!current()) return void this.retire(consumer);
+      if (!current()) return;
       this.joined = true;
       this.lastActivityMs = Date.now();
       this.resolveReady();
     });
     consumer.on(consumer.events.FETCH_START, () => {
+      member.fetching();
       if (current()) this.lastActivityMs = Date.now();
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
+      member.crashed(payload.restart);
       if (!current()) return;
       this.settings.logger?.error({ err: payload.error, groupId: this.options.groupId, restart: payload.restart }, 'kafka consumer crashed');
       if (payload.restart) return; // kafkajs restarts it
@@ -371,7 +375,8 @@ class KafkaSubscription implements Subscription {
   private async run(consumer: Consumer): Promise<void> {
     await consumer.connect();
     await consumer.subscribe({ topics: [this.options.topic], fromBeginning: this.options.fromBeginning ?? true });
-    const generation = this.generationOf.get(consumer)!;
+    const { generation, member } = this.members.get(consumer)!;
+    member.starting();
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -395,7 +400,7 @@ class KafkaSubscription implements Subscription {
       this.fireAbort();
       this.aborted = this.newAbort();
       this.inHandler = false;
-      await this.retire(old);
+      this.retire(old);
       for (let attempt = 1; this.state === 'active'; attempt++) {
         const next = this.createConsumer();
         this.consumer = next;
@@ -406,19 +411,16 @@ class KafkaSubscription implements Subscription {
         } catch (err) {
           this.settings.logger?.warn({ err, topic: this.options.topic, groupId: this.options.groupId, attempt }, 'kafka consumer could not be replaced yet');
           this.generation++;
-          await this.retire(next);
+          this.retire(next);
           await new Promise((r) => setTimeout(r, retryDelayMs(500, attempt)));
         }
       }
     })().finally(() => (this.reviving = undefined));
   }
 
-  /** Disconnects a replaced consumer (waiting at most a session); it stays listed until it has left. */
-  private async retire(consumer: Consumer): Promise<void> {
-    this.retired.add(consumer);
-    let left = false;
-    await withTimeout(consumer.disconnect().then(() => (left = true)), this.settings.sessionTimeoutMs).catch(() => undefined);
-    if (left) this.retired.delete(consumer);
+  /** Retires a consumer: it leaves the group as soon as that is safe (KafkaMember), and is then forgotten. */
+  private retire(consumer: Consumer): Promise<void> {
+    return this.members.get(consumer)?.member.retire() ?? Promise.resolve();
   }
 
   async close(): Promise<void> {
@@ -444,8 +446,10 @@ class KafkaSubscription implements Subscription {
     clearInterval(this.watchdog);
     this.stopping ??= (async () => {
       await this.reviving; // makes no new attempt now that the state is no longer active
-      await this.consumer.disconnect();
-      await Promise.allSettled([...this.retired].map((c) => c.disconnect()));
+      // Every consumer leaves; one still starting leaves once it runs or crashes. The wait is bounded:
+      // a consumer that cannot reach the broker is dropped by the coordinator after its session.
+      const leaving = [...this.members.keys()].map((c) => this.retire(c));
+      await withTimeout(Promise.all(leaving), this.settings.rebalanceTimeoutMs + this.settings.sessionTimeoutMs);
     })().finally(() => {
       if (!this.joined) this.rejectReady(new Error(`subscription to ${this.options.topic} ended before it joined group ${this.options.groupId}`));
       this.onGone();
