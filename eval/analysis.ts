@@ -14,7 +14,9 @@
  *   nearest       the temperature of the nearest non-withheld crowd sensor that passed QC at h
  *   analysis      lead 0
  *   forecast_60   issued at h − 1 h for h: background(h) + the bias decayed over 60 min
- *   persistence_60  the truth at h − 1 h for h
+ *   persistence_60  the truth at h − 1 h for h (an oracle at withheld places: the product never has it)
+ *   analysis_persistence_60  the analysis at h − 1 h held for h: the persistence forecast the product
+ *                   itself could issue, from the same information as forecast_60
  * At withheld amateur stations on all their readings and on those that passed QC; at official
  * stations and the station log separately. Spread-skill: truths within the analysis ± 1 sigma.
  */
@@ -60,12 +62,13 @@ class Scores {
   readonly analysis = new ErrorAccumulator();
   readonly forecast60 = new ErrorAccumulator();
   readonly persistence60 = new ErrorAccumulator();
+  readonly analysisPersistence60 = new ErrorAccumulator();
   readonly backgroundAt60 = new ErrorAccumulator();
   readonly spread = new SpreadSkillAccumulator();
   result(): Record<string, ErrorStats | ReturnType<SpreadSkillAccumulator['result']>> {
     return {
       background: this.background.result(), nearest: this.nearest.result(), analysis: this.analysis.result(),
-      forecast60: this.forecast60.result(), persistence60: this.persistence60.result(), backgroundAt60: this.backgroundAt60.result(), spread: this.spread.result(),
+      forecast60: this.forecast60.result(), persistence60: this.persistence60.result(), analysisPersistence60: this.analysisPersistence60.result(), backgroundAt60: this.backgroundAt60.result(), spread: this.spread.result(),
     };
   }
 }
@@ -209,6 +212,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
         if (hasPrev) {
           const f = biasAtLead(prevStates!.biasK[t]!, prevStates!.varK2[t]!, LEAD_60_MS, analysis.process);
           s.forecast60.add(bg + f.biasK, truth);
+          s.analysisPersistence60.add(field.at(centre, h - HOUR_MS) + prevStates!.biasK[t]!, truth);
           s.backgroundAt60.add(bg, truth);
           if (prevTruth !== undefined) s.persistence60.add(prevTruth, truth);
         }
@@ -262,12 +266,14 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
     rmse_analysis: rmse(a.analysis),
     rmse_forecast_60: rmse(a.forecast60),
     rmse_persistence_60: rmse(a.persistence60),
+    rmse_analysis_persistence_60: rmse(a.analysisPersistence60),
     rmse_analysis_all: rmse(all.analysis),
     rmse_background_all: rmse(all.background),
     official_rmse_background: rmse(off.background),
     official_rmse_analysis: rmse(off.analysis),
     official_rmse_forecast_60: rmse(off.forecast60),
     official_rmse_persistence_60: rmse(off.persistence60),
+    official_rmse_analysis_persistence_60: rmse(off.analysisPersistence60),
     official_n: (off.analysis as ErrorStats).n,
     within_one_sigma: (a.spread as { withinOneSigma: number }).withinOneSigma,
     official_within_one_sigma: (off.spread as { withinOneSigma: number }).withinOneSigma,
@@ -275,6 +281,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
     pws_rmse_analysis: rmse(pw.analysis),
     pws_rmse_forecast_60: rmse(pw.forecast60),
     pws_rmse_persistence_60: rmse(pw.persistence60),
+    pws_rmse_analysis_persistence_60: rmse(pw.analysisPersistence60),
     detail: {
       amateur_qc_passed: a, amateur_all: all, official: off, pws: pw,
       by_month: Object.fromEntries([...byMonth].map(([mo, s]) => [mo, { amateur: s.amateur.result(), official: s.official.result() }])),
@@ -295,7 +302,8 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
         { name: 'background', values: [result.rmse_background, rmse(a.backgroundAt60), result.official_rmse_background, rmse(off.backgroundAt60)] },
         { name: 'nearest station', values: [result.rmse_nearest, NaN, rmse(off.nearest), NaN] },
         { name: 'analysis / forecast', values: [result.rmse_analysis, result.rmse_forecast_60, result.official_rmse_analysis, result.official_rmse_forecast_60] },
-        { name: 'persistence', values: [NaN, result.rmse_persistence_60, NaN, result.official_rmse_persistence_60] },
+        { name: 'persistence of the analysis', values: [NaN, result.rmse_analysis_persistence_60, NaN, result.official_rmse_analysis_persistence_60] },
+        { name: 'persistence of the truth', values: [NaN, result.rmse_persistence_60, NaN, result.official_rmse_persistence_60] },
       ],
     });
     const file = resolve(o.chart);
