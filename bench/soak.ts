@@ -14,8 +14,12 @@
  * - errors: submissions not answered 202, forecasts not answered 200, requests failed or timed out (10 s);
  * - max_lag_s: the longest wait, over the run, from a probe station's reading being sent to it being
  *   readable back (GET /v1/stations/{id}, polled every second);
- * - rss_growth_pct: the server's resident memory (summed over its processes), highest after the first
- *   minute against the value at the first minute;
+ * - rss_growth_pct: the growth of the server's resident memory (summed over its processes) after the
+ *   first minute: its highest value after the second minute against its highest value within the
+ *   second minute (one batch cycle at the default --window-s). A garbage-collected process's memory
+ *   rises and falls with each batch; peaks against a peak measure growth, not where the first sample
+ *   fell in that swing. rss_growth_from_sample_pct keeps the stricter reading: the highest value after
+ *   the first minute against the one sample taken at the first minute;
  * - readings_lost: readings of the probe stations in the run's last minute not stored (read back
  *   with GET /v1/stations/{id}/readings after the load stops).
  * Batches run every --window-s (default 60 s, so short runs include some; 300 s in service).
@@ -289,6 +293,12 @@ export const soakBenchmark: Benchmark = {
       const baseline = rss.find((s) => s.atMs >= startMs + MINUTE_MS) ?? rss.at(-1)!;
       const afterFirst = rss.filter((s) => s.atMs >= baseline.atMs);
       const maxAfter = Math.max(...afterFirst.map((s) => s.bytes));
+      const cycleEndMs = baseline.atMs + Math.max(MINUTE_MS, o.windowS * 1000);
+      const secondMinute = afterFirst.filter((s) => s.atMs < cycleEndMs);
+      const later = afterFirst.filter((s) => s.atMs >= cycleEndMs);
+      const peakSecond = Math.max(...secondMinute.map((s) => s.bytes));
+      const peakLater = later.length > 0 ? Math.max(...later.map((s) => s.bytes)) : NaN;
+      const pct = (to: number, from: number) => Number((((to - from) / from) * 100).toFixed(1));
       const seconds = (Date.now() - startMs) / 1000;
       progress(`done: ${readings} readings, ${requests} forecasts, ${errors} errors ${JSON.stringify(Object.fromEntries(errorKinds))}, max lag ${(maxLagMs / 1000).toFixed(1)} s, ${lost} of ${checked} probe readings lost`);
       return {
@@ -298,17 +308,20 @@ export const soakBenchmark: Benchmark = {
         requests,
         errors,
         max_lag_s: Number((maxLagMs / 1000).toFixed(2)),
-        rss_growth_pct: Number((((maxAfter - baseline.bytes) / baseline.bytes) * 100).toFixed(1)),
+        rss_growth_pct: pct(peakLater, peakSecond),
         readings_per_s: Math.round(readings / (o.minutes * 60)),
         requests_per_s: Math.round(requests / (o.minutes * 60)),
+        rss_growth_from_sample_pct: pct(maxAfter, baseline.bytes),
         rss_mib_at_1_min: Math.round(baseline.bytes / 1048576),
+        rss_mib_peak_second_minute: Math.round(peakSecond / 1048576),
+        rss_mib_peak_later: Math.round(peakLater / 1048576),
         rss_mib_max_after: Math.round(maxAfter / 1048576),
         readings_lost: lost,
         readings_checked: checked,
         error_kinds: Object.fromEntries(errorKinds),
         window_s: o.windowS,
         elapsed_s: Math.round(seconds),
-        targets: '0 errors, bounded lag, rss growth < 10 % after the first minute',
+        targets: '0 errors, bounded lag, rss growth < 10 % after the first minute (peak against peak; also against the one-minute sample)',
       };
     } finally {
       await server.stop();
