@@ -400,7 +400,7 @@ class KafkaSubscription implements Subscription {
       this.fireAbort();
       this.aborted = this.newAbort();
       this.inHandler = false;
-      this.retire(old);
+      void this.retire(old);
       for (let attempt = 1; this.state === 'active'; attempt++) {
         const next = this.createConsumer();
         this.consumer = next;
@@ -411,7 +411,7 @@ class KafkaSubscription implements Subscription {
         } catch (err) {
           this.settings.logger?.warn({ err, topic: this.options.topic, groupId: this.options.groupId, attempt }, 'kafka consumer could not be replaced yet');
           this.generation++;
-          this.retire(next);
+          void this.retire(next);
           await new Promise((r) => setTimeout(r, retryDelayMs(500, attempt)));
         }
       }
