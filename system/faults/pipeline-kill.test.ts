@@ -91,15 +91,22 @@ describe('a pipeline worker killed with SIGKILL mid-batch', () => {
       }
     })().catch((err: unknown) => (publishError = err));
 
+    // The ingest stores the probe's readings before any window is chosen, and the chosen window starts a
+    // full window after the first of them: it has readings whatever the ingest's start-up took (the
+    // pipeline also catches up windows from before the probe began, which have none).
+    const firstStoredMs = await waitFor('the probe\'s first readings stored', async () => {
+      const r = await p.query<{ t: number | null }>(`SELECT (extract(epoch FROM min(time)) * 1000)::float8 AS t FROM readings WHERE sensor_id LIKE 'kill-probe-%'`);
+      return r.rows[0]?.t ?? undefined;
+    }, { timeoutMs: 60_000, procs, everyMs: 100 });
     const first = startRole('pipeline', env);
     procs.push(first);
     await waitFor('a finished window', async () => ((await p.query<{ n: number }>(`SELECT count(*)::int AS n FROM batch_runs WHERE status = 'done'`)).rows[0]!.n > 0 ? true : undefined), { timeoutMs: 120_000, procs });
     // Mid-batch: the window running, some of its tasks done and some not.
     const windowEnd = await waitFor('a window with some tasks done and some not', async () => {
       const r = await p.query<{ window_end: Date }>(
-        `SELECT b.window_end FROM batch_runs b WHERE b.status = 'running'
+        `SELECT b.window_end FROM batch_runs b WHERE b.status = 'running' AND b.window_end >= to_timestamp($1 / 1000.0)
             AND EXISTS (SELECT 1 FROM batch_tasks t WHERE t.window_end = b.window_end AND t.status = 'done')
-            AND EXISTS (SELECT 1 FROM batch_tasks t WHERE t.window_end = b.window_end AND t.status <> 'done')`);
+            AND EXISTS (SELECT 1 FROM batch_tasks t WHERE t.window_end = b.window_end AND t.status <> 'done')`, [firstStoredMs + 2 * WINDOW_MS]);
       return r.rows[0]?.window_end;
     }, { timeoutMs: 120_000, procs, everyMs: 20 });
     first.child.kill('SIGKILL');
