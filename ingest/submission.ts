@@ -218,7 +218,8 @@ export class CoalescingPublisher {
 
   publish(messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
-    if (this.#sendingSinceMs !== null && Date.now() - this.#sendingSinceMs > this.#timeoutMs) return Promise.reject(this.#unavailable());
+    // Stalled as long as the timeout (the same test as `check` below, which answers the calls waiting): fail at once.
+    if (this.#sendingSinceMs !== null && Date.now() - this.#sendingSinceMs >= this.#timeoutMs) return Promise.reject(this.#unavailable());
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout;
       const check = () => {
