@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { cellCenter, cellOf, localPlane, type LatLon } from '../infra/geo/index.ts';
 import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
 import { buildBackgroundField } from '../pipeline/index.ts';
-import { analyseCells, biasAtLead, largeScaleBias, publishedVarK2, type CellStates } from '../pipeline/analysis/cell-analysis.ts';
+import { analyseCells, biasAtLead, cellState, emptyCellStates, largeScaleBias, publishedVarK2, type CellAnalysis, type CellStates } from '../pipeline/analysis/cell-analysis.ts';
 import { DEFAULT_ANALYSIS } from '../pipeline/analysis/defaults.ts';
 import { largeScaleInputOf, mapShard } from '../pipeline/map-stage.ts';
 import { DEFAULT_QC } from '../pipeline/qc/defaults.ts';
@@ -138,7 +138,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
   const nt = cellIndex.size;
   const centres = [...cellIndex.keys()].map((c) => cellCenter(c));
   const targets = { x: Float64Array.from(centres, (c) => plane.x(c.lon)), y: Float64Array.from(centres, (c) => plane.y(c.lat)), z: new Float64Array(nt).fill(NaN) };
-  let states: CellStates = { biasK: new Float64Array(nt), varK2: new Float64Array(nt), validMs: new Float64Array(nt).fill(NaN) };
+  let states: CellStates = emptyCellStates(nt);
 
   const records = new Map<string, SensorRecord>();
   const amateurAll = new Scores(), amateur = new Scores(), official = new Scores(), pws = new Scores();
@@ -148,7 +148,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
   const withheldSeen = new Set<number>();
   const prevTemp = new Map<number, number>(); // crowd station -> temperature in the previous hour
   let prevHour = NaN;
-  let prevStates: CellStates | undefined;
+  let prevStates: CellAnalysis | undefined;
   const analysis = DEFAULT_ANALYSIS;
   let pointVarK2 = 0;
 
@@ -210,7 +210,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
         s.spread.add(ana, Math.sqrt(publishedVarK2(cells.varK2[t]!, pointVarK2)), truth);
         if (Number.isFinite(nearest)) s.nearest.add(nearest, truth);
         if (hasPrev) {
-          const f = biasAtLead(prevStates!.biasK[t]!, prevStates!.varK2[t]!, LEAD_60_MS, analysis.process);
+          const f = biasAtLead(cellState(prevStates!, t), LEAD_60_MS, analysis.process);
           s.forecast60.add(bg + f.biasK, truth);
           s.analysisPersistence60.add(field.at(centre, h - HOUR_MS) + prevStates!.biasK[t]!, truth);
           s.backgroundAt60.add(bg, truth);

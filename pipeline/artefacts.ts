@@ -5,7 +5,7 @@
  */
 import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
 import { columnStrings, tableOf } from './arrow-strings.ts';
-import type { AnalysisObservations } from './analysis/cell-analysis.ts';
+import { emptyCellStates, type AnalysisObservations, type CellStates } from './analysis/cell-analysis.ts';
 import type { ReadingColumns } from '../infra/store/index.ts';
 import { HISTOGRAM_BINS, ValueHistogram } from './analysis/histogram.ts';
 import type { MapSummary } from './map-stage.ts';
@@ -89,18 +89,18 @@ export function decodeRecords(bytes: Uint8Array): { records: Map<string, SensorR
 /** Steps of analysis history a cell state keeps (2 h at 5 minutes: what the smoother reads). */
 export const HISTORY_STEPS = 24;
 
-export interface CellStateSet {
+/** The two-scale filter state of a shard's cells (see CellStates) and their analysis history. */
+export interface CellStateSet extends CellStates {
   cell: string[];
-  biasK: Float64Array;
-  varK2: Float64Array;
-  validMs: Float64Array;
   /** cell-major: history[i * HISTORY_STEPS + k], oldest first, the last one the newest analysis [°C]; NaN gaps. */
   history: Float32Array;
 }
 
 export function encodeCellStates(s: CellStateSet): Uint8Array {
   const n = s.cell.length;
-  const cols: Record<string, unknown> = { cell: s.cell, bias_k: s.biasK, var_k2: s.varK2, valid_ms: s.validMs };
+  const cols: Record<string, unknown> = {
+    cell: s.cell, fast_k: s.fastK, slow_k: s.slowK, fast_var_k2: s.fastVarK2, slow_var_k2: s.slowVarK2, cross_var_k2: s.crossVarK2, valid_ms: s.validMs,
+  };
   for (let k = 0; k < HISTORY_STEPS; k++) cols[`h${k}`] = Float32Array.from({ length: n }, (_, i) => s.history[i * HISTORY_STEPS + k]!);
   return tableToIPC(tableOf(cols as Record<string, Float64Array | Float32Array | string[]>), 'stream');
 }
@@ -109,12 +109,21 @@ export function decodeCellStates(bytes: Uint8Array): CellStateSet {
   const t = tableFromIPC(bytes);
   const n = t.numRows;
   const history = new Float32Array(n * HISTORY_STEPS);
-  if (n === 0) return { cell: [], biasK: new Float64Array(0), varK2: new Float64Array(0), validMs: new Float64Array(0), history };
+  if (n === 0) return { cell: [], ...emptyCellStates(0), history };
   for (let k = 0; k < HISTORY_STEPS; k++) {
     const c = t.getChild(`h${k}`)!.toArray() as Float32Array;
     for (let i = 0; i < n; i++) history[i * HISTORY_STEPS + k] = c[i]!;
   }
-  return { cell: strings(t, 'cell'), biasK: f64(t, 'bias_k'), varK2: f64(t, 'var_k2'), validMs: f64(t, 'valid_ms'), history };
+  const cell = strings(t, 'cell'), validMs = f64(t, 'valid_ms');
+  if (!t.getChild('fast_k')) {
+    // Written before the bias had two parts: the whole bias is taken as the fast part, the slow part starts at 0.
+    const z = () => new Float64Array(n);
+    return { cell, fastK: f64(t, 'bias_k'), slowK: z(), fastVarK2: f64(t, 'var_k2'), slowVarK2: z(), crossVarK2: z(), validMs, history };
+  }
+  return {
+    cell, fastK: f64(t, 'fast_k'), slowK: f64(t, 'slow_k'), fastVarK2: f64(t, 'fast_var_k2'), slowVarK2: f64(t, 'slow_var_k2'), crossVarK2: f64(t, 'cross_var_k2'),
+    validMs, history,
+  };
 }
 
 export interface ReadingFlags {

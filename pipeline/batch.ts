@@ -18,7 +18,7 @@ import {
 import { cellCenter, cellOf, cellsCoveringBBox, localPlane, parentOf, type BBox, type LatLon, type LocalPlane } from '../infra/geo/index.ts';
 import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
 import { buildBackgroundField, type BackgroundField } from './background-field.ts';
-import { analyseCells, largeScaleBias, type AnalysisOptions, type CellStates } from './analysis/cell-analysis.ts';
+import { analyseCells, CELL_STATE_COLUMNS, emptyCellStates, largeScaleBias, pickCellStates, type AnalysisOptions, type CellStates } from './analysis/cell-analysis.ts';
 import { windowColumns, windowTable, concatObservations, decodeCellStates, decodeObservations, decodeRecords, decodeSummary, encodeCellStates, encodeFlags, encodeObservations, encodeRecords, encodeSummary, HISTORY_STEPS, type CellStateSet } from './artefacts.ts';
 import { emitCells, valueOrFallback, withFallback } from './emit.ts';
 import { largeScaleInputOf, mergeSummaries } from './map-stage.ts';
@@ -373,7 +373,7 @@ export class BatchWorker {
     const obs = concatObservations(reach.filter((id) => inputs.observations.has(id)).map((id) => inputs.observations.get(id)!));
     // The shard's cells' states as the newest done window left them.
     const n = shard.cells.length;
-    const prev: CellStates = { biasK: new Float64Array(n), varK2: new Float64Array(n), validMs: new Float64Array(n).fill(NaN) };
+    const prev: CellStates = emptyCellStates(n);
     const history = new Float32Array(n * HISTORY_STEPS).fill(NaN);
     const row = new Map(shard.cells.map((c, i) => [c.cell, i]));
     if (inputs.prevEndMs !== null) {
@@ -384,9 +384,7 @@ export class BatchWorker {
         s.cell.forEach((cell, j) => {
           const i = row.get(cell);
           if (i === undefined) return;
-          prev.biasK[i] = s.biasK[j]!;
-          prev.varK2[i] = s.varK2[j]!;
-          prev.validMs[i] = s.validMs[j]!;
+          for (const key of CELL_STATE_COLUMNS) prev[key][i] = s[key][j]!;
           // History moves on by the windows since (gaps stay NaN).
           for (let k = 0; k < HISTORY_STEPS; k++) {
             const from = k + gap;
@@ -407,7 +405,7 @@ export class BatchWorker {
     const centres = shard.cells.map((c) => c.centre);
     const real = inputs.field ? inputs.field.sampler(centres) : null;
     const covered = real ? real(claim.windowEndMs) : new Float64Array(n).fill(NaN);
-    const emitted = emitCells(cells.biasK, cells.varK2, claim.windowEndMs, withFallback(real, n, inputs.fallbackC), real, emitOptions);
+    const emitted = emitCells(cells, claim.windowEndMs, withFallback(real, n, inputs.fallbackC), real, emitOptions);
     const rows: NowcastRow[] = [];
     const kept: number[] = [];
     emitted.forEach((e, i) => {
@@ -419,7 +417,7 @@ export class BatchWorker {
     });
     this.#stageMs.analysis = (this.#stageMs.analysis ?? 0) + (performance.now() - t0);
     if (o.smoother && rows.length > 0) await this.#timed('smoother', () => this.#smooth(claim, shard.cells, kept, rows, history));
-    const states: CellStateSet = { cell: shard.cells.map((c) => c.cell), biasK: cells.biasK, varK2: cells.varK2, validMs: cells.validMs, history };
+    const states: CellStateSet = { cell: shard.cells.map((c) => c.cell), ...pickCellStates(cells), history };
     const cellsBlob = encodeCellStates(states);
     await this.#timed('write', () => o.store.transaction(async (tx) => {
       await writeShardNowcasts(tx, { runTimeMs: claim.windowEndMs, stepMin: STEP_MIN, method: FILTER_METHOD }, shard.cells.map((c) => c.cell), rows);

@@ -14,12 +14,14 @@
  *    `maxPoints` per cell, with increments bounded by the observed ones. A cell far from any sensor
  *    keeps g: the crowd's local warmth stays where the crowd is.
  * 3. Time. Each cell's window estimate z = g + increment, with variance var(g) + σ_S² · (OI variance
- *    ratio), updates the cell's Kalman state, which relaxes toward 0 between windows.
+ *    ratio), updates the cell's Kalman state, which relaxes toward 0 between windows. The state is the
+ *    bias in two parts with their own time scales (kalman.ts, TwoScaleProcess): the background's
+ *    mesoscale error, which passes in hours, and the place's own offset, which lasts most of a day.
  * Pure: state and observations in, state out.
  */
 import { optimalInterpolation, type PlanePoints } from './oi.ts';
 import type { BarnesStructure } from './structure.ts';
-import { predictBias, updateBias, type BiasProcess, type BiasState } from './kalman.ts';
+import { predictTwoScale, twoScalePrior, twoScaleTotal, updateTwoScale, type BiasState, type TwoScaleProcess, type TwoScaleState } from './kalman.ts';
 
 export interface AnalysisOptions {
   /** The background's large-scale error σ_B [K]. */
@@ -35,8 +37,8 @@ export interface AnalysisOptions {
   /** Correlation of the local increments. */
   structure: BarnesStructure;
   maxPoints: number;
-  /** The bias's relaxation in time; its σ should be sqrt(σ_B² + σ_S²). */
-  process: BiasProcess;
+  /** The bias's relaxation in time: a fast part with σ_B and a slow part with σ_S. */
+  process: TwoScaleProcess;
   /** Learned sensor offsets count in proportion to their weight: offset × w / (w + offsetPriorWeight). */
   offsetPriorWeight: number;
   /** Reliability weights below this count as this (so a failing sensor's error grows by at most 1/minWeight). */
@@ -101,14 +103,46 @@ export function correctedInnovation(obs: AnalysisObservations, i: number, o: Ana
   return obs.innovationK[i]! - (obs.offsetK[i]! * w) / (w + o.offsetPriorWeight);
 }
 
+/** Each cell's two-scale filter state (see TwoScaleState), column-wise. */
 export interface CellStates {
-  biasK: Float64Array;
-  varK2: Float64Array;
-  /** When each state was last valid [epoch ms]; NaN: no state yet (prior 0, σ²). */
+  fastK: Float64Array;
+  slowK: Float64Array;
+  fastVarK2: Float64Array;
+  slowVarK2: Float64Array;
+  crossVarK2: Float64Array;
+  /** When each state was last valid [epoch ms]; NaN: no state yet (the prior: 0 with σ_B², σ_S²). */
   validMs: Float64Array;
 }
 
+/** The columns of CellStates. */
+export const CELL_STATE_COLUMNS = ['fastK', 'slowK', 'fastVarK2', 'slowVarK2', 'crossVarK2', 'validMs'] as const satisfies readonly (keyof CellStates)[];
+
+/** Just the CellStates columns of `s` (e.g. of a CellAnalysis). */
+export function pickCellStates(s: CellStates): CellStates {
+  return { fastK: s.fastK, slowK: s.slowK, fastVarK2: s.fastVarK2, slowVarK2: s.slowVarK2, crossVarK2: s.crossVarK2, validMs: s.validMs };
+}
+
+/** Cell states for `n` cells with no state yet. */
+export function emptyCellStates(n: number): CellStates {
+  return { fastK: new Float64Array(n), slowK: new Float64Array(n), fastVarK2: new Float64Array(n), slowVarK2: new Float64Array(n), crossVarK2: new Float64Array(n), validMs: new Float64Array(n).fill(NaN) };
+}
+
+export function cellState(s: CellStates, c: number): TwoScaleState {
+  return { fastK: s.fastK[c]!, slowK: s.slowK[c]!, fastVarK2: s.fastVarK2[c]!, slowVarK2: s.slowVarK2[c]!, crossVarK2: s.crossVarK2[c]! };
+}
+
+function setCellState(s: CellStates, c: number, v: TwoScaleState): void {
+  s.fastK[c] = v.fastK;
+  s.slowK[c] = v.slowK;
+  s.fastVarK2[c] = v.fastVarK2;
+  s.slowVarK2[c] = v.slowVarK2;
+  s.crossVarK2[c] = v.crossVarK2;
+}
+
 export interface CellAnalysis extends CellStates {
+  /** The bias (fast + slow) [K] and its variance [K²]: the analysis is background + bias. */
+  biasK: Float64Array;
+  varK2: Float64Array;
   /** Observations that informed each cell (0 where none was in reach). */
   nObs: Int32Array;
   /** Newest reading among the observations that informed each cell [epoch ms]; NaN where none. */
@@ -121,7 +155,7 @@ export interface CellAnalysis extends CellStates {
  */
 export function analyseCells(targets: PlanePoints, previous: CellStates, obs: AnalysisObservations, large: LargeScale, timeMs: number, o: AnalysisOptions): CellAnalysis {
   const nt = targets.x.length;
-  for (const [name, col] of Object.entries({ biasK: previous.biasK, varK2: previous.varK2, validMs: previous.validMs })) {
+  for (const [name, col] of Object.entries(previous)) {
     if (col.length !== nt) throw new RangeError(`targets has ${nt} cells, previous.${name} has ${col.length}`);
   }
   const no = obs.x.length;
@@ -139,19 +173,22 @@ export function analyseCells(targets: PlanePoints, previous: CellStates, obs: An
   const targetsHaveZ = Array.from(targets.z).every(Number.isFinite);
   const obsZ = targetsHaveZ ? obs.z : new Float64Array(no).fill(NaN);
   const oi = optimalInterpolation(targets, { x: obs.x, y: obs.y, z: obsZ, innovation, ratio }, { structure: o.structure, maxPoints: o.maxPoints, allowExtrapolation: false }, obs.newestMs);
-  const out: CellAnalysis = { biasK: new Float64Array(nt), varK2: new Float64Array(nt), validMs: new Float64Array(nt).fill(timeMs), nObs: oi.used, newestObsMs: new Float64Array(nt).fill(NaN) };
-  const prior: BiasState = { biasK: 0, varK2: o.process.sigmaK * o.process.sigmaK };
+  const out: CellAnalysis = { ...emptyCellStates(nt), biasK: new Float64Array(nt), varK2: new Float64Array(nt), nObs: oi.used, newestObsMs: new Float64Array(nt).fill(NaN) };
+  out.validMs.fill(timeMs);
+  const prior = twoScalePrior(o.process);
   for (let c = 0; c < nt; c++) {
     const prevValid = previous.validMs[c]!;
-    const before: BiasState = Number.isFinite(prevValid) && prevValid <= timeMs
-      ? predictBias({ biasK: previous.biasK[c]!, varK2: previous.varK2[c]! }, timeMs - prevValid, o.process)
+    const before = Number.isFinite(prevValid) && prevValid <= timeMs
+      ? predictTwoScale(cellState(previous, c), timeMs - prevValid, o.process)
       : prior;
     const z = large.biasK + oi.increment[c]!;
     // A variance ratio is within [0, 1] for a positive-definite system; clamp against rounding.
     const r = large.varK2 + s2 * Math.min(1, Math.max(0, oi.varianceRatio[c]!));
-    const after = updateBias(before, z, r);
-    out.biasK[c] = after.biasK;
-    out.varK2[c] = after.varK2;
+    const after = updateTwoScale(before, z, r);
+    setCellState(out, c, after);
+    const total = twoScaleTotal(after);
+    out.biasK[c] = total.biasK;
+    out.varK2[c] = total.varK2;
     out.newestObsMs[c] = oi.trackMax[c]!;
   }
   return out;
@@ -166,7 +203,7 @@ export function publishedVarK2(filterVarK2: number, pointVarK2: number): number 
   return Math.max(filterVarK2, pointVarK2);
 }
 
-/** The bias and its variance `leadMs` after the analysis (no observation in between). */
-export function biasAtLead(biasK: number, varK2: number, leadMs: number, process: BiasProcess): BiasState {
-  return predictBias({ biasK, varK2 }, leadMs, process);
+/** The bias (fast + slow) and its variance `leadMs` after the analysis (no observation in between). */
+export function biasAtLead(state: TwoScaleState, leadMs: number, process: TwoScaleProcess): BiasState {
+  return twoScaleTotal(predictTwoScale(state, leadMs, process));
 }

@@ -22,8 +22,13 @@ export const DEFAULT_ANALYSIS: Readonly<AnalysisOptions> = Object.freeze({
   // no influence beyond 3 length scales (a cell 1.5 km from the crowd keeps the large-scale value).
   structure: barnes(500, 100, 1500),
   maxPoints: 20,
-  // Mesoscale background errors decorrelate over a few hours.
-  process: { tauMs: 3 * HOUR_MS, sigmaK: Math.hypot(BACKGROUND_SIGMA_K, LOCAL_SIGMA_K) },
+  process: {
+    // Mesoscale background errors (fronts, cloud and boundary-layer timing) decorrelate over a few hours.
+    fast: { tauMs: 3 * HOUR_MS, sigmaK: BACKGROUND_SIGMA_K },
+    // A place's own offset from the background's grid box (heat island, land use, siting) comes back
+    // with each day's weather: it decorrelates over about a day.
+    slow: { tauMs: 24 * HOUR_MS, sigmaK: LOCAL_SIGMA_K },
+  },
   // A learned offset counts fully once its weight (≈ fraction of an e-folding time of data) is well above 0.2.
   offsetPriorWeight: 0.2,
   minReliability: 0.1,

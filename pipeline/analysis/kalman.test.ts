@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { predictBias, steadyStateGain, updateBias, type BiasState } from './kalman.ts';
+import { Matrix } from 'ml-matrix';
+import { predictBias, predictTwoScale, steadyStateGain, twoScalePrior, twoScaleTotal, updateBias, updateTwoScale, type BiasState, type TwoScaleProcess, type TwoScaleState } from './kalman.ts';
 import { close } from '../../infra/testing/close.ts';
 
 const HOUR = 3_600_000;
@@ -40,4 +41,63 @@ test('the gain of the iterated filter converges to the closed-form steady state'
     }
     close(k, steadyStateGain(dt, r, p), { atol: 1e-12 }, `gain (dt ${dt} ms, r ${r})`); // geometric convergence after 2000 steps
   }
+});
+
+const two: TwoScaleProcess = { fast: { tauMs: 3 * HOUR, sigmaK: 1 }, slow: { tauMs: 24 * HOUR, sigmaK: 0.8 } };
+
+test('two scales: with no slow variance the filter is the scalar filter of the fast part', () => {
+  const p: TwoScaleProcess = { fast: two.fast, slow: { tauMs: 24 * HOUR, sigmaK: 0 } };
+  let s = twoScalePrior(p), b: BiasState = { biasK: 0, varK2: 1 };
+  for (const [dt, z, r] of [[HOUR, 1.5, 0.3], [5 * 60_000, -0.4, 2], [2 * HOUR, 0.7, 0.5], [HOUR / 2, 3, 1]] as const) {
+    s = updateTwoScale(predictTwoScale(s, dt, p), z, r);
+    b = updateBias(predictBias(b, dt, p.fast), z, r);
+    close(twoScaleTotal(s).biasK, b.biasK, { atol: 1e-14 }, 'bias');
+    close(twoScaleTotal(s).varK2, b.varK2, { atol: 1e-14 }, 'variance');
+    assert.equal(s.slowK, 0);
+  }
+});
+
+test('two scales: predict is the matrix form F P Fᵀ + Q, update the Kalman equations with H = [1 1] (ml-matrix as reference)', () => {
+  const s0: TwoScaleState = { fastK: 0.9, slowK: -0.4, fastVarK2: 0.6, slowVarK2: 0.5, crossVarK2: -0.2 };
+  const dt = 40 * 60_000;
+  const phiF = Math.exp(-dt / two.fast.tauMs), phiS = Math.exp(-dt / two.slow.tauMs);
+  const F = new Matrix([[phiF, 0], [0, phiS]]);
+  const Q = new Matrix([[(1 - phiF * phiF) * 1, 0], [0, (1 - phiS * phiS) * 0.64]]);
+  const P0 = new Matrix([[0.6, -0.2], [-0.2, 0.5]]);
+  const Pp = F.mmul(P0).mmul(F.transpose()).add(Q);
+  const xp = F.mmul(Matrix.columnVector([0.9, -0.4]));
+  const p = predictTwoScale(s0, dt, two);
+  // Reference and code differ only in the order of a few float operations.
+  close(p.fastK, xp.get(0, 0), { atol: 1e-15 }, 'fast');
+  close(p.slowK, xp.get(1, 0), { atol: 1e-15 }, 'slow');
+  close(p.fastVarK2, Pp.get(0, 0), { atol: 1e-15 }, 'var f');
+  close(p.slowVarK2, Pp.get(1, 1), { atol: 1e-15 }, 'var s');
+  close(p.crossVarK2, Pp.get(0, 1), { atol: 1e-15 }, 'cov');
+  const H = new Matrix([[1, 1]]), r = 0.35, z = 1.2;
+  const S = H.mmul(Pp).mmul(H.transpose()).get(0, 0) + r;
+  const K = Pp.mmul(H.transpose()).div(S);
+  // ml-matrix's add/mul/sub act in place: clone what is used again.
+  const x = xp.clone().add(K.clone().mul(z - H.mmul(xp).get(0, 0)));
+  const P = Matrix.eye(2).sub(K.mmul(H)).mmul(Pp);
+  const u = updateTwoScale(p, z, r);
+  close(u.fastK, x.get(0, 0), { atol: 1e-14 }, 'fast after update');
+  close(u.slowK, x.get(1, 0), { atol: 1e-14 }, 'slow after update');
+  close(u.fastVarK2, P.get(0, 0), { atol: 1e-14 }, 'var f after update');
+  close(u.slowVarK2, P.get(1, 1), { atol: 1e-14 }, 'var s after update');
+  close(u.crossVarK2, P.get(0, 1), { atol: 1e-14 }, 'cov after update');
+  close(u.crossVarK2, P.get(1, 0), { atol: 1e-14 }, 'the covariance stays symmetric');
+  assert.deepEqual(updateTwoScale(p, z, Infinity), p);
+});
+
+test('two scales: without observations each part relaxes to 0 and the variance to σ_f² + σ_s²; a lasting offset settles in the slow part', () => {
+  const far = predictTwoScale({ fastK: 2, slowK: 1, fastVarK2: 0.1, slowVarK2: 0.1, crossVarK2: -0.05 }, 1000 * HOUR, two);
+  close(far.fastK + far.slowK, 0, { atol: 1e-12 }, 'bias long after');
+  close(twoScaleTotal(far).varK2, 1 + 0.64, { atol: 1e-12 }, 'variance long after');
+  // Observed as +1 K every 5 minutes for two days: the slow part holds most of it, so an hour later
+  // (no observation) more of it is left than a single 3 h process would keep (e^(−1/3) = 0.72).
+  let s = twoScalePrior(two);
+  for (let i = 0; i < 576; i++) s = updateTwoScale(predictTwoScale(s, 5 * 60_000, two), 1, 1);
+  assert.ok(s.slowK > 2 * s.fastK, `slow ${s.slowK} > 2 × fast ${s.fastK}`);
+  const later = twoScaleTotal(predictTwoScale(s, HOUR, two)).biasK / twoScaleTotal(s).biasK;
+  assert.ok(later > 0.85, `kept ${later}`);
 });

@@ -48,3 +48,64 @@ export function steadyStateGain(dtMs: number, rK2: number, p: BiasProcess): numb
   const pf = (-b + Math.sqrt(b * b + 4 * q * rK2)) / 2;
   return pf / (pf + rK2);
 }
+
+/**
+ * The bias as the sum of two independent Gauss-Markov processes, b = f + s: a fast part (the
+ * background's mesoscale error, e-folding in hours) and a slow part (the place's own offset from the
+ * background's grid box: heat island, land use, siting; e-folding over most of a day). Both relax
+ * toward zero, each with its own τ and σ, so the stationary variance of b is σ_f² + σ_s². One
+ * observation sees their sum (H = [1 1]); the filter splits each innovation between them by their
+ * covariances, so a lasting offset settles into the slow part and the forecast keeps it, while a
+ * passing error decays with the fast part.
+ */
+export interface TwoScaleProcess {
+  fast: BiasProcess;
+  slow: BiasProcess;
+}
+
+export interface TwoScaleState {
+  fastK: number;
+  slowK: number;
+  /** Error covariance [K²]: var(f), var(s) and cov(f, s). */
+  fastVarK2: number;
+  slowVarK2: number;
+  crossVarK2: number;
+}
+
+/** The stationary state: both parts 0 with their climatological variances. */
+export function twoScalePrior(p: TwoScaleProcess): TwoScaleState {
+  return { fastK: 0, slowK: 0, fastVarK2: p.fast.sigmaK * p.fast.sigmaK, slowVarK2: p.slow.sigmaK * p.slow.sigmaK, crossVarK2: 0 };
+}
+
+/** The sum b = f + s and its variance var(f) + var(s) + 2 cov(f, s). */
+export function twoScaleTotal(s: TwoScaleState): BiasState {
+  return { biasK: s.fastK + s.slowK, varK2: s.fastVarK2 + s.slowVarK2 + 2 * s.crossVarK2 };
+}
+
+/** The state `dtMs` later with no observation: each part as `predictBias`, their covariance × φ_f φ_s. */
+export function predictTwoScale(s: TwoScaleState, dtMs: number, p: TwoScaleProcess): TwoScaleState {
+  const f = predictBias({ biasK: s.fastK, varK2: s.fastVarK2 }, dtMs, p.fast);
+  const g = predictBias({ biasK: s.slowK, varK2: s.slowVarK2 }, dtMs, p.slow);
+  const phi = Math.exp(-dtMs / p.fast.tauMs - dtMs / p.slow.tauMs);
+  return { fastK: f.biasK, slowK: g.biasK, fastVarK2: f.varK2, slowVarK2: g.varK2, crossVarK2: phi * s.crossVarK2 };
+}
+
+/**
+ * The state after observing f + s as `zK` with error variance `rK2` (Infinity: no information):
+ *   S = 1ᵀP1 + r,  K = P1 / S,  x ← x + K (z − 1ᵀx),  P ← P − K 1ᵀP.
+ */
+export function updateTwoScale(s: TwoScaleState, zK: number, rK2: number): TwoScaleState {
+  if (!(rK2 > 0)) throw new RangeError(`rK2 must be > 0, got ${rK2}`);
+  if (!Number.isFinite(rK2) || !Number.isFinite(zK)) return s;
+  const pf = s.fastVarK2 + s.crossVarK2, ps = s.crossVarK2 + s.slowVarK2; // P·1
+  const S = pf + ps + rK2;
+  const kf = pf / S, ks = ps / S;
+  const e = zK - s.fastK - s.slowK;
+  return {
+    fastK: s.fastK + kf * e,
+    slowK: s.slowK + ks * e,
+    fastVarK2: s.fastVarK2 - kf * pf,
+    slowVarK2: s.slowVarK2 - ks * ps,
+    crossVarK2: s.crossVarK2 - kf * ps,
+  };
+}
