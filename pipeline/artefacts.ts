@@ -96,12 +96,22 @@ export interface CellStateSet {
   validMs: Float64Array;
   /** cell-major: history[i * HISTORY_STEPS + k], oldest first, the last one the newest analysis [°C]; NaN gaps. */
   history: Float32Array;
+  /**
+   * The smoothed trajectory served for each cell, cell-major: served[i * SERVED_STEPS + k] at lead 5k min [°C]
+   * (the next window blends with it); a row of NaN where the smoother's was not served. Absent: none at all
+   * (no smoother, or a blob written before these columns existed).
+   */
+  served?: Float32Array;
 }
+
+/** Leads of a served trajectory a cell state keeps (0 … 60 min at 5 minutes). */
+export const SERVED_STEPS = 13;
 
 export function encodeCellStates(s: CellStateSet): Uint8Array {
   const n = s.cell.length;
   const cols: Record<string, unknown> = { cell: s.cell, bias_k: s.biasK, var_k2: s.varK2, valid_ms: s.validMs };
   for (let k = 0; k < HISTORY_STEPS; k++) cols[`h${k}`] = Float32Array.from({ length: n }, (_, i) => s.history[i * HISTORY_STEPS + k]!);
+  if (s.served) for (let k = 0; k < SERVED_STEPS; k++) cols[`f${k}`] = Float32Array.from({ length: n }, (_, i) => s.served![i * SERVED_STEPS + k]!);
   return tableToIPC(tableOf(cols as Record<string, Float64Array | Float32Array | string[]>), 'stream');
 }
 
@@ -114,7 +124,18 @@ export function decodeCellStates(bytes: Uint8Array): CellStateSet {
     const c = t.getChild(`h${k}`)!.toArray() as Float32Array;
     for (let i = 0; i < n; i++) history[i * HISTORY_STEPS + k] = c[i]!;
   }
-  return { cell: strings(t, 'cell'), biasK: f64(t, 'bias_k'), varK2: f64(t, 'var_k2'), validMs: f64(t, 'valid_ms'), history };
+  const out: CellStateSet = { cell: strings(t, 'cell'), biasK: f64(t, 'bias_k'), varK2: f64(t, 'var_k2'), validMs: f64(t, 'valid_ms'), history };
+  if (t.getChild('f0')) {
+    const served = new Float32Array(n * SERVED_STEPS);
+    for (let k = 0; k < SERVED_STEPS; k++) {
+      const c = t.getChild(`f${k}`);
+      if (!c) throw new Error(`artefact has no column "f${k}"`);
+      const a = c.toArray() as Float32Array;
+      for (let i = 0; i < n; i++) served[i * SERVED_STEPS + k] = a[i]!;
+    }
+    out.served = served;
+  }
+  return out;
 }
 
 export interface ReadingFlags {
