@@ -26,7 +26,7 @@ export interface IssueBlend {
 }
 
 /** The blend served with the BiLSTM (chosen on the training run's validation weeks; README, "The next hour on real data"). */
-export const SERVED_BLEND: Readonly<IssueBlend> = Object.freeze({ wMin: 0.5, shape: 'linear' });
+export const SERVED_BLEND: Readonly<IssueBlend> = Object.freeze({ wMin: 0.6, shape: 'linear' });
 
 /** No blend: the network's trajectory as it is. */
 export const NO_BLEND: Readonly<IssueBlend> = Object.freeze({ wMin: 1, shape: 'constant' });
@@ -89,4 +89,14 @@ export function blendIssueSequence(o: { nn: ArrayLike<number>; n: number; steps:
     blendIssue({ weights, steps: K, nn: o.nn, nnAt: i * K, prev: same ? out : null, prevAt: (i - 1) * K, gap: same ? o.slot[i]! - o.slot[i - 1]! : 0, out, outAt: i * K });
   }
   return out;
+}
+
+/** The serving rule in words and numbers (for the model card and the README). */
+export function blendDescription(b: IssueBlend, steps: number): { rule: string; wMin: number; shape: BlendShape; weights: number[] } {
+  return {
+    rule: 'served[k] = w_k · y[k] + (1 − w_k) · prev[k + g], with prev the trajectory served at the same place g five-minute steps earlier, where k + g < '
+      + `${steps} and prev has a value; else y[k]; lead 0 stays the analysis (w_0 = 1)`,
+    wMin: b.wMin, shape: b.shape,
+    weights: Array.from(blendWeights(b, steps), (w) => Math.round(w * 1000) / 1000),
+  };
 }
