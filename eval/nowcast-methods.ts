@@ -5,9 +5,12 @@
  *                background covers the station (what the batch would produce)
  *   ar           the autoregressive baseline: the 5-minute model where its lags are all there,
  *                else the hourly model at lead 60 where its lags are, else persistence
- *   bilstm       the smoother (any NextHourSmoother, here the ONNX BiLSTM)
+ *   bilstm_raw   the smoother's own trajectory (any NextHourSmoother, here the ONNX BiLSTM)
+ *   bilstm       what is served: the smoother's trajectory blended with the previous issue's served
+ *                one (blendIssueSequence), issue after issue of each series, as the batch does from
+ *                one window to the next
  */
-import { buildFeatures, predictAr, TRAJECTORY_STEPS, type ArModel, type IssueSet, type OnnxSmoother } from '../models/index.ts';
+import { blendIssueSequence, buildFeatures, predictAr, TRAJECTORY_STEPS, type ArModel, type IssueBlend, type IssueSet, type OnnxSmoother } from '../models/index.ts';
 
 export function persistenceForecasts(issues: IssueSet): Float64Array {
   const K = issues.trajectorySteps;
@@ -62,4 +65,9 @@ export async function smootherForecasts(issues: IssueSet, smoother: OnnxSmoother
     progress?.(`smoother ${from + n}/${issues.n} issues`);
   }
   return out;
+}
+
+/** The served trajectories: each issue's smoother output blended with the previous issue's served one (issues grouped by series, ascending slots). */
+export function servedForecasts(issues: IssueSet, raw: Float64Array, blend: IssueBlend): Float64Array {
+  return blendIssueSequence({ nn: raw, n: issues.n, steps: issues.trajectorySteps, series: issues.series, slot: issues.slot, blend });
 }

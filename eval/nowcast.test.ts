@@ -65,8 +65,27 @@ describe('eval nowcast', () => {
     close(f.jumpiness_persistence, 0.1, tol);
     close(f.jumpiness_filter, 0.1, tol);
     assert.ok(Number.isFinite(f.mae_60_bilstm) && Number.isFinite(f.jumpiness_bilstm));
+    // the served BiLSTM is the raw one blended with the previous issue: lead 60 is never blended (no earlier forecast of it)
+    for (const k of ['mae_60_bilstm_raw', 'rmse_60_bilstm_raw', 'jumpiness_bilstm_raw']) assert.ok(Number.isFinite(f[k]), `field ${k}`);
+    close(f.mae_60_bilstm, f.mae_60_bilstm_raw, tol);
+    close(f.mae_60_bilstm_hourly, f.mae_60_bilstm_raw_hourly, tol);
+    assert.equal(f.blend.weights.length, 13);
+    assert.equal(f.blend.weights[0], 1);
     assert.ok(existsSync(chart) && readFileSync(chart, 'utf8').includes('<svg'));
     assert.match(r.stderr, /\[eval nowcast\]/);
+  });
+
+  it('--blend-w 1 serves the raw network; a bad blend is a usage error (exit 2)', () => {
+    const data = writeData(), models = writeModels();
+    const run = (...extra: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'eval/main.ts', 'nowcast', '--data', data, '--models', models, '--chart', join(tempDir(), 'c.svg'), '--json', ...extra], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    const r = run('--blend-w', '1');
+    assert.equal(r.status, 0, r.stderr);
+    const f = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    for (const lead of [5, 15, 30, 60]) assert.equal(f[`mae_${lead}_bilstm_5min`], f[`mae_${lead}_bilstm_raw_5min`], `lead ${lead}`);
+    assert.equal(f.jumpiness_bilstm, f.jumpiness_bilstm_raw);
+    const bad = run('--blend-w', '0');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /wMin must be in \(0, 1\]/);
   });
 
   it('a folder without station series is a usage error (exit 2)', () => {

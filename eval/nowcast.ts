@@ -1,6 +1,7 @@
 /**
  * `nowcast`: the next hour at stations, for persistence, the autoregressive baseline, the filter's
- * trajectory and the BiLSTM smoother.
+ * trajectory and the BiLSTM smoother (as served: blended with the previous issue's served trajectory;
+ * and raw, the network's own output).
  *
  * Data, found in --data by columns: logging stations (pywws format) resampled to 5 minutes score
  * every lead (5, 15, 30, 60 min); official hourly series (DWD, UCO formats) score lead 60; the
@@ -18,16 +19,16 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createOnnxSmoother, extractIssues, issueSlots, ModelRegistry, slotTime, splitOf, HISTORY_STEPS, TRAJECTORY_STEPS, type ArModel, type IssueSet, type OnnxSmoother } from '../models/index.ts';
+import { BLEND_SHAPES, blendWeights, createOnnxSmoother, extractIssues, issueSlots, ModelRegistry, slotTime, splitOf, HISTORY_STEPS, SERVED_BLEND, TRAJECTORY_STEPS, type ArModel, type BlendShape, type IssueBlend, type IssueSet, type OnnxSmoother } from '../models/index.ts';
 import { parseUtcMs } from './csv.ts';
 import { UsageError, type Evaluator } from './evaluator.ts';
 import { loadStationSeries, type StationSeriesSet } from './nowcast-datasets.ts';
-import { arForecasts, filterForecasts, persistenceForecasts, smootherForecasts } from './nowcast-methods.ts';
+import { arForecasts, filterForecasts, persistenceForecasts, servedForecasts, smootherForecasts } from './nowcast-methods.ts';
 import { jumpiness, scoreLeads, type LeadScore } from './nowcast-scoring.ts';
 import { maeChartSvg } from './nowcast-chart.ts';
 
 export const LEAD_STEPS = [1, 3, 6, 12] as const;
-export const METHODS = ['persistence', 'ar', 'filter', 'bilstm'] as const;
+export const METHODS = ['persistence', 'ar', 'filter', 'bilstm', 'bilstm_raw'] as const;
 export type Method = (typeof METHODS)[number];
 
 export interface ArModels {
@@ -62,13 +63,15 @@ export interface IssueFigures {
 }
 
 /** Every method on a set of issues; `hourlyRow(i)` tells which issues come from hourly series. */
-export async function evaluateIssues(issues: IssueSet, o: { smoother: OnnxSmoother; ar: ArModels; hourlyRow: (i: number) => boolean; progress?: (m: string) => void }): Promise<IssueFigures> {
+export async function evaluateIssues(issues: IssueSet, o: { smoother: OnnxSmoother; ar: ArModels; hourlyRow: (i: number) => boolean; blend?: IssueBlend; progress?: (m: string) => void }): Promise<IssueFigures> {
   const ar = arForecasts(issues, o.ar);
+  const raw = await smootherForecasts(issues, o.smoother, o.progress);
   const methods: Record<Method, Float64Array> = {
     persistence: persistenceForecasts(issues),
     ar: ar.values,
     filter: filterForecasts(issues),
-    bilstm: await smootherForecasts(issues, o.smoother, o.progress),
+    bilstm: servedForecasts(issues, raw, o.blend ?? SERVED_BLEND),
+    bilstm_raw: raw,
   };
   const sub = scoreLeads(issues, methods, LEAD_STEPS, (i) => !o.hourlyRow(i));
   const all = scoreLeads(issues, methods, [12]);
@@ -109,7 +112,7 @@ function usageArgs(args: string[]) {
       options: {
         data: { type: 'string' }, models: { type: 'string' }, split: { type: 'string' }, chart: { type: 'string' },
         from: { type: 'string' }, to: { type: 'string' }, 'pws-lat': { type: 'string' }, 'pws-lon': { type: 'string' },
-        'station-lat': { type: 'string' }, 'station-lon': { type: 'string' },
+        'station-lat': { type: 'string' }, 'station-lon': { type: 'string' }, 'blend-w': { type: 'string' }, 'blend-shape': { type: 'string' },
       },
     }).values;
   } catch (err) {
@@ -141,6 +144,7 @@ export const nowcastEvaluator: Evaluator = {
     '--from/--to <iso>       lead-0 times, to exclusive',
     '--pws-lat/--pws-lon     position of the logging station (default Falkensee, approximate)',
     '--station-lat/--station-lon  position of a DWD-format station (default Berlin-Tempelhof)',
+    `--blend-w <w> --blend-shape ${BLEND_SHAPES.join('|')}  the served blend with the previous issue (default the served one: ${SERVED_BLEND.shape}, ${SERVED_BLEND.wMin}; 1 = none)`,
   ].join('\n'),
   async run({ args, progress }) {
     const started = Date.now();
@@ -152,6 +156,12 @@ export const nowcastEvaluator: Evaluator = {
     const pwsLat = num('--pws-lat', v['pws-lat']), pwsLon = num('--pws-lon', v['pws-lon']);
     const stLat = num('--station-lat', v['station-lat']), stLon = num('--station-lon', v['station-lon']);
     const fromMs = time('--from', v.from, -Infinity), toMs = time('--to', v.to, Infinity);
+    const blend: IssueBlend = { wMin: num('--blend-w', v['blend-w']) ?? SERVED_BLEND.wMin, shape: (v['blend-shape'] ?? SERVED_BLEND.shape) as BlendShape };
+    try {
+      blendWeights(blend, TRAJECTORY_STEPS);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const set = await loadStationSeries(resolve(v.data), {
       progress,
       ...(pwsLat !== undefined && pwsLon !== undefined ? { pwsPosition: { lat: pwsLat, lon: pwsLon } } : {}),
@@ -166,11 +176,11 @@ export const nowcastEvaluator: Evaluator = {
     try {
       if (!registry.card('bilstm')) throw new UsageError(`${modelsDir}: no loadable bilstm model (${JSON.stringify(registry.health().models)})`);
       const smoother = createOnnxSmoother(registry, 'bilstm');
-      const f = await evaluateIssues(issues, { smoother, ar, hourlyRow, progress });
+      const f = await evaluateIssues(issues, { smoother, ar, hourlyRow, blend, progress });
       const chart = resolve(v.chart ?? 'data/eval/nowcast.svg');
       mkdirSync(dirname(chart), { recursive: true });
       writeFileSync(chart, maeChartSvg(`Next-hour MAE at 5-minute stations (${split === 'all' ? 'all issues' : 'validation weeks'})`,
-        METHODS.map((m) => ({ name: `${m}${m === 'bilstm' ? `@${smoother.version}` : ''}`, points: [[0, 0], ...LEAD_STEPS.map((k): [number, number] => [k * 5, f.subHourly[m][k * 5]!.maeK])] })),
+        METHODS.map((m) => ({ name: `${m}${m.startsWith('bilstm') ? `@${smoother.version}` : ''}`, points: [[0, 0], ...LEAD_STEPS.map((k): [number, number] => [k * 5, f.subHourly[m][k * 5]!.maeK])] })),
         `${f.subHourly.persistence[60]!.n} cases at lead 60 (5-minute series); data ${resolve(v.data)}`));
       progress(`chart ${chart}`);
       const out: Record<string, unknown> = {
@@ -178,6 +188,8 @@ export const nowcastEvaluator: Evaluator = {
         mae_60_persistence: r3(f.lead60All.persistence.maeK), mae_60_ar: r3(f.lead60All.ar.maeK), mae_60_filter: r3(f.lead60All.filter.maeK), mae_60_bilstm: r3(f.lead60All.bilstm.maeK),
         rmse_60_persistence: r3(f.lead60All.persistence.rmseK), rmse_60_ar: r3(f.lead60All.ar.rmseK), rmse_60_filter: r3(f.lead60All.filter.rmseK), rmse_60_bilstm: r3(f.lead60All.bilstm.rmseK),
         jumpiness_persistence: r3(f.jumpiness.persistence), jumpiness_ar: r3(f.jumpiness.ar), jumpiness_filter: r3(f.jumpiness.filter), jumpiness_bilstm: r3(f.jumpiness.bilstm),
+        mae_60_bilstm_raw: r3(f.lead60All.bilstm_raw.maeK), rmse_60_bilstm_raw: r3(f.lead60All.bilstm_raw.rmseK), jumpiness_bilstm_raw: r3(f.jumpiness.bilstm_raw),
+        blend: { w_min: blend.wMin, shape: blend.shape, weights: Array.from(blendWeights(blend, TRAJECTORY_STEPS), r3) },
       };
       for (const lead of [5, 15, 30, 60]) for (const m of METHODS) {
         out[`mae_${lead}_${m}_5min`] = r3(f.subHourly[m][lead]!.maeK);
@@ -187,7 +199,7 @@ export const nowcastEvaluator: Evaluator = {
       Object.assign(out, {
         n_5min_lead60: f.subHourly.persistence[60]!.n, n_hourly_lead60: f.lead60Hourly.persistence.n, issues: f.issues,
         jumpiness_pairs: f.jumpinessPairs, ar_fallback: f.arFallback, split, bilstm_version: smoother.version,
-        skill: { bilstm_vs_persistence_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.persistence.maeK), bilstm_vs_ar_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.ar.maeK), jumpiness_bilstm_vs_filter: r3(f.jumpiness.bilstm / f.jumpiness.filter) },
+        skill: { bilstm_vs_persistence_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.persistence.maeK), bilstm_vs_ar_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.ar.maeK), jumpiness_bilstm_vs_filter: r3(f.jumpiness.bilstm / f.jumpiness.filter), jumpiness_bilstm_raw_vs_filter: r3(f.jumpiness.bilstm_raw / f.jumpiness.filter) },
         stations: perStation, background: set.background ?? null, chart, elapsed_ms: Date.now() - started,
       });
       return out;

@@ -10,3 +10,4 @@ export { ModelRegistry, ModelError, MODEL_ERROR_CODES, checkFeeds, type ModelErr
 export { modelCardSchema, tensorSpecSchema, sha256Hex, MODEL_NAME_RE, type ModelCard, type TensorSpec } from './registry/model-card.ts';
 export { createOnnxSmoother, SMOOTHER_BATCH_CELLS, type OnnxSmoother, type SmootherRowsInput } from './registry/onnx-smoother.ts';
 export { seededRandom } from './train/random.ts';
+export { blendDescription, blendIssue, blendIssueSequence, blendWeights, BlendError, SERVED_BLEND, NO_BLEND, BLEND_SHAPES, type IssueBlend, type BlendShape } from './bilstm/issue-blend.ts';

@@ -94,7 +94,16 @@ export interface CellStateSet extends CellStates {
   cell: string[];
   /** cell-major: history[i * HISTORY_STEPS + k], oldest first, the last one the newest analysis [°C]; NaN gaps. */
   history: Float32Array;
+  /**
+   * The smoothed trajectory served for each cell, cell-major: served[i * SERVED_STEPS + k] at lead 5k min [°C]
+   * (the next window blends with it); a row of NaN where the smoother's was not served. Absent: none at all
+   * (no smoother, or a blob written before these columns existed).
+   */
+  served?: Float32Array;
 }
+
+/** Leads of a served trajectory a cell state keeps (0 … 60 min at 5 minutes). */
+export const SERVED_STEPS = 13;
 
 export function encodeCellStates(s: CellStateSet): Uint8Array {
   const n = s.cell.length;
@@ -102,6 +111,7 @@ export function encodeCellStates(s: CellStateSet): Uint8Array {
     cell: s.cell, fast_k: s.fastK, slow_k: s.slowK, fast_var_k2: s.fastVarK2, slow_var_k2: s.slowVarK2, cross_var_k2: s.crossVarK2, valid_ms: s.validMs,
   };
   for (let k = 0; k < HISTORY_STEPS; k++) cols[`h${k}`] = Float32Array.from({ length: n }, (_, i) => s.history[i * HISTORY_STEPS + k]!);
+  if (s.served) for (let k = 0; k < SERVED_STEPS; k++) cols[`f${k}`] = Float32Array.from({ length: n }, (_, i) => s.served![i * SERVED_STEPS + k]!);
   return tableToIPC(tableOf(cols as Record<string, Float64Array | Float32Array | string[]>), 'stream');
 }
 
@@ -115,15 +125,28 @@ export function decodeCellStates(bytes: Uint8Array): CellStateSet {
     for (let i = 0; i < n; i++) history[i * HISTORY_STEPS + k] = c[i]!;
   }
   const cell = strings(t, 'cell'), validMs = f64(t, 'valid_ms');
+  let out: CellStateSet;
   if (!t.getChild('fast_k')) {
     // Written before the bias had two parts: the whole bias is taken as the fast part, the slow part starts at 0.
     const z = () => new Float64Array(n);
-    return { cell, fastK: f64(t, 'bias_k'), slowK: z(), fastVarK2: f64(t, 'var_k2'), slowVarK2: z(), crossVarK2: z(), validMs, history };
+    out = { cell, fastK: f64(t, 'bias_k'), slowK: z(), fastVarK2: f64(t, 'var_k2'), slowVarK2: z(), crossVarK2: z(), validMs, history };
+  } else {
+    out = {
+      cell, fastK: f64(t, 'fast_k'), slowK: f64(t, 'slow_k'), fastVarK2: f64(t, 'fast_var_k2'), slowVarK2: f64(t, 'slow_var_k2'), crossVarK2: f64(t, 'cross_var_k2'),
+      validMs, history,
+    };
   }
-  return {
-    cell, fastK: f64(t, 'fast_k'), slowK: f64(t, 'slow_k'), fastVarK2: f64(t, 'fast_var_k2'), slowVarK2: f64(t, 'slow_var_k2'), crossVarK2: f64(t, 'cross_var_k2'),
-    validMs, history,
-  };
+  if (t.getChild('f0')) {
+    const served = new Float32Array(n * SERVED_STEPS);
+    for (let k = 0; k < SERVED_STEPS; k++) {
+      const c = t.getChild(`f${k}`);
+      if (!c) throw new Error(`artefact has no column "f${k}"`);
+      const a = c.toArray() as Float32Array;
+      for (let i = 0; i < n; i++) served[i * SERVED_STEPS + k] = a[i]!;
+    }
+    out.served = served;
+  }
+  return out;
 }
 
 export interface ReadingFlags {

@@ -127,6 +127,39 @@ describe('sharded batch', () => {
       await store.close();
     }
   });
+
+  it('the served trajectory is blended with the one served the window before; a rerun serves the same; none after a failed smoother', async () => {
+    const store = await freshStore();
+    try {
+      // a smoother answering one value per window for every lead, so the blend is computable by hand
+      const flat = (v: number): NextHourSmoother => ({ name: 'flat', version: '1', smooth: async (i) => new Float32Array(i.n * i.trajectorySteps).fill(v) });
+      const blend = { wMin: 0.5, shape: 'constant' as const };
+      const temps = async (at: number) => ((await nowcastsOf(store, at)) as { temps_c: number[]; method: string }[]);
+      await runWindow(store, [testWorker(store, domain, { smoother: flat(10), smootherBlend: blend })], end - WINDOW_MS);
+      const first = await temps(end - WINDOW_MS);
+      // no state before: the smoother's own trajectory (lead 0 the analysis)
+      assert.ok(first.every((row) => row.method === `${FILTER_METHOD}+flat@1` && row.temps_c.slice(1).every((v) => v === 10)));
+      await runWindow(store, [testWorker(store, domain, { smoother: flat(20), smootherBlend: blend })], end);
+      const second = await temps(end);
+      // one window (5 min) later: leads 5…55 = .5·20 + .5·10 (the previous trajectory's 10…60 min) = 15; lead 60 had no earlier forecast: 20
+      const expected = [...Array(11).fill(15), 20];
+      for (const row of second) assert.deepEqual(row.temps_c.slice(1), expected);
+      assert.ok(second.every((row, i) => row.temps_c[0] !== 15 && Math.abs(row.temps_c[0]! - (first[i]!.temps_c[0]!)) < 5), 'lead 0 stays the analysis');
+      // a rerun of the window reads the same previous state
+      await markRevisit(store, end, 50);
+      assert.ok(await restartWindow(store, end, Date.now()));
+      await resetTasks(store, end);
+      assert.equal((await testWorker(store, domain, { smoother: flat(20), smootherBlend: blend }).workWindow(end)).status, 'done');
+      assert.deepEqual(await temps(end), second);
+      // a failed smoother serves the filter's trajectory, so the window after has nothing to blend with
+      const failing: NextHourSmoother = { name: 'flat', version: '1', smooth: async () => { throw new Error('model file missing'); } };
+      await runWindow(store, [testWorker(store, domain, { smoother: failing, smootherBlend: blend })], end + WINDOW_MS);
+      await runWindow(store, [testWorker(store, domain, { smoother: flat(30), smootherBlend: blend })], end + 2 * WINDOW_MS);
+      assert.ok((await temps(end + 2 * WINDOW_MS)).every((row) => row.temps_c.slice(1).every((v) => v === 30)));
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('batch on bad or missing input', () => {

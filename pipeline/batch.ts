@@ -19,7 +19,7 @@ import { cellCenter, cellOf, cellsCoveringBBox, localPlane, parentOf, type BBox,
 import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
 import { buildBackgroundField, type BackgroundField } from './background-field.ts';
 import { analyseCells, CELL_STATE_COLUMNS, emptyCellStates, largeScaleBias, pickCellStates, type AnalysisOptions, type CellStates } from './analysis/cell-analysis.ts';
-import { windowColumns, windowTable, concatObservations, decodeCellStates, decodeObservations, decodeRecords, decodeSummary, encodeCellStates, encodeFlags, encodeObservations, encodeRecords, encodeSummary, HISTORY_STEPS, type CellStateSet } from './artefacts.ts';
+import { windowColumns, windowTable, concatObservations, decodeCellStates, decodeObservations, decodeRecords, decodeSummary, encodeCellStates, encodeFlags, encodeObservations, encodeRecords, encodeSummary, HISTORY_STEPS, SERVED_STEPS, type CellStateSet } from './artefacts.ts';
 import { emitCells, valueOrFallback, withFallback } from './emit.ts';
 import { largeScaleInputOf, mergeSummaries } from './map-stage.ts';
 import { MapPool } from './map-pool.ts';
@@ -28,8 +28,8 @@ import type { QcOptions } from './qc/chain.ts';
 import { QC_REASONS } from './qc/reasons.ts';
 import type { SensorRecord } from './qc/sensor-record.ts';
 import { planShards, shardReach, shardsWithin, type ShardPlan, type ShardReach } from './shards.ts';
-import type { NextHourSmoother } from '../models/index.ts';
-import { SMOOTHER_STEP_MIN } from '../models/index.ts';
+import type { IssueBlend, NextHourSmoother } from '../models/index.ts';
+import { blendIssue, blendWeights, SERVED_BLEND, SMOOTHER_STEP_MIN } from '../models/index.ts';
 
 export const FILTER_METHOD = 'kalman-oi';
 export const FALLBACK_METHOD = 'fallback:readings-median';
@@ -75,6 +75,8 @@ export interface BatchOptions {
   /** Sensors unseen this long leave the records [ms]. */
   recordMaxAgeMs: number;
   smoother?: NextHourSmoother;
+  /** How the smoother's trajectory is blended with the one served for the cell the window before (default SERVED_BLEND, the one evaluated). */
+  smootherBlend?: IssueBlend;
   now?: () => number;
   /** Polling interval while other workers hold the remaining tasks [ms]. */
   pollMs?: number;
@@ -375,16 +377,20 @@ export class BatchWorker {
     const n = shard.cells.length;
     const prev: CellStates = emptyCellStates(n);
     const history = new Float32Array(n * HISTORY_STEPS).fill(NaN);
+    // The trajectory served the window before (NaN: none), and how many 5-minute steps ago.
+    const prevServed = new Float32Array(n * SERVED_STEPS).fill(NaN);
+    let gap = 0;
     const row = new Map(shard.cells.map((c, i) => [c.cell, i]));
     if (inputs.prevEndMs !== null) {
       const [blob] = cellBlobs;
       if (blob) {
         const s = decodeCellStates(blob.body);
-        const gap = Math.round((claim.windowEndMs - inputs.prevEndMs) / (SMOOTHER_STEP_MIN * MINUTE_MS));
+        gap = Math.round((claim.windowEndMs - inputs.prevEndMs) / (SMOOTHER_STEP_MIN * MINUTE_MS));
         s.cell.forEach((cell, j) => {
           const i = row.get(cell);
           if (i === undefined) return;
           for (const key of CELL_STATE_COLUMNS) prev[key][i] = s[key][j]!;
+          if (s.served) prevServed.set(s.served.subarray(j * SERVED_STEPS, (j + 1) * SERVED_STEPS), i * SERVED_STEPS);
           // History moves on by the windows since (gaps stay NaN).
           for (let k = 0; k < HISTORY_STEPS; k++) {
             const from = k + gap;
@@ -416,8 +422,9 @@ export class BatchWorker {
       history[i * HISTORY_STEPS + HISTORY_STEPS - 1] = e.tempsC[0]!;
     });
     this.#stageMs.analysis = (this.#stageMs.analysis ?? 0) + (performance.now() - t0);
-    if (o.smoother && rows.length > 0) await this.#timed('smoother', () => this.#smooth(claim, shard.cells, kept, rows, history));
-    const states: CellStateSet = { cell: shard.cells.map((c) => c.cell), ...pickCellStates(cells), history };
+    const served = o.smoother ? new Float32Array(n * SERVED_STEPS).fill(NaN) : undefined;
+    if (o.smoother && rows.length > 0) await this.#timed('smoother', () => this.#smooth(claim, shard.cells, kept, rows, history, { prevServed, gap, served: served! }));
+    const states: CellStateSet = { cell: shard.cells.map((c) => c.cell), ...pickCellStates(cells), history, ...(served ? { served } : {}) };
     const cellsBlob = encodeCellStates(states);
     await this.#timed('write', () => o.store.transaction(async (tx) => {
       await writeShardNowcasts(tx, { runTimeMs: claim.windowEndMs, stepMin: STEP_MIN, method: FILTER_METHOD }, shard.cells.map((c) => c.cell), rows);
@@ -426,11 +433,17 @@ export class BatchWorker {
     }));
   }
 
-  /** The smoother's next hour replaces the filter's where it answers; the filter's stays where it fails. */
-  async #smooth(claim: TaskClaim, cellsOfShard: readonly GridCell[], kept: readonly number[], rows: NowcastRow[], history: Float32Array): Promise<void> {
+  /**
+   * The smoother's next hour replaces the filter's where it answers, blended with the trajectory served
+   * for the cell the window before (`blendIssue`: the rule the evaluation scores); the filter's stays
+   * where it fails. What is served goes into `blend.served` (by shard cell) for the next window.
+   */
+  async #smooth(claim: TaskClaim, cellsOfShard: readonly GridCell[], kept: readonly number[], rows: NowcastRow[], history: Float32Array, blend: { prevServed: Float32Array; gap: number; served: Float32Array }): Promise<void> {
     const o = this.#o;
     const sm = o.smoother!;
     const n = rows.length, steps = STEPS + 1;
+    if (steps !== SERVED_STEPS) throw new Error(`nowcasts have ${steps} leads, cell states keep ${SERVED_STEPS}`);
+    const weights = blendWeights(o.smootherBlend ?? SERVED_BLEND, steps);
     const hist = new Float32Array(n * HISTORY_STEPS);
     const filter = new Float32Array(n * steps), sigma = new Float32Array(n * steps);
     kept.forEach((i, r) => {
@@ -448,12 +461,16 @@ export class BatchWorker {
       });
       if (out.length !== n * steps) throw new Error(`smoother returned ${out.length} values, expected ${n * steps}`);
       const label = `+${sm.name}@${sm.version}`;
+      const mixed = new Float64Array(steps);
       rows.forEach((row, r) => {
-        const temps = Array.from(out.subarray(r * steps, (r + 1) * steps), (v) => Math.round(v * 100) / 100);
+        const i = kept[r]!;
+        blendIssue({ weights, steps, nn: out, nnAt: r * steps, prev: blend.prevServed, prevAt: i * steps, gap: blend.gap, out: mixed });
+        const temps = Array.from(mixed, (v) => Math.round(v * 100) / 100);
         if (temps.some((v) => !Number.isFinite(v))) return;
         temps[0] = row.tempsC[0]!; // lead 0 is the analysis
         row.tempsC = temps;
         row.method = `${row.method}${label}`;
+        blend.served.set(temps, i * steps);
       });
     } catch (err) {
       o.log.warn({ role: 'pipeline', window: new Date(claim.windowEndMs).toISOString(), shard: claim.shard, smoother: `${sm.name}@${sm.version}`, err }, 'smoother failed: the filter trajectory is kept');

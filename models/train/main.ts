@@ -24,6 +24,7 @@ import type { IssueSet } from '../series/issues.ts';
 import { FEATURE_NAMES, FEATURES, HISTORY_STEPS, SEQUENCE_STEPS, TEMP_SCALE_K, TRAJECTORY_STEPS } from '../bilstm/features.ts';
 import { paramLayout, type NetworkShape } from '../bilstm/network.ts';
 import { bilstmToOnnx } from '../bilstm/onnx-export.ts';
+import { blendDescription, SERVED_BLEND } from '../bilstm/issue-blend.ts';
 import { trainNetwork } from './trainer.ts';
 import { DEFAULT_BUDGETS, selectTrainingSet, tensorsOf } from './training-set.ts';
 import { ProgressBar } from './progress-bar.ts';
@@ -157,6 +158,7 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
       { name: 'base', dims: ['N', TRAJECTORY_STEPS], type: 'float32', description: 'base trajectory [°C]: the filter where it has a value, else the anchor (persistence)' },
     ],
     outputs: [{ name: 'y', dims: ['N', TRAJECTORY_STEPS], type: 'float32', description: 'smoothed next hour [°C], leads 0, 5, …, 60 min' }],
+    serving: { note: 'what the batch serves (and eval nowcast scores as bilstm; the network\'s own y as bilstm_raw): y blended with the previous window\'s served trajectory', ...blendDescription(SERVED_BLEND, TRAJECTORY_STEPS) },
     features: {
       names: FEATURE_NAMES,
       normalisation: {
