@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { cellCenter, cellOf, localPlane, type LatLon } from '../infra/geo/index.ts';
 import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
 import { buildBackgroundField } from '../pipeline/index.ts';
-import { analyseCells, biasAtLead, cellState, emptyCellStates, largeScaleBias, publishedVarK2, type CellAnalysis, type CellStates } from '../pipeline/analysis/cell-analysis.ts';
+import { analyseCells, biasAtLead, cellState, emptyCellStates, largeScaleBias, publishedVarK2, type AnalysisOptions, type CellAnalysis, type CellStates } from '../pipeline/analysis/cell-analysis.ts';
 import { DEFAULT_ANALYSIS } from '../pipeline/analysis/defaults.ts';
 import { largeScaleInputOf, mapShard } from '../pipeline/map-stage.ts';
 import { DEFAULT_QC } from '../pipeline/qc/defaults.ts';
@@ -64,11 +64,12 @@ class Scores {
   readonly persistence60 = new ErrorAccumulator();
   readonly analysisPersistence60 = new ErrorAccumulator();
   readonly backgroundAt60 = new ErrorAccumulator();
+  readonly heldBias60 = new ErrorAccumulator();
   readonly spread = new SpreadSkillAccumulator();
   result(): Record<string, ErrorStats | ReturnType<SpreadSkillAccumulator['result']>> {
     return {
       background: this.background.result(), nearest: this.nearest.result(), analysis: this.analysis.result(),
-      forecast60: this.forecast60.result(), persistence60: this.persistence60.result(), analysisPersistence60: this.analysisPersistence60.result(), backgroundAt60: this.backgroundAt60.result(), spread: this.spread.result(),
+      forecast60: this.forecast60.result(), persistence60: this.persistence60.result(), analysisPersistence60: this.analysisPersistence60.result(), backgroundAt60: this.backgroundAt60.result(), heldBias60: this.heldBias60.result(), spread: this.spread.result(),
     };
   }
 }
@@ -89,6 +90,8 @@ export interface AnalysisEvalOptions {
   pwsPosition: LatLon;
   range: TimeRange;
   resolution: number;
+  /** e-folding time of the slow part of the bias [h] (default: the batch's). */
+  slowTauH?: number;
   chart?: string;
   progress: (m: string) => void;
 }
@@ -149,7 +152,8 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
   const prevTemp = new Map<number, number>(); // crowd station -> temperature in the previous hour
   let prevHour = NaN;
   let prevStates: CellAnalysis | undefined;
-  const analysis = DEFAULT_ANALYSIS;
+  const analysis: AnalysisOptions = o.slowTauH === undefined ? DEFAULT_ANALYSIS
+    : { ...DEFAULT_ANALYSIS, process: { ...DEFAULT_ANALYSIS.process, slow: { ...DEFAULT_ANALYSIS.process.slow, tauMs: o.slowTauH * HOUR_MS } } };
   let pointVarK2 = 0;
 
   for (let k = 0; k < hours.length; k++) {
@@ -214,6 +218,8 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
           s.forecast60.add(bg + f.biasK, truth);
           s.analysisPersistence60.add(field.at(centre, h - HOUR_MS) + prevStates!.biasK[t]!, truth);
           s.backgroundAt60.add(bg, truth);
+          // Diagnostic: the background's hourly change with the bias held (no decay at all).
+          s.heldBias60.add(bg + prevStates!.biasK[t]!, truth);
           if (prevTruth !== undefined) s.persistence60.add(prevTruth, truth);
         }
       }
@@ -267,6 +273,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
     rmse_forecast_60: rmse(a.forecast60),
     rmse_persistence_60: rmse(a.persistence60),
     rmse_analysis_persistence_60: rmse(a.analysisPersistence60),
+    rmse_held_bias_60: rmse(a.heldBias60),
     rmse_analysis_all: rmse(all.analysis),
     rmse_background_all: rmse(all.background),
     official_rmse_background: rmse(off.background),
@@ -274,6 +281,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
     official_rmse_forecast_60: rmse(off.forecast60),
     official_rmse_persistence_60: rmse(off.persistence60),
     official_rmse_analysis_persistence_60: rmse(off.analysisPersistence60),
+    official_rmse_held_bias_60: rmse(off.heldBias60),
     official_n: (off.analysis as ErrorStats).n,
     within_one_sigma: (a.spread as { withinOneSigma: number }).withinOneSigma,
     official_within_one_sigma: (off.spread as { withinOneSigma: number }).withinOneSigma,
@@ -290,6 +298,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
       period: { from: new Date(hours[0]!).toISOString(), to: new Date(hours[hours.length - 1]!).toISOString() },
       crowd_rows: crowdStats.rows,
       datasets: { crowd: o.crowd.dir, background: o.background.dir, officials: o.officials.map((d) => d.dir), pws: o.pws.map((d) => d.dir) },
+      slow_tau_h: analysis.process.slow.tauMs / HOUR_MS,
       withholding: 'amateur stations whose id hashes to 0 mod 10 (FNV-1a 32-bit), every official station, every station log',
       elapsed_s: (Date.now() - t0) / 1000,
     },
@@ -332,6 +341,7 @@ export const ANALYSIS_USAGE = [
   '--station-lat/--station-lon  position of a DWD-format official station (default Berlin-Tempelhof)',
   '--pws-lat/--pws-lon       position of a pywws-format station log (default Falkensee)',
   '--resolution <7..10>      H3 resolution of the cells (default 9)',
+  '--slow-tau-h <h>          e-folding time of the slow part of the bias (default: the batch\'s, 24)',
   '--chart <file.svg>        where to write the chart (default data/eval/analysis.svg)',
 ].join('\n');
 
@@ -344,7 +354,7 @@ export const analysisEvaluator: Evaluator = {
       options: {
         data: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
         'station-lat': { type: 'string' }, 'station-lon': { type: 'string' }, 'pws-lat': { type: 'string' }, 'pws-lon': { type: 'string' },
-        resolution: { type: 'string' }, chart: { type: 'string' },
+        resolution: { type: 'string' }, chart: { type: 'string' }, 'slow-tau-h': { type: 'string' },
       },
       strict: true,
     });
@@ -365,6 +375,11 @@ export const analysisEvaluator: Evaluator = {
       if (Number.isNaN(t)) throw new UsageError(`--${name} must be an ISO 8601 time, got "${v}"`);
       return t;
     };
+    const slowTau = (v: string): number => {
+      const h = num(v, 'slow-tau-h', NaN);
+      if (!(h > 0)) throw new UsageError(`--slow-tau-h must be a positive number of hours, got "${v}"`);
+      return h;
+    };
     const resolution = num(values.resolution, 'resolution', 9);
     if (!(Number.isInteger(resolution) && resolution >= 7 && resolution <= 10)) throw new UsageError(`--resolution must be an integer from 7 to 10, got ${resolution}`);
     return evaluateAnalysis({
@@ -375,6 +390,7 @@ export const analysisEvaluator: Evaluator = {
       pwsPosition: { lat: num(values['pws-lat'], 'pws-lat', FALKENSEE.lat), lon: num(values['pws-lon'], 'pws-lon', FALKENSEE.lon) },
       range: { fromMs: time(values.from, 'from', -Infinity), toMs: time(values.to, 'to', Infinity) },
       resolution,
+      ...(values['slow-tau-h'] !== undefined ? { slowTauH: slowTau(values['slow-tau-h']) } : {}),
       chart: values.chart ?? 'data/eval/analysis.svg',
       progress: ctx.progress,
     });

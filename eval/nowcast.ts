@@ -19,8 +19,9 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BLEND_SHAPES, blendWeights, createOnnxSmoother, extractIssues, issueSlots, ModelRegistry, slotTime, splitOf, HISTORY_STEPS, SERVED_BLEND, TRAJECTORY_STEPS, type ArModel, type BlendShape, type IssueBlend, type IssueSet, type OnnxSmoother } from '../models/index.ts';
+import { BLEND_SHAPES, blendWeights, createOnnxSmoother, extractIssues, issueSlots, ModelRegistry, slotTime, splitOf, HISTORY_STEPS, SERVED_BLEND, SMOOTHER_STEP_MIN, TRAJECTORY_STEPS, type ArModel, type BlendShape, type IssueBlend, type IssueSet, type OnnxSmoother } from '../models/index.ts';
 import { parseUtcMs } from './csv.ts';
+import { stationFilterRetention } from '../pipeline/index.ts';
 import { UsageError, type Evaluator } from './evaluator.ts';
 import { loadStationSeries, type StationSeriesSet } from './nowcast-datasets.ts';
 import { arForecasts, filterForecasts, persistenceForecasts, servedForecasts, smootherForecasts } from './nowcast-methods.ts';
@@ -98,7 +99,8 @@ export function stationIssues(set: StationSeriesSet, o: { split: 'all' | 'valida
     });
     return { series: st.series, background: st.background, slots };
   });
-  const issues = extractIssues(list, { historySteps: HISTORY_STEPS, trajectorySteps: TRAJECTORY_STEPS });
+  // The filter's trajectory by the batch's own rule (see stationFilterRetention).
+  const issues = extractIssues(list, { historySteps: HISTORY_STEPS, trajectorySteps: TRAJECTORY_STEPS, filterRetention: stationFilterRetention(SMOOTHER_STEP_MIN, TRAJECTORY_STEPS - 1) });
   const hourlyIdx = new Set(set.stations.map((s, i) => (s.series.sampling === 'hourly' ? i : -1)).filter((i) => i >= 0));
   return { issues, hourlyRow: (i) => hourlyIdx.has(issues.series[i]!), perStation: list.map((l) => ({ id: l.series.id, issues: l.slots.length })) };
 }

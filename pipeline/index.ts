@@ -5,7 +5,7 @@ export { innovationsOf, nowcastCells, nowcastWindow, STEP_MIN, STEPS, type Windo
 export { BatchWorker, domainGrid, makeDomain, FILTER_METHOD, FALLBACK_METHOD, type BatchOptions, type Domain, type WindowResult } from './batch.ts';
 export { startScheduler, dueWindowEnd, type Scheduler, type SchedulerOptions } from './scheduler.ts';
 export { DEFAULT_QC } from './qc/defaults.ts';
-export { DEFAULT_ANALYSIS } from './analysis/defaults.ts';
+export { DEFAULT_ANALYSIS, stationFilterRetention } from './analysis/defaults.ts';
 export { QC_REASONS, REASON_CODE, reasonName, type QcReason } from './qc/reasons.ts';
 export { runQcChain, type QcOptions, type QcInput, type QcOutput } from './qc/chain.ts';
 export { decodeFlags, type ReadingFlags } from './artefacts.ts';

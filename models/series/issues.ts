@@ -5,8 +5,8 @@
  *   history[k]  the reading at slot s − HISTORY + k (k = 0 … HISTORY − 1), NaN where none: at a
  *               station the batch's past analyses are close to its observations
  *   filter[k]   the filter's trajectory at lead 5k min: background(s + k) plus the current
- *               analysis-minus-background, decaying with e-folding time tau (biasAtLead, the
- *               batch's own rule); where no background covers the slots, the analysis at lead 0
+ *               analysis-minus-background × retention[k] (the batch's own rule, given by the
+ *               caller; by default e^(−lead/τ) of the bias-persistence baseline); where no background covers the slots, the analysis at lead 0
  *               and NaN after (the smoother then persists the analysis, with its mask 0)
  *   target[k]   the reading at slot s + k (NaN where none)
  *
@@ -36,6 +36,8 @@ export interface IssueOptions {
   historySteps: number;
   trajectorySteps: number;
   persistence?: BiasPersistenceOptions;
+  /** Share of the lead-0 bias the filter keeps at each lead (trajectorySteps values); default: biasAtLead's decay with `persistence`. */
+  filterRetention?: ArrayLike<number>;
 }
 
 /** Slots that can be issued: a reading at the slot, a full history window before it and at least one target after it (when `needTarget`). */
@@ -63,7 +65,8 @@ export function extractIssues(list: readonly { series: GridSeries; background: F
     history: new Float64Array(n * H), filter: new Float64Array(n * K), target: new Float64Array(n * K),
     series: new Int32Array(n), slot: new Int32Array(n),
   };
-  const decay = Float64Array.from({ length: K }, (_, k) => biasAtLead(1, 0, k * SMOOTHER_STEP_MIN, o.persistence).biasK);
+  if (o.filterRetention && o.filterRetention.length !== K) throw new RangeError(`filterRetention has ${o.filterRetention.length} values, expected ${K}`);
+  const decay = Float64Array.from({ length: K }, (_, k) => o.filterRetention ? o.filterRetention[k]! : biasAtLead(1, 0, k * SMOOTHER_STEP_MIN, o.persistence).biasK);
   let i = 0;
   list.forEach(({ series: s, background: bg, slots }, si) => {
     if (bg && bg.length !== s.values.length) throw new RangeError(`series ${s.id}: background has ${bg.length} slots, the series ${s.values.length}`);

@@ -14,6 +14,8 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluateIssues, loadArModels, loadStationSeries } from '../../eval/index.ts';
+import { stationFilterRetention } from '../../pipeline/index.ts';
+import { SMOOTHER_STEP_MIN } from '../smoother.ts';
 import { ModelRegistry } from '../registry/registry.ts';
 import { createOnnxSmoother } from '../registry/onnx-smoother.ts';
 import { sha256Hex } from '../registry/model-card.ts';
@@ -130,7 +132,7 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
   if (!(revisionWeight >= 0)) throw new Error(`--revision-weight expects a number ≥ 0, got "${v['revision-weight']}"`);
   // sources named relative to the data folder (a card carries no machine path)
   const stations = set.stations.map((st) => ({ ...st, source: relative(resolve(dataDir), st.source) || '.' }));
-  const ts = selectTrainingSet(stations, budgets, { partners: revisionWeight > 0 });
+  const ts = selectTrainingSet(stations, budgets, { partners: revisionWeight > 0, filterRetention: stationFilterRetention(SMOOTHER_STEP_MIN, TRAJECTORY_STEPS - 1) });
   const trainRows = Int32Array.from({ length: ts.issues.n }, (_, i) => i).filter((i) => ts.part[i] === 0 && ts.unit[i] === 1);
   const validationRows = Int32Array.from({ length: ts.issues.n }, (_, i) => i).filter((i) => ts.part[i] === 1 && ts.unit[i] === 1);
   log(`${ts.issues.n} issues: ${trainRows.length} training, ${validationRows.length} validation (${SPLIT_RULE})`);
@@ -177,7 +179,7 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
       sources: ts.summary,
       period: { from: trainSummary.map((s) => s.fromIso).filter(Boolean).sort()[0] ?? null, to: trainSummary.map((s) => s.toIso).filter(Boolean).sort().at(-1) ?? null, note: 'the data folder holds no row of the held-back windows (2017-01-22..31, 2017-06-21..30, from 2020-09-01)' },
       split: SPLIT_RULE,
-      inputs: 'at a station: history = its readings on the 5-minute grid (nearest reading within ±2.5 min, gaps masked); filter = background + (reading − background at t0) · exp(−lead / 180 min) where the background (ERA5) covers, else the reading at lead 0 only; target = the readings at leads 0..60',
+      inputs: `at a station: history = its readings on the 5-minute grid (nearest reading within ±2.5 min, gaps masked); filter = background + (reading − background at t0) × the batch's retention of a lasting bias at each lead (two-scale filter at steady state: ${Array.from(stationFilterRetention(SMOOTHER_STEP_MIN, TRAJECTORY_STEPS - 1), (v) => v.toFixed(3)).join(', ')}) where the background (ERA5) covers, else the reading at lead 0 only; target = the readings at leads 0..60`,
       budgets, seed, options: { ...opts, shape: undefined },
       loss: `mean squared error of (y − base) / ${TEMP_SCALE_K} K over the leads with a reading, plus ${revisionWeight} × the squared revision between the forecasts of an issue and of the next one (5 min later, same station) for the same times (models/train/chunk.ts)`,
       revisionWeight,

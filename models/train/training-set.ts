@@ -57,8 +57,8 @@ export function thin(a: readonly number[], max: number): number[] {
   return a.filter((_, i) => i % k === 0);
 }
 
-export function selectTrainingSet(stations: readonly StationInput[], budgets: Budgets = DEFAULT_BUDGETS, o: { partners?: boolean } = {}): TrainingSet {
-  const opts = { historySteps: HISTORY_STEPS, trajectorySteps: TRAJECTORY_STEPS };
+export function selectTrainingSet(stations: readonly StationInput[], budgets: Budgets = DEFAULT_BUDGETS, o: { partners?: boolean; filterRetention?: ArrayLike<number> } = {}): TrainingSet {
+  const opts = { historySteps: HISTORY_STEPS, trajectorySteps: TRAJECTORY_STEPS, ...(o.filterRetention ? { filterRetention: o.filterRetention } : {}) };
   const chosen: { series: GridSeries; background: Float64Array | null; slots: number[]; parts: number[]; units: number[]; partnerOf: number[] }[] = [];
   const summary: SourceSummary[] = [];
   for (const st of stations) {

@@ -2,9 +2,10 @@
  * The analysis's default error model, each value with where it comes from. Physical scales and
  * published error sizes, not values fitted to one city's data.
  */
-import { HOUR_MS } from '../../infra/time.ts';
+import { HOUR_MS, MINUTE_MS } from '../../infra/time.ts';
 import type { AnalysisOptions } from './cell-analysis.ts';
 import { barnes } from './structure.ts';
+import { steadyRetention } from './kalman.ts';
 
 const BACKGROUND_SIGMA_K = 1; // 2 m temperature error of a reanalysis / short-range NWP over land: ~1 K
 const LOCAL_SIGMA_K = 1; // intra-urban variability around the background's grid box (heat island, parks): ~1 K
@@ -33,3 +34,15 @@ export const DEFAULT_ANALYSIS: Readonly<AnalysisOptions> = Object.freeze({
   offsetPriorWeight: 0.2,
   minReliability: 0.1,
 });
+
+/**
+ * The batch's forecast rule where a station has been observed for long (steadyRetention with the
+ * default process, a window every `stepMin`, an official station's error): the share of the
+ * present bias kept at leads 0, stepMin, … (steps + 1 values). The smoother's training and the
+ * next-hour evaluation build the filter's trajectory at stations with it. Insensitive to the error
+ * assumed: 0.898 at 60 min for 0.05–2 K² with the defaults.
+ */
+export function stationFilterRetention(stepMin: number, steps: number): Float64Array {
+  const leadsMs = Array.from({ length: steps + 1 }, (_, k) => k * stepMin * MINUTE_MS);
+  return steadyRetention(DEFAULT_ANALYSIS.process, stepMin * MINUTE_MS, DEFAULT_ANALYSIS.officialSigmaK ** 2, leadsMs);
+}

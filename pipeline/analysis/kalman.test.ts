@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Matrix } from 'ml-matrix';
-import { predictBias, predictTwoScale, steadyStateGain, twoScalePrior, twoScaleTotal, updateBias, updateTwoScale, type BiasState, type TwoScaleProcess, type TwoScaleState } from './kalman.ts';
+import { predictBias, predictTwoScale, steadyRetention, steadyStateGain, twoScalePrior, twoScaleTotal, updateBias, updateTwoScale, type BiasState, type TwoScaleProcess, type TwoScaleState } from './kalman.ts';
 import { close } from '../../infra/testing/close.ts';
 
 const HOUR = 3_600_000;
@@ -100,4 +100,17 @@ test('two scales: without observations each part relaxes to 0 and the variance t
   assert.ok(s.slowK > 2 * s.fastK, `slow ${s.slowK} > 2 × fast ${s.fastK}`);
   const later = twoScaleTotal(predictTwoScale(s, HOUR, two)).biasK / twoScaleTotal(s).biasK;
   assert.ok(later > 0.85, `kept ${later}`);
+});
+
+test('steady retention: e^(−L/τ) without a slow part; with one, more of a lasting bias is kept at every lead', () => {
+  const leads = [0, 5, 30, 60].map((m) => m * 60_000);
+  const fastOnly = steadyRetention({ fast: two.fast, slow: { tauMs: 24 * HOUR, sigmaK: 0 } }, 5 * 60_000, 0.3, leads);
+  leads.forEach((l, i) => close(fastOnly[i]!, Math.exp(-l / two.fast.tauMs), { atol: 1e-12 }, `lead ${l / 60_000} min`)); // converged state, exact decay
+  const both = steadyRetention(two, 5 * 60_000, 0.3, leads);
+  assert.equal(both[0], 1);
+  for (let i = 1; i < leads.length; i++) {
+    assert.ok(both[i]! > fastOnly[i]! && both[i]! < 1, `lead ${leads[i]! / 60_000} min: ${both[i]}`);
+    // Never more than the slow part alone would keep.
+    assert.ok(both[i]! < Math.exp(-leads[i]! / two.slow.tauMs) + 1e-12);
+  }
 });

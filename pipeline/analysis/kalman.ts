@@ -109,3 +109,21 @@ export function updateTwoScale(s: TwoScaleState, zK: number, rK2: number): TwoSc
     crossVarK2: s.crossVarK2 - kf * ps,
   };
 }
+
+/**
+ * The share of a lasting bias that the two-scale filter's forecast keeps at each lead: the filter
+ * observes a constant bias every `dtMs` (variance `rK2`) until its state no longer changes, and the
+ * forecast at lead L is divided by the estimate at lead 0. This is the batch's forecast rule at a
+ * place it has observed for long, as a curve (1 at lead 0); with no slow part it is e^(−L/τ_fast).
+ */
+export function steadyRetention(p: TwoScaleProcess, dtMs: number, rK2: number, leadsMs: readonly number[]): Float64Array {
+  let s = twoScalePrior(p);
+  for (let i = 0; i < 1_000_000; i++) {
+    const next = updateTwoScale(predictTwoScale(s, dtMs, p), 1, rK2);
+    const done = Math.abs(next.fastK - s.fastK) + Math.abs(next.slowK - s.slowK) < 1e-15;
+    s = next;
+    if (done) break;
+  }
+  const at0 = twoScaleTotal(s).biasK;
+  return Float64Array.from(leadsMs, (l) => twoScaleTotal(predictTwoScale(s, l, p)).biasK / at0);
+}
