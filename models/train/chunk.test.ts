@@ -5,7 +5,7 @@ import { initParams, paramLayout, type NetworkShape } from '../bilstm/network.ts
 import { ChunkRunner } from './chunk.ts';
 import { seededRandom } from './random.ts';
 
-it('loss with a partner and the revision penalty: analytic gradient = finite differences', () => {
+for (const gap of [1, 2]) it(`loss with a partner ${gap} step(s) later and the revision penalty: analytic gradient = finite differences`, () => {
   const shape: NetworkShape = { inputs: 3, hidden: 3, dense: 2, steps: 6, outSteps: 4 };
   const layout = paramLayout(shape);
   const random = seededRandom(9);
@@ -15,7 +15,7 @@ it('loss with a partner and the revision penalty: analytic gradient = finite dif
   const y = Float64Array.from({ length: rows * shape.outSteps }, () => random() - 0.5);
   y[5] = NaN;
   const baseN = Float64Array.from({ length: rows * shape.outSteps }, () => random());
-  const data = { x, y, order: Int32Array.of(0, 2), partner: Int32Array.of(1, -1, -1), baseN, lambda: 3 };
+  const data = { x, y, order: Int32Array.of(0, 2), partner: Int32Array.of(1, -1, -1), partnerGap: Int32Array.of(gap, 0, 0), baseN, lambda: 3 };
   const runner = new ChunkRunner(layout);
   const grad = new Float64Array(layout.size);
   runner.run(p, data, 0, 2, grad);
@@ -29,5 +29,20 @@ it('loss with a partner and the revision penalty: analytic gradient = finite dif
     p[i] = keep;
     // central differences in float64 (see network.test.ts)
     close(grad[i]!, (up - down) / (2 * eps), { atol: 1e-8, rtol: 1e-6 }, `dL/dθ[${i}]`);
+  }
+});
+
+it('the penalty compares the forecasts for the same time: with a gap of g, lead k against the partner\'s lead k − g', () => {
+  // A network whose output is 0 (all parameters 0): the penalty is λ Σ_{k=g}^{K−1} (b'_{k−g} − b_k)².
+  const shape: NetworkShape = { inputs: 2, hidden: 2, dense: 2, steps: 5, outSteps: 4 };
+  const layout = paramLayout(shape);
+  const p = new Float64Array(layout.size);
+  const x = new Float64Array(2 * shape.steps * shape.inputs);
+  const y = new Float64Array(2 * shape.outSteps).fill(NaN);
+  const baseN = Float64Array.of(0, 1, 2, 3, /* partner */ 10, 20, 30, 40);
+  const runner = new ChunkRunner(layout);
+  for (const [gap, expected] of [[1, (10 - 1) ** 2 + (20 - 2) ** 2 + (30 - 3) ** 2], [2, (10 - 2) ** 2 + (20 - 3) ** 2], [3, (10 - 3) ** 2]] as const) {
+    const r = runner.run(p, { x, y, order: Int32Array.of(0), partner: Int32Array.of(1, -1), partnerGap: Int32Array.of(gap, 0), baseN, lambda: 2 }, 0, 1);
+    close(r.penalty, 2 * expected, { atol: 1e-9 }, `gap ${gap}`); // exact sums of small integers
   }
 });

@@ -4,9 +4,9 @@
  *
  * Loss of a row r (normalised units, p = network output, y = target residual):
  *   Σ_k (p_k − y_k)²                                   over the leads with a reading
- * and, when r has a partner r' (the issue one step later at the same station) and λ > 0, also the
- * partner's squared error and the revision penalty (jumpiness between consecutive issues):
- *   λ Σ_{k=1}^{K−1} ((b'_{k−1} + p'_{k−1}) − (b_k + p_k))²
+ * and, when r has a partner r' (the next issue at the same station, g steps later) and λ > 0, also
+ * the partner's squared error and the revision penalty (jumpiness between consecutive issues):
+ *   λ Σ_{k=g}^{K−1} ((b'_{k−g} + p'_{k−g}) − (b_k + p_k))²
  * where b is the base trajectory over TEMP_SCALE_K: the two issues' forecasts for the same time.
  */
 import { backward, createWorkspace, forward, squaredError, type ParamLayout, type Workspace } from '../bilstm/network.ts';
@@ -20,6 +20,8 @@ export interface ChunkData {
   order: Int32Array;
   /** Per row: the row of the next issue at the same station, or −1. */
   partner?: Int32Array;
+  /** Per row: how many steps later that issue is (1 where absent). */
+  partnerGap?: Int32Array;
   /** Per row: the base trajectory / TEMP_SCALE_K, K values. */
   baseN?: Float64Array;
   /** Weight of the revision penalty. */
@@ -65,12 +67,13 @@ export class ChunkRunner {
         sum += e2.sum;
         count += e2.count;
         const b = d.baseN!;
-        for (let k = 1; k < K; k++) {
-          const diff = b[p * K + k - 1]! + this.out2[k - 1]! - (b[r * K + k]! + this.out[k]!);
+        const g = d.partnerGap ? d.partnerGap[r]! : 1;
+        for (let k = g; k < K; k++) {
+          const diff = b[p * K + k - g]! + this.out2[k - g]! - (b[r * K + k]! + this.out[k]!);
           const pen = lambda * diff * diff;
           penalty += pen;
           sum += pen;
-          this.dOut2[k - 1] = this.dOut2[k - 1]! + 2 * lambda * diff;
+          this.dOut2[k - g] = this.dOut2[k - g]! + 2 * lambda * diff;
           this.dOut[k] = this.dOut[k]! - 2 * lambda * diff;
         }
         if (grad) backward(this.layout, params, d.x, xAt2, this.ws2, this.dOut2, 0, grad);

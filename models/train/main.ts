@@ -28,15 +28,18 @@ import { paramLayout, type NetworkShape } from '../bilstm/network.ts';
 import { bilstmToOnnx } from '../bilstm/onnx-export.ts';
 import { blendDescription, SERVED_BLEND } from '../bilstm/issue-blend.ts';
 import { trainNetwork } from './trainer.ts';
-import { DEFAULT_BUDGETS, selectTrainingSet, tensorsOf } from './training-set.ts';
+import { DEFAULT_BUDGETS, MAX_PARTNER_GAP, selectTrainingSet, tensorsOf } from './training-set.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { sharedInt32 } from './pool.ts';
 
 /** Bump when the features, the architecture or the training data change in kind. */
 export const BILSTM_MAJOR = 1;
 export const AR_MAJOR = 1;
-/** Weight of the revision (jumpiness) penalty in the loss: chosen on the validation weeks. */
-export const DEFAULT_REVISION_WEIGHT = 50;
+/**
+ * Weight of the revision (jumpiness) penalty in the loss: chosen on the validation weeks (20 against 50
+ * once every sampling's next issue is a partner; README, "The next hour on real data").
+ */
+export const DEFAULT_REVISION_WEIGHT = 20;
 
 const SPLIT_RULE = `validation: every ${VALIDATION_EVERY_WEEKS}th epoch week (floor(t / 7 d) mod ${VALIDATION_EVERY_WEEKS} = ${VALIDATION_EVERY_WEEKS - 1}); training issues whose 2 h history or next hour reaches into a validation week are left out`;
 
@@ -140,12 +143,14 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
   const { x, y, baseN } = tensorsOf(ts.issues);
   const partner = sharedInt32(ts.issues.n);
   partner.set(ts.partner);
+  const partnerGap = sharedInt32(ts.issues.n);
+  partnerGap.set(ts.partnerGap);
   const layout = paramLayout(shape);
   log(`network: BiLSTM ${shape.hidden} units per direction over ${SEQUENCE_STEPS} steps × ${FEATURES} features, dense ${shape.dense}, ${layout.size} parameters; ${workers} worker thread(s)`);
 
   const bar = new ProgressBar(process.stderr, '[train bilstm] ');
   const loadedS = (Date.now() - startedMs) / 1000;
-  const r = await trainNetwork({ x, y, trainRows, validationRows, partner, baseN }, { ...opts, revisionWeight, bar });
+  const r = await trainNetwork({ x, y, trainRows, validationRows, partner, partnerGap, baseN }, { ...opts, revisionWeight, bar });
   log(`best epoch ${r.bestEpoch}: validation loss ${r.bestValidationLoss.toFixed(5)}; ${r.epochs.length} epochs in ${r.seconds.toFixed(0)} s${r.stoppedEarly ? ' (stopped early)' : ''}`);
 
   const weightsSha = sha256Hex(new Uint8Array(Float32Array.from(r.params).buffer));
@@ -181,7 +186,7 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
       split: SPLIT_RULE,
       inputs: `at a station: history = its readings on the 5-minute grid (nearest reading within ±2.5 min, gaps masked); filter = background + (reading − background at t0) × the batch's retention of a lasting bias at each lead (two-scale filter at steady state: ${Array.from(stationFilterRetention(SMOOTHER_STEP_MIN, TRAJECTORY_STEPS - 1), (v) => v.toFixed(3)).join(', ')}) where the background (ERA5) covers, else the reading at lead 0 only; target = the readings at leads 0..60`,
       budgets, seed, options: { ...opts, shape: undefined },
-      loss: `mean squared error of (y − base) / ${TEMP_SCALE_K} K over the leads with a reading, plus ${revisionWeight} × the squared revision between the forecasts of an issue and of the next one (5 min later, same station) for the same times (models/train/chunk.ts)`,
+      loss: `mean squared error of (y − base) / ${TEMP_SCALE_K} K over the leads with a reading, plus ${revisionWeight} × the squared revision between the forecasts of an issue and of the next one at the same station (within ${MAX_PARTNER_GAP * SMOOTHER_STEP_MIN} min) for the same times (models/train/chunk.ts)`,
       revisionWeight,
       epochs: r.epochs, bestEpoch: r.bestEpoch, stoppedEarly: r.stoppedEarly,
       seconds: { loadingAndFeatures: Math.round(loadedS), training: Math.round(r.seconds) },

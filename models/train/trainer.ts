@@ -21,6 +21,8 @@ export interface TrainData {
   validationRows: Int32Array;
   /** Per row: the next issue's row at the same station or −1, and the base / TEMP_SCALE_K (for the revision penalty). */
   partner?: Int32Array;
+  /** Per row: how many steps later the partner issue is (default 1). */
+  partnerGap?: Int32Array;
   baseN?: Float64Array;
 }
 
@@ -72,7 +74,7 @@ export async function trainNetwork(data: TrainData, o: TrainOptions): Promise<Tr
   const chunksPerBatch = o.batchSize / o.chunkSize;
   const valChunks = Math.ceil(data.validationRows.length / o.chunkSize);
   const rows = Math.max(data.trainRows.length, data.validationRows.length);
-  const pool = await openPool({ shape: o.shape, x: data.x, y: data.y, ...(data.partner ? { partner: data.partner } : {}), ...(data.baseN ? { baseN: data.baseN } : {}), lambda: o.revisionWeight ?? 0, rows, maxChunks: Math.max(chunksPerBatch, 1), workers: o.workers });
+  const pool = await openPool({ shape: o.shape, x: data.x, y: data.y, ...(data.partner ? { partner: data.partner } : {}), ...(data.partnerGap ? { partnerGap: data.partnerGap } : {}), ...(data.baseN ? { baseN: data.baseN } : {}), lambda: o.revisionWeight ?? 0, rows, maxChunks: Math.max(chunksPerBatch, 1), workers: o.workers });
   const started = performance.now();
   try {
     pool.params.set(init);

@@ -45,8 +45,10 @@ export interface TrainingSet {
   part: Uint8Array;
   /** 1 for the issues chosen (a pass visits them); 0 for those there only as a partner. */
   unit: Uint8Array;
-  /** Per issue: the issue one step later at the same station (sub-hourly series), or −1. */
+  /** Per issue: the next issue at the same station within MAX_PARTNER_GAP steps (sub-hourly series), or −1. */
   partner: Int32Array;
+  /** Per issue: how many steps later that partner is (0 where none). */
+  partnerGap: Int32Array;
   summary: SourceSummary[];
 }
 
@@ -57,9 +59,12 @@ export function thin(a: readonly number[], max: number): number[] {
   return a.filter((_, i) => i % k === 0);
 }
 
+/** The farthest next issue (in 5-minute steps) paired for the revision penalty: half the next hour. */
+export const MAX_PARTNER_GAP = 6;
+
 export function selectTrainingSet(stations: readonly StationInput[], budgets: Budgets = DEFAULT_BUDGETS, o: { partners?: boolean; filterRetention?: ArrayLike<number> } = {}): TrainingSet {
   const opts = { historySteps: HISTORY_STEPS, trajectorySteps: TRAJECTORY_STEPS, ...(o.filterRetention ? { filterRetention: o.filterRetention } : {}) };
-  const chosen: { series: GridSeries; background: Float64Array | null; slots: number[]; parts: number[]; units: number[]; partnerOf: number[] }[] = [];
+  const chosen: { series: GridSeries; background: Float64Array | null; slots: number[]; parts: number[]; units: number[]; partnerOf: number[]; gapOf: number[] }[] = [];
   const summary: SourceSummary[] = [];
   for (const st of stations) {
     const s = st.series;
@@ -75,15 +80,26 @@ export function selectTrainingSet(stations: readonly StationInput[], budgets: Bu
     const primary = [...a, ...b].sort((x, y) => x - y);
     const isPrimary = new Set(primary);
     const partOf = (slot: number) => splitOf(slotTime(s, slot));
-    // the next issue at the station, for the revision penalty: a reading one step later, same part
+    // the next issue at the station, for the revision penalty: the next reading within MAX_PARTNER_GAP
+    // steps (a 5-minute series' next slot, a 20-minute one's fourth), same part
     const withPartner = new Set<number>();
-    if ((o.partners ?? true) && !hourly) for (const slot of primary) if (slot + 1 < s.values.length && !Number.isNaN(s.values[slot + 1]!) && partOf(slot + 1) === partOf(slot)) withPartner.add(slot + 1);
+    const nextOf = new Map<number, number>();
+    if ((o.partners ?? true) && !hourly) {
+      for (const slot of primary) {
+        for (let g = 1; g <= MAX_PARTNER_GAP && slot + g < s.values.length; g++) {
+          if (Number.isNaN(s.values[slot + g]!)) continue;
+          if (partOf(slot + g) === partOf(slot)) { withPartner.add(slot + g); nextOf.set(slot, slot + g); }
+          break;
+        }
+      }
+    }
     const slots = [...new Set([...primary, ...withPartner])].sort((x, y) => x - y);
     const rowOf = new Map(slots.map((slot, i) => [slot, i]));
     const parts = slots.map((slot) => (partOf(slot) === 'validation' ? 1 : 0));
     const units = slots.map((slot) => (isPrimary.has(slot) ? 1 : 0));
-    const partnerOf = slots.map((slot) => (isPrimary.has(slot) && withPartner.has(slot + 1) ? rowOf.get(slot + 1)! : -1));
-    chosen.push({ series: s, background: st.background, slots, parts, units, partnerOf });
+    const partnerOf = slots.map((slot) => (isPrimary.has(slot) && nextOf.has(slot) ? rowOf.get(nextOf.get(slot)!)! : -1));
+    const gapOf = slots.map((slot) => (isPrimary.has(slot) && nextOf.has(slot) ? nextOf.get(slot)! - slot : 0));
+    chosen.push({ series: s, background: st.background, slots, parts, units, partnerOf, gapOf });
     const trainTimes = primary.filter((slot) => partOf(slot) === 'train').map((slot) => slotTime(s, slot));
     summary.push({
       id: s.id, source: st.source, sampling: s.sampling,
@@ -96,12 +112,13 @@ export function selectTrainingSet(stations: readonly StationInput[], budgets: Bu
   const part = Uint8Array.from(chosen.flatMap((c) => c.parts));
   const unit = Uint8Array.from(chosen.flatMap((c) => c.units));
   const partner = new Int32Array(issues.n);
+  const partnerGap = Int32Array.from(chosen.flatMap((c) => c.gapOf));
   let offset = 0;
   for (const c of chosen) {
     c.partnerOf.forEach((p, i) => { partner[offset + i] = p < 0 ? -1 : offset + p; });
     offset += c.slots.length;
   }
-  return { issues, part, unit, partner, summary };
+  return { issues, part, unit, partner, partnerGap, summary };
 }
 
 /**

@@ -12,6 +12,7 @@ const data = {
   y: new Float64Array(buffers.y),
   order: new Int32Array(buffers.order),
   ...(buffers.partner ? { partner: new Int32Array(buffers.partner) } : {}),
+  ...(buffers.partnerGap ? { partnerGap: new Int32Array(buffers.partnerGap) } : {}),
   ...(buffers.baseN ? { baseN: new Float64Array(buffers.baseN) } : {}),
   lambda: buffers.lambda,
 };

@@ -1,0 +1,42 @@
+// Partners for the revision penalty: the next reading at the station within MAX_PARTNER_GAP steps, in
+// the same part of the split; none for hourly series.
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { MAX_PARTNER_GAP, selectTrainingSet } from './training-set.ts';
+import { splitOf } from '../series/time-split.ts';
+import type { GridSeries } from '../series/grid-series.ts';
+
+// One training-part day (2017-03-01 lies in a training week; checked below), 5-minute slots.
+const T = Date.UTC(2017, 2, 1);
+const SLOTS = 288;
+const big = { subHourlyWithBackground: 1e6, subHourlyWithout: 1e6, hourlyWithBackground: 1e6, hourlyWithout: 1e6 };
+function series(every: number, sampling: GridSeries['sampling'] = 'sub-hourly'): GridSeries {
+  return { id: `every${every}`, lat: 52.5, lon: 13.1, startMs: T, values: Float64Array.from({ length: SLOTS }, (_, k) => (k % every === 0 ? 10 + Math.sin(k / 20) : NaN)), sampling };
+}
+
+it('a 5-minute series pairs each issue with the next slot, a 20-minute one with the fourth, a 35-minute one with none', () => {
+  for (let k = 0; k < SLOTS; k++) assert.equal(splitOf(T + k * 300_000), 'train'); // the day is wholly in the training part
+  for (const [every, gap] of [[1, 1], [4, 4], [MAX_PARTNER_GAP + 1, 0]] as const) {
+    const s = series(every);
+    const ts = selectTrainingSet([{ series: s, background: null, source: 'test' }], big);
+    let paired = 0;
+    for (let i = 0; i < ts.issues.n; i++) {
+      const p = ts.partner[i]!;
+      if (p < 0) { assert.equal(ts.partnerGap[i], 0); continue; }
+      paired++;
+      assert.equal(ts.unit[i], 1, 'only chosen issues have partners');
+      assert.equal(ts.issues.slot[p]! - ts.issues.slot[i]!, gap, `every ${every}: partner ${gap} steps later`);
+      assert.equal(ts.partnerGap[i], gap);
+    }
+    const chosen = ts.unit.reduce((a, u) => a + u, 0);
+    // every chosen issue but those whose next reading is past the end of the series
+    if (gap > 0) assert.ok(paired >= chosen - 2 && paired > 0, `every ${every}: ${paired} of ${chosen} paired`);
+    else assert.equal(paired, 0);
+  }
+});
+
+it('hourly series get no partners', () => {
+  const ts = selectTrainingSet([{ series: series(12, 'hourly'), background: null, source: 'test' }], big);
+  assert.ok(ts.issues.n > 0);
+  assert.ok(Array.from(ts.partner).every((p) => p === -1));
+});
