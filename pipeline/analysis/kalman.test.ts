@@ -57,6 +57,15 @@ test('two scales: with no slow variance the filter is the scalar filter of the f
   }
 });
 
+/** A two-scale state against its state vector x (2 × 1) and covariance P (2 × 2). */
+function closeToMatrices(s: TwoScaleState, x: Matrix, P: Matrix, atol: number, what: string): void {
+  const pairs: [number, number, string][] = [
+    [s.fastK, x.get(0, 0), 'fast'], [s.slowK, x.get(1, 0), 'slow'],
+    [s.fastVarK2, P.get(0, 0), 'var f'], [s.slowVarK2, P.get(1, 1), 'var s'], [s.crossVarK2, P.get(0, 1), 'cov'],
+  ];
+  for (const [a, e, name] of pairs) close(a, e, { atol }, `${what}: ${name}`);
+}
+
 test('two scales: predict is the matrix form F P Fᵀ + Q, update the Kalman equations with H = [1 1] (ml-matrix as reference)', () => {
   const s0: TwoScaleState = { fastK: 0.9, slowK: -0.4, fastVarK2: 0.6, slowVarK2: 0.5, crossVarK2: -0.2 };
   const dt = 40 * 60_000;
@@ -68,11 +77,7 @@ test('two scales: predict is the matrix form F P Fᵀ + Q, update the Kalman equ
   const xp = F.mmul(Matrix.columnVector([0.9, -0.4]));
   const p = predictTwoScale(s0, dt, two);
   // Reference and code differ only in the order of a few float operations.
-  close(p.fastK, xp.get(0, 0), { atol: 1e-15 }, 'fast');
-  close(p.slowK, xp.get(1, 0), { atol: 1e-15 }, 'slow');
-  close(p.fastVarK2, Pp.get(0, 0), { atol: 1e-15 }, 'var f');
-  close(p.slowVarK2, Pp.get(1, 1), { atol: 1e-15 }, 'var s');
-  close(p.crossVarK2, Pp.get(0, 1), { atol: 1e-15 }, 'cov');
+  closeToMatrices(p, xp, Pp, 1e-15, 'predicted');
   const H = new Matrix([[1, 1]]), r = 0.35, z = 1.2;
   const S = H.mmul(Pp).mmul(H.transpose()).get(0, 0) + r;
   const K = Pp.mmul(H.transpose()).div(S);
@@ -80,11 +85,7 @@ test('two scales: predict is the matrix form F P Fᵀ + Q, update the Kalman equ
   const x = xp.clone().add(K.clone().mul(z - H.mmul(xp).get(0, 0)));
   const P = Matrix.eye(2).sub(K.mmul(H)).mmul(Pp);
   const u = updateTwoScale(p, z, r);
-  close(u.fastK, x.get(0, 0), { atol: 1e-14 }, 'fast after update');
-  close(u.slowK, x.get(1, 0), { atol: 1e-14 }, 'slow after update');
-  close(u.fastVarK2, P.get(0, 0), { atol: 1e-14 }, 'var f after update');
-  close(u.slowVarK2, P.get(1, 1), { atol: 1e-14 }, 'var s after update');
-  close(u.crossVarK2, P.get(0, 1), { atol: 1e-14 }, 'cov after update');
+  closeToMatrices(u, x, P, 1e-14, 'updated');
   close(u.crossVarK2, P.get(1, 0), { atol: 1e-14 }, 'the covariance stays symmetric');
   assert.deepEqual(updateTwoScale(p, z, Infinity), p);
 });
