@@ -1,5 +1,5 @@
 // The analysis evaluator on the small baseline fixture (two crowd stations, ERA5 points, the official
-// truths over three hours): option checks, the slow time scale it runs with, and the figures when QC
+// truths over three hours): option checks, the bias model it runs with, and the figures when QC
 // leaves no crowd reading (both fixture stations stand alone: 'isolated'), where the analysis must be
 // the background and every +60 min variant the background an hour on.
 import { describe, it } from 'node:test';
@@ -16,16 +16,18 @@ describe('analysis evaluator', () => {
   const chart = join(tempDir(), 'analysis.svg');
   const args = ['--data', root, '--station-lat', String(TRUTH_POSITION.lat), '--station-lon', String(TRUTH_POSITION.lon), '--chart', chart];
 
-  it('--slow-tau-h must be a positive number of hours', async () => {
-    for (const bad of ['0', '-3', 'abc']) {
-      await assert.rejects(analysisEvaluator.run({ args: [...args, `--slow-tau-h=${bad}`], progress: quiet }), (e: unknown) => e instanceof UsageError && /slow-tau-h/.test(e.message), bad);
+  it('--slow-tau-h and --diurnal-tau-h must be positive numbers of hours, --diurnal-sigma non-negative', async () => {
+    for (const [flag, bad] of [['slow-tau-h', '0'], ['slow-tau-h', '-3'], ['slow-tau-h', 'abc'], ['diurnal-tau-h', '0'], ['diurnal-sigma', '-1'], ['diurnal-sigma', 'x']] as const) {
+      await assert.rejects(analysisEvaluator.run({ args: [...args, `--${flag}=${bad}`], progress: quiet }), (e: unknown) => e instanceof UsageError && e.message.includes(flag), `${flag}=${bad}`);
     }
   });
 
-  it('scores the official truth at lead 0 and +60 min with the batch\'s slow time scale, or the one given', async () => {
+  type Parts = { bias_parts: { name: string; regressor: string; tau_h: number; sigma_k: number }[] };
+  it('scores the official truth at lead 0 and +60 min with the batch\'s bias model, or the one given', async () => {
     const r = await analysisEvaluator.run({ args, progress: quiet });
-    const detail = r.detail as { slow_tau_h: number; hours: number };
-    assert.equal(detail.slow_tau_h, 24);
+    assert.deepEqual((r.detail as Parts).bias_parts.map((p) => [p.name, p.regressor, p.tau_h, p.sigma_k]), [
+      ['fast', 'level', 3, 1], ['slow', 'level', 24, 1], ['diurnal-cos', 'day-cos', 72, 1], ['diurnal-sin', 'day-sin', 72, 1],
+    ]);
     assert.ok((r.official_n as number) >= 3, `official_n ${String(r.official_n)}`); // three hours at each official truth
     for (const k of ['official_rmse_background', 'official_rmse_analysis', 'official_rmse_forecast_60', 'official_rmse_analysis_persistence_60', 'official_rmse_held_bias_60']) {
       assert.ok(Number.isFinite(r[k] as number) && (r[k] as number) >= 0, `${k} = ${String(r[k])}`);
@@ -40,8 +42,13 @@ describe('analysis evaluator', () => {
     assert.equal(off.forecast60!.rmseK, off.backgroundAt60!.rmseK);
     assert.equal(r.official_rmse_held_bias_60, off.backgroundAt60!.rmseK);
     assert.equal(off.forecast60!.n, 6); // the first hour has no hour before it
-    const short = await analysisEvaluator.run({ args: [...args, '--slow-tau-h', '1'], progress: quiet });
-    assert.equal((short.detail as { slow_tau_h: number }).slow_tau_h, 1);
-    for (const k of ['official_rmse_background', 'official_rmse_analysis', 'official_rmse_forecast_60']) assert.equal(short[k], r[k], k);
+    const other = await analysisEvaluator.run({ args: [...args, '--slow-tau-h', '1', '--diurnal-tau-h', '12', '--diurnal-sigma', '0.5'], progress: quiet });
+    assert.deepEqual((other.detail as Parts).bias_parts.map((p) => [p.tau_h, p.sigma_k]), [[3, 1], [1, 1], [12, 0.5], [12, 0.5]]);
+    const noDiurnal = await analysisEvaluator.run({ args: [...args, '--diurnal-sigma', '0'], progress: quiet });
+    assert.deepEqual((noDiurnal.detail as Parts).bias_parts.map((p) => p.name), ['fast', 'slow']);
+    for (const k of ['official_rmse_background', 'official_rmse_analysis', 'official_rmse_forecast_60']) {
+      assert.equal(other[k], r[k], k);
+      assert.equal(noDiurnal[k], r[k], k);
+    }
   });
 });

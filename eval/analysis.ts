@@ -28,6 +28,7 @@ import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
 import { buildBackgroundField } from '../pipeline/index.ts';
 import { analyseCells, biasAtLead, cellState, emptyCellStates, largeScaleBias, publishedVarK2, type AnalysisOptions, type CellAnalysis, type CellStates } from '../pipeline/analysis/cell-analysis.ts';
 import { DEFAULT_ANALYSIS } from '../pipeline/analysis/defaults.ts';
+import type { BiasModel, BiasPart } from '../pipeline/analysis/kalman.ts';
 import { largeScaleInputOf, mapShard } from '../pipeline/map-stage.ts';
 import { DEFAULT_QC } from '../pipeline/qc/defaults.ts';
 import { QC_REASONS } from '../pipeline/qc/reasons.ts';
@@ -92,6 +93,9 @@ export interface AnalysisEvalOptions {
   resolution: number;
   /** e-folding time of the slow part of the bias [h] (default: the batch's). */
   slowTauH?: number;
+  /** σ of each diurnal coefficient [K] (0: no diurnal parts) and their e-folding time [h] (default: the batch's). */
+  diurnalSigmaK?: number;
+  diurnalTauH?: number;
   chart?: string;
   progress: (m: string) => void;
 }
@@ -141,7 +145,8 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
   const nt = cellIndex.size;
   const centres = [...cellIndex.keys()].map((c) => cellCenter(c));
   const targets = { x: Float64Array.from(centres, (c) => plane.x(c.lon)), y: Float64Array.from(centres, (c) => plane.y(c.lat)), z: new Float64Array(nt).fill(NaN) };
-  let states: CellStates = emptyCellStates(nt);
+  const analysis: AnalysisOptions = { ...DEFAULT_ANALYSIS, process: modelWith(DEFAULT_ANALYSIS.process, o) };
+  let states: CellStates = emptyCellStates(nt, analysis.process.length);
 
   const records = new Map<string, SensorRecord>();
   const amateurAll = new Scores(), amateur = new Scores(), official = new Scores(), pws = new Scores();
@@ -152,8 +157,6 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
   const prevTemp = new Map<number, number>(); // crowd station -> temperature in the previous hour
   let prevHour = NaN;
   let prevStates: CellAnalysis | undefined;
-  const analysis: AnalysisOptions = o.slowTauH === undefined ? DEFAULT_ANALYSIS
-    : { ...DEFAULT_ANALYSIS, process: { ...DEFAULT_ANALYSIS.process, slow: { ...DEFAULT_ANALYSIS.process.slow, tauMs: o.slowTauH * HOUR_MS } } };
   let pointVarK2 = 0;
 
   for (let k = 0; k < hours.length; k++) {
@@ -214,7 +217,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
         s.spread.add(ana, Math.sqrt(publishedVarK2(cells.varK2[t]!, pointVarK2)), truth);
         if (Number.isFinite(nearest)) s.nearest.add(nearest, truth);
         if (hasPrev) {
-          const f = biasAtLead(cellState(prevStates!, t), LEAD_60_MS, analysis.process);
+          const f = biasAtLead(cellState(prevStates!, t, analysis.process), h - HOUR_MS, LEAD_60_MS, analysis.process);
           s.forecast60.add(bg + f.biasK, truth);
           s.analysisPersistence60.add(field.at(centre, h - HOUR_MS) + prevStates!.biasK[t]!, truth);
           s.backgroundAt60.add(bg, truth);
@@ -298,7 +301,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
       period: { from: new Date(hours[0]!).toISOString(), to: new Date(hours[hours.length - 1]!).toISOString() },
       crowd_rows: crowdStats.rows,
       datasets: { crowd: o.crowd.dir, background: o.background.dir, officials: o.officials.map((d) => d.dir), pws: o.pws.map((d) => d.dir) },
-      slow_tau_h: analysis.process.slow.tauMs / HOUR_MS,
+      bias_parts: analysis.process.map((p) => ({ name: p.name, regressor: p.regressor, tau_h: p.tauMs / HOUR_MS, sigma_k: p.sigmaK })),
       withholding: 'amateur stations whose id hashes to 0 mod 10 (FNV-1a 32-bit), every official station, every station log',
       elapsed_s: (Date.now() - t0) / 1000,
     },
@@ -335,6 +338,18 @@ function medianOf(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** The batch's bias model with the evaluation's overrides (sensitivity runs). */
+export function modelWith(model: BiasModel, o: Pick<AnalysisEvalOptions, 'slowTauH' | 'diurnalSigmaK' | 'diurnalTauH'>): BiasModel {
+  const diurnal = (p: BiasPart) => p.regressor !== 'level';
+  return model
+    .filter((p) => !(diurnal(p) && o.diurnalSigmaK === 0))
+    .map((p) => {
+      if (p.name === 'slow' && o.slowTauH !== undefined) return { ...p, tauMs: o.slowTauH * HOUR_MS };
+      if (!diurnal(p)) return p;
+      return { ...p, ...(o.diurnalSigmaK !== undefined ? { sigmaK: o.diurnalSigmaK } : {}), ...(o.diurnalTauH !== undefined ? { tauMs: o.diurnalTauH * HOUR_MS } : {}) };
+    });
+}
+
 export const ANALYSIS_USAGE = [
   '--data <dir>              folder holding the data sets (found by their columns)',
   '--from <iso> --to <iso>   restrict the hours scored (default: all)',
@@ -342,6 +357,8 @@ export const ANALYSIS_USAGE = [
   '--pws-lat/--pws-lon       position of a pywws-format station log (default Falkensee)',
   '--resolution <7..10>      H3 resolution of the cells (default 9)',
   '--slow-tau-h <h>          e-folding time of the slow part of the bias (default: the batch\'s, 24)',
+  '--diurnal-sigma <K>       σ of each coefficient of the bias\'s diurnal cycle; 0 drops the diurnal parts (default: the batch\'s, 1)',
+  '--diurnal-tau-h <h>       e-folding time of the diurnal coefficients (default: the batch\'s, 72)',
   '--chart <file.svg>        where to write the chart (default data/eval/analysis.svg)',
 ].join('\n');
 
@@ -355,6 +372,7 @@ export const analysisEvaluator: Evaluator = {
         data: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
         'station-lat': { type: 'string' }, 'station-lon': { type: 'string' }, 'pws-lat': { type: 'string' }, 'pws-lon': { type: 'string' },
         resolution: { type: 'string' }, chart: { type: 'string' }, 'slow-tau-h': { type: 'string' },
+        'diurnal-sigma': { type: 'string' }, 'diurnal-tau-h': { type: 'string' },
       },
       strict: true,
     });
@@ -375,10 +393,10 @@ export const analysisEvaluator: Evaluator = {
       if (Number.isNaN(t)) throw new UsageError(`--${name} must be an ISO 8601 time, got "${v}"`);
       return t;
     };
-    const slowTau = (v: string): number => {
-      const h = num(v, 'slow-tau-h', NaN);
-      if (!(h > 0)) throw new UsageError(`--slow-tau-h must be a positive number of hours, got "${v}"`);
-      return h;
+    const positive = (v: string, name: string, orZero = false): number => {
+      const x = num(v, name, NaN);
+      if (!(x > 0 || (orZero && x === 0))) throw new UsageError(`--${name} must be a ${orZero ? 'non-negative' : 'positive'} number, got "${v}"`);
+      return x;
     };
     const resolution = num(values.resolution, 'resolution', 9);
     if (!(Number.isInteger(resolution) && resolution >= 7 && resolution <= 10)) throw new UsageError(`--resolution must be an integer from 7 to 10, got ${resolution}`);
@@ -390,7 +408,9 @@ export const analysisEvaluator: Evaluator = {
       pwsPosition: { lat: num(values['pws-lat'], 'pws-lat', FALKENSEE.lat), lon: num(values['pws-lon'], 'pws-lon', FALKENSEE.lon) },
       range: { fromMs: time(values.from, 'from', -Infinity), toMs: time(values.to, 'to', Infinity) },
       resolution,
-      ...(values['slow-tau-h'] !== undefined ? { slowTauH: slowTau(values['slow-tau-h']) } : {}),
+      ...(values['slow-tau-h'] !== undefined ? { slowTauH: positive(values['slow-tau-h'], 'slow-tau-h') } : {}),
+      ...(values['diurnal-sigma'] !== undefined ? { diurnalSigmaK: positive(values['diurnal-sigma'], 'diurnal-sigma', true) } : {}),
+      ...(values['diurnal-tau-h'] !== undefined ? { diurnalTauH: positive(values['diurnal-tau-h'], 'diurnal-tau-h') } : {}),
       chart: values.chart ?? 'data/eval/analysis.svg',
       progress: ctx.progress,
     });

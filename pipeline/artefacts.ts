@@ -6,6 +6,7 @@
 import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
 import { columnStrings, tableOf } from './arrow-strings.ts';
 import { emptyCellStates, type AnalysisObservations, type CellStates } from './analysis/cell-analysis.ts';
+import { packedIndex, packedSize } from './analysis/kalman.ts';
 import type { ReadingColumns } from '../infra/store/index.ts';
 import { HISTOGRAM_BINS, ValueHistogram } from './analysis/histogram.ts';
 import type { MapSummary } from './map-stage.ts';
@@ -89,7 +90,7 @@ export function decodeRecords(bytes: Uint8Array): { records: Map<string, SensorR
 /** Steps of analysis history a cell state keeps (2 h at 5 minutes: what the smoother reads). */
 export const HISTORY_STEPS = 24;
 
-/** The two-scale filter state of a shard's cells (see CellStates) and their analysis history. */
+/** The filter state of a shard's cells (see CellStates) and their analysis history. */
 export interface CellStateSet extends CellStates {
   cell: string[];
   /** cell-major: history[i * HISTORY_STEPS + k], oldest first, the last one the newest analysis [°C]; NaN gaps. */
@@ -107,9 +108,12 @@ export const SERVED_STEPS = 13;
 
 export function encodeCellStates(s: CellStateSet): Uint8Array {
   const n = s.cell.length;
-  const cols: Record<string, unknown> = {
-    cell: s.cell, fast_k: s.fastK, slow_k: s.slowK, fast_var_k2: s.fastVarK2, slow_var_k2: s.slowVarK2, cross_var_k2: s.crossVarK2, valid_ms: s.validMs,
-  };
+  // Part i's mean as x{i}_k, covariance entry (i, j ≤ i) as p{i}_{j}_k2.
+  const cols: Record<string, unknown> = { cell: s.cell, valid_ms: s.validMs };
+  s.meanK.forEach((col, i) => {
+    cols[`x${i}_k`] = col;
+    for (let j = 0; j <= i; j++) cols[`p${i}_${j}_k2`] = s.covK2[packedIndex(i, j)];
+  });
   for (let k = 0; k < HISTORY_STEPS; k++) cols[`h${k}`] = Float32Array.from({ length: n }, (_, i) => s.history[i * HISTORY_STEPS + k]!);
   if (s.served) for (let k = 0; k < SERVED_STEPS; k++) cols[`f${k}`] = Float32Array.from({ length: n }, (_, i) => s.served![i * SERVED_STEPS + k]!);
   return tableToIPC(tableOf(cols as Record<string, Float64Array | Float32Array | string[]>), 'stream');
@@ -119,22 +123,26 @@ export function decodeCellStates(bytes: Uint8Array): CellStateSet {
   const t = tableFromIPC(bytes);
   const n = t.numRows;
   const history = new Float32Array(n * HISTORY_STEPS);
-  if (n === 0) return { cell: [], ...emptyCellStates(0), history };
+  if (n === 0) return { cell: [], ...emptyCellStates(0, 0), history };
   for (let k = 0; k < HISTORY_STEPS; k++) {
     const c = t.getChild(`h${k}`)!.toArray() as Float32Array;
     for (let i = 0; i < n; i++) history[i * HISTORY_STEPS + k] = c[i]!;
   }
   const cell = strings(t, 'cell'), validMs = f64(t, 'valid_ms');
   let out: CellStateSet;
-  if (!t.getChild('fast_k')) {
-    // Written before the bias had two parts: the whole bias is taken as the fast part, the slow part starts at 0.
-    const z = () => new Float64Array(n);
-    out = { cell, fastK: f64(t, 'bias_k'), slowK: z(), fastVarK2: f64(t, 'var_k2'), slowVarK2: z(), crossVarK2: z(), validMs, history };
+  if (t.getChild('x0_k')) {
+    let parts = 0;
+    while (t.getChild(`x${parts}_k`)) parts++;
+    const meanK = Array.from({ length: parts }, (_, i) => f64(t, `x${i}_k`));
+    const covK2 = new Array<Float64Array>(packedSize(parts));
+    for (let i = 0; i < parts; i++) for (let j = 0; j <= i; j++) covK2[packedIndex(i, j)] = f64(t, `p${i}_${j}_k2`);
+    out = { cell, meanK, covK2, validMs, history };
+  } else if (t.getChild('fast_k')) {
+    // Written when the bias had two parts (fast, slow): they are the first two; later parts start at their priors.
+    out = { cell, meanK: [f64(t, 'fast_k'), f64(t, 'slow_k')], covK2: [f64(t, 'fast_var_k2'), f64(t, 'cross_var_k2'), f64(t, 'slow_var_k2')], validMs, history };
   } else {
-    out = {
-      cell, fastK: f64(t, 'fast_k'), slowK: f64(t, 'slow_k'), fastVarK2: f64(t, 'fast_var_k2'), slowVarK2: f64(t, 'slow_var_k2'), crossVarK2: f64(t, 'cross_var_k2'),
-      validMs, history,
-    };
+    // Written when the bias had one part: the whole bias is taken as the fast part.
+    out = { cell, meanK: [f64(t, 'bias_k')], covK2: [f64(t, 'var_k2')], validMs, history };
   }
   if (t.getChild('f0')) {
     const served = new Float32Array(n * SERVED_STEPS);

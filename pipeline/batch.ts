@@ -18,7 +18,7 @@ import {
 import { cellCenter, cellOf, cellsCoveringBBox, localPlane, parentOf, type BBox, type LatLon, type LocalPlane } from '../infra/geo/index.ts';
 import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
 import { buildBackgroundField, type BackgroundField } from './background-field.ts';
-import { analyseCells, CELL_STATE_COLUMNS, emptyCellStates, largeScaleBias, pickCellStates, type AnalysisOptions, type CellStates } from './analysis/cell-analysis.ts';
+import { analyseCells, copyCellState, emptyCellStates, largeScaleBias, pickCellStates, type AnalysisOptions, type CellStates } from './analysis/cell-analysis.ts';
 import { windowColumns, windowTable, concatObservations, decodeCellStates, decodeObservations, decodeRecords, decodeSummary, encodeCellStates, encodeFlags, encodeObservations, encodeRecords, encodeSummary, HISTORY_STEPS, SERVED_STEPS, type CellStateSet } from './artefacts.ts';
 import { emitCells, valueOrFallback, withFallback } from './emit.ts';
 import { largeScaleInputOf, mergeSummaries } from './map-stage.ts';
@@ -375,7 +375,7 @@ export class BatchWorker {
     const obs = concatObservations(reach.filter((id) => inputs.observations.has(id)).map((id) => inputs.observations.get(id)!));
     // The shard's cells' states as the newest done window left them.
     const n = shard.cells.length;
-    const prev: CellStates = emptyCellStates(n);
+    const prev: CellStates = emptyCellStates(n, o.analysis.process.length);
     const history = new Float32Array(n * HISTORY_STEPS).fill(NaN);
     // The trajectory served the window before (NaN: none), and how many 5-minute steps ago.
     const prevServed = new Float32Array(n * SERVED_STEPS).fill(NaN);
@@ -389,7 +389,7 @@ export class BatchWorker {
         s.cell.forEach((cell, j) => {
           const i = row.get(cell);
           if (i === undefined) return;
-          for (const key of CELL_STATE_COLUMNS) prev[key][i] = s[key][j]!;
+          copyCellState(s, j, prev, i);
           if (s.served) prevServed.set(s.served.subarray(j * SERVED_STEPS, (j + 1) * SERVED_STEPS), i * SERVED_STEPS);
           // History moves on by the windows since (gaps stay NaN).
           for (let k = 0; k < HISTORY_STEPS; k++) {

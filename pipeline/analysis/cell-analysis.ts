@@ -15,13 +15,14 @@
  *    keeps g: the crowd's local warmth stays where the crowd is.
  * 3. Time. Each cell's window estimate z = g + increment, with variance var(g) + σ_S² · (OI variance
  *    ratio), updates the cell's Kalman state, which relaxes toward 0 between windows. The state is the
- *    bias in two parts with their own time scales (kalman.ts, TwoScaleProcess): the background's
- *    mesoscale error, which passes in hours, and the place's own offset, which lasts most of a day.
+ *    bias in parts with their own time scales (kalman.ts, BiasModel): the background's mesoscale
+ *    error, which passes in hours, the place's own offset, which lasts most of a day, and that offset's
+ *    diurnal cycle.
  * Pure: state and observations in, state out.
  */
 import { optimalInterpolation, type PlanePoints } from './oi.ts';
 import type { BarnesStructure } from './structure.ts';
-import { predictTwoScale, twoScalePrior, twoScaleTotal, updateTwoScale, type BiasState, type TwoScaleProcess, type TwoScaleState } from './kalman.ts';
+import { packedIndex, packedSize, partsPrior, partsTotal, predictParts, regressorsAt, updateParts, type BiasModel, type BiasState, type PartsState } from './kalman.ts';
 
 export interface AnalysisOptions {
   /** The background's large-scale error σ_B [K]. */
@@ -37,8 +38,8 @@ export interface AnalysisOptions {
   /** Correlation of the local increments. */
   structure: BarnesStructure;
   maxPoints: number;
-  /** The bias's relaxation in time: a fast part with σ_B and a slow part with σ_S. */
-  process: TwoScaleProcess;
+  /** The bias's parts and their relaxation in time (kalman.ts). */
+  process: BiasModel;
   /** Learned sensor offsets count in proportion to their weight: offset × w / (w + offsetPriorWeight). */
   offsetPriorWeight: number;
   /** Reliability weights below this count as this (so a failing sensor's error grows by at most 1/minWeight). */
@@ -103,44 +104,63 @@ export function correctedInnovation(obs: AnalysisObservations, i: number, o: Ana
   return obs.innovationK[i]! - (obs.offsetK[i]! * w) / (w + o.offsetPriorWeight);
 }
 
-/** Each cell's two-scale filter state (see TwoScaleState), column-wise. */
+/**
+ * Each cell's filter state (see PartsState), column-wise: meanK[i][c] is part i of cell c, covK2[k][c]
+ * packed covariance entry k. A cell whose part i has a NaN variance has no state for it (a state
+ * written by a model with fewer parts): that part starts at its prior.
+ */
 export interface CellStates {
-  fastK: Float64Array;
-  slowK: Float64Array;
-  fastVarK2: Float64Array;
-  slowVarK2: Float64Array;
-  crossVarK2: Float64Array;
-  /** When each state was last valid [epoch ms]; NaN: no state yet (the prior: 0 with σ_B², σ_S²). */
+  meanK: Float64Array[];
+  covK2: Float64Array[];
+  /** When each state was last valid [epoch ms]; NaN: no state yet (the prior). */
   validMs: Float64Array;
 }
 
-/** The columns of CellStates. */
-export const CELL_STATE_COLUMNS = ['fastK', 'slowK', 'fastVarK2', 'slowVarK2', 'crossVarK2', 'validMs'] as const satisfies readonly (keyof CellStates)[];
-
 /** Just the CellStates columns of `s` (e.g. of a CellAnalysis). */
 export function pickCellStates(s: CellStates): CellStates {
-  return { fastK: s.fastK, slowK: s.slowK, fastVarK2: s.fastVarK2, slowVarK2: s.slowVarK2, crossVarK2: s.crossVarK2, validMs: s.validMs };
+  return { meanK: s.meanK, covK2: s.covK2, validMs: s.validMs };
 }
 
-/** Cell states for `n` cells with no state yet. */
-export function emptyCellStates(n: number): CellStates {
-  return { fastK: new Float64Array(n), slowK: new Float64Array(n), fastVarK2: new Float64Array(n), slowVarK2: new Float64Array(n), crossVarK2: new Float64Array(n), validMs: new Float64Array(n).fill(NaN) };
+/** Cell states of `parts` parts for `n` cells with no state yet. */
+export function emptyCellStates(n: number, parts: number): CellStates {
+  return {
+    meanK: Array.from({ length: parts }, () => new Float64Array(n)),
+    covK2: Array.from({ length: packedSize(parts) }, () => new Float64Array(n)),
+    validMs: new Float64Array(n).fill(NaN),
+  };
 }
 
-export function cellState(s: CellStates, c: number): TwoScaleState {
-  return { fastK: s.fastK[c]!, slowK: s.slowK[c]!, fastVarK2: s.fastVarK2[c]!, slowVarK2: s.slowVarK2[c]!, crossVarK2: s.crossVarK2[c]! };
+/** Copies cell `from` of `src` into cell `to` of `dst`; parts `dst` has and `src` lacks get no state (NaN variance). */
+export function copyCellState(src: CellStates, from: number, dst: CellStates, to: number): void {
+  const n = dst.meanK.length, m = src.meanK.length;
+  for (let i = 0; i < n; i++) dst.meanK[i]![to] = i < m ? src.meanK[i]![from]! : 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) dst.covK2[packedIndex(i, j)]![to] = i < m ? src.covK2[packedIndex(i, j)]![from]! : i === j ? NaN : 0;
+  }
+  dst.validMs[to] = src.validMs[from]!;
 }
 
-function setCellState(s: CellStates, c: number, v: TwoScaleState): void {
-  s.fastK[c] = v.fastK;
-  s.slowK[c] = v.slowK;
-  s.fastVarK2[c] = v.fastVarK2;
-  s.slowVarK2[c] = v.slowVarK2;
-  s.crossVarK2[c] = v.crossVarK2;
+/** Cell `c`'s state; a part with no state (NaN variance) is replaced by its prior, uncorrelated. */
+export function cellState(s: CellStates, c: number, model: BiasModel): PartsState {
+  const n = model.length;
+  if (s.meanK.length !== n) throw new RangeError(`cell states have ${s.meanK.length} parts, the model ${n}`);
+  const out: PartsState = { meanK: Float64Array.from(s.meanK, (col) => col[c]!), covK2: Float64Array.from(s.covK2, (col) => col[c]!) };
+  for (let i = 0; i < n; i++) {
+    if (Number.isFinite(out.covK2[packedIndex(i, i)]!)) continue;
+    out.meanK[i] = 0;
+    for (let j = 0; j < n; j++) out.covK2[packedIndex(i, j)] = 0;
+    out.covK2[packedIndex(i, i)] = model[i]!.sigmaK * model[i]!.sigmaK;
+  }
+  return out;
+}
+
+function setCellState(s: CellStates, c: number, v: PartsState): void {
+  v.meanK.forEach((x, i) => { s.meanK[i]![c] = x; });
+  v.covK2.forEach((x, k) => { s.covK2[k]![c] = x; });
 }
 
 export interface CellAnalysis extends CellStates {
-  /** The bias (fast + slow) [K] and its variance [K²]: the analysis is background + bias. */
+  /** The bias (the parts' sum) [K] and its variance [K²]: the analysis is background + bias. */
   biasK: Float64Array;
   varK2: Float64Array;
   /** Observations that informed each cell (0 where none was in reach). */
@@ -155,8 +175,8 @@ export interface CellAnalysis extends CellStates {
  */
 export function analyseCells(targets: PlanePoints, previous: CellStates, obs: AnalysisObservations, large: LargeScale, timeMs: number, o: AnalysisOptions): CellAnalysis {
   const nt = targets.x.length;
-  for (const [name, col] of Object.entries(previous)) {
-    if (col.length !== nt) throw new RangeError(`targets has ${nt} cells, previous.${name} has ${col.length}`);
+  for (const col of [...previous.meanK, ...previous.covK2, previous.validMs]) {
+    if (col.length !== nt) throw new RangeError(`targets has ${nt} cells, a column of previous has ${col.length}`);
   }
   const no = obs.x.length;
   const innovation = new Float64Array(no);
@@ -173,20 +193,21 @@ export function analyseCells(targets: PlanePoints, previous: CellStates, obs: An
   const targetsHaveZ = Array.from(targets.z).every(Number.isFinite);
   const obsZ = targetsHaveZ ? obs.z : new Float64Array(no).fill(NaN);
   const oi = optimalInterpolation(targets, { x: obs.x, y: obs.y, z: obsZ, innovation, ratio }, { structure: o.structure, maxPoints: o.maxPoints, allowExtrapolation: false }, obs.newestMs);
-  const out: CellAnalysis = { ...emptyCellStates(nt), biasK: new Float64Array(nt), varK2: new Float64Array(nt), nObs: oi.used, newestObsMs: new Float64Array(nt).fill(NaN) };
+  const out: CellAnalysis = { ...emptyCellStates(nt, o.process.length), biasK: new Float64Array(nt), varK2: new Float64Array(nt), nObs: oi.used, newestObsMs: new Float64Array(nt).fill(NaN) };
   out.validMs.fill(timeMs);
-  const prior = twoScalePrior(o.process);
+  const prior = partsPrior(o.process);
+  const h = regressorsAt(o.process, timeMs);
   for (let c = 0; c < nt; c++) {
     const prevValid = previous.validMs[c]!;
     const before = Number.isFinite(prevValid) && prevValid <= timeMs
-      ? predictTwoScale(cellState(previous, c), timeMs - prevValid, o.process)
+      ? predictParts(cellState(previous, c, o.process), timeMs - prevValid, o.process)
       : prior;
     const z = large.biasK + oi.increment[c]!;
     // A variance ratio is within [0, 1] for a positive-definite system; clamp against rounding.
     const r = large.varK2 + s2 * Math.min(1, Math.max(0, oi.varianceRatio[c]!));
-    const after = updateTwoScale(before, z, r);
+    const after = updateParts(before, h, z, r);
     setCellState(out, c, after);
-    const total = twoScaleTotal(after);
+    const total = partsTotal(after, h);
     out.biasK[c] = total.biasK;
     out.varK2[c] = total.varK2;
     out.newestObsMs[c] = oi.trackMax[c]!;
@@ -203,7 +224,46 @@ export function publishedVarK2(filterVarK2: number, pointVarK2: number): number 
   return Math.max(filterVarK2, pointVarK2);
 }
 
-/** The bias (fast + slow) and its variance `leadMs` after the analysis (no observation in between). */
-export function biasAtLead(state: TwoScaleState, leadMs: number, process: TwoScaleProcess): BiasState {
-  return twoScaleTotal(predictTwoScale(state, leadMs, process));
+/**
+ * Each lead's forecast of the bias from cell states valid at `validMs`, without allocating per cell:
+ * the mean Σ h_i(t + L) φ_i x_i and variance Σ_ij h_i h_j φ_i φ_j P_ij + Σ_i h_i² (1 − φ_i²) σ_i² at lead L.
+ */
+export class LeadForecaster {
+  private readonly h: Float64Array;
+  private readonly hPhi: Float64Array;
+  private noiseK2 = 0;
+
+  constructor(private readonly model: BiasModel) {
+    this.h = new Float64Array(model.length);
+    this.hPhi = new Float64Array(model.length);
+  }
+
+  /** Sets the lead: `leadMs` after states valid at `validMs`. */
+  at(validMs: number, leadMs: number): this {
+    regressorsAt(this.model, validMs + leadMs, this.h);
+    this.noiseK2 = 0;
+    this.model.forEach((p, i) => {
+      const phi = Math.exp(-leadMs / p.tauMs);
+      this.hPhi[i] = this.h[i]! * phi;
+      this.noiseK2 += this.h[i]! * this.h[i]! * (1 - phi * phi) * p.sigmaK * p.sigmaK;
+    });
+    return this;
+  }
+
+  /** Cell `c`'s bias and its variance at the lead set by `at` (states with every part, as the analysis writes them). */
+  bias(s: CellStates, c: number): BiasState {
+    const n = this.model.length, w = this.hPhi;
+    let biasK = 0, varK2 = this.noiseK2;
+    for (let i = 0; i < n; i++) {
+      biasK += w[i]! * s.meanK[i]![c]!;
+      varK2 += w[i]! * w[i]! * s.covK2[packedIndex(i, i)]![c]!;
+      for (let j = 0; j < i; j++) varK2 += 2 * w[i]! * w[j]! * s.covK2[packedIndex(i, j)]![c]!;
+    }
+    return { biasK, varK2 };
+  }
+}
+
+/** The bias (the parts' sum) and its variance `leadMs` after a state valid at `validMs` (no observation in between). */
+export function biasAtLead(state: PartsState, validMs: number, leadMs: number, model: BiasModel): BiasState {
+  return partsTotal(predictParts(state, leadMs, model), regressorsAt(model, validMs + leadMs));
 }

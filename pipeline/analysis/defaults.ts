@@ -5,10 +5,11 @@
 import { HOUR_MS, MINUTE_MS } from '../../infra/time.ts';
 import type { AnalysisOptions } from './cell-analysis.ts';
 import { barnes } from './structure.ts';
-import { steadyRetention } from './kalman.ts';
+import { steadyRetention, type BiasModel } from './kalman.ts';
 
 const BACKGROUND_SIGMA_K = 1; // 2 m temperature error of a reanalysis / short-range NWP over land: ~1 K
 const LOCAL_SIGMA_K = 1; // intra-urban variability around the background's grid box (heat island, parks): ~1 K
+const DIURNAL_SIGMA_K = 1; // each coefficient of the offset's diurnal cycle: the cycle's variance at any hour is 1 K²
 
 export const DEFAULT_ANALYSIS: Readonly<AnalysisOptions> = Object.freeze({
   backgroundSigmaK: BACKGROUND_SIGMA_K,
@@ -23,13 +24,19 @@ export const DEFAULT_ANALYSIS: Readonly<AnalysisOptions> = Object.freeze({
   // no influence beyond 3 length scales (a cell 1.5 km from the crowd keeps the large-scale value).
   structure: barnes(500, 100, 1500),
   maxPoints: 20,
-  process: {
+  process: Object.freeze<BiasModel>([
     // Mesoscale background errors (fronts, cloud and boundary-layer timing) decorrelate over a few hours.
-    fast: { tauMs: 3 * HOUR_MS, sigmaK: BACKGROUND_SIGMA_K },
+    { name: 'fast', regressor: 'level', tauMs: 3 * HOUR_MS, sigmaK: BACKGROUND_SIGMA_K },
     // A place's own offset from the background's grid box (heat island, land use, siting) comes back
     // with each day's weather: it decorrelates over about a day.
-    slow: { tauMs: 24 * HOUR_MS, sigmaK: LOCAL_SIGMA_K },
-  },
+    { name: 'slow', regressor: 'level', tauMs: 24 * HOUR_MS, sigmaK: LOCAL_SIGMA_K },
+    // That offset's diurnal cycle: a heat island is strongest at night, an unshaded sensor's error by
+    // day, and a street canyon warms and cools later than the open country a background's grid box
+    // mostly is. Its amplitude (a city's day-night contrast of the heat island, ~2 K, i.e. ~1 K around
+    // the mean) depends on cloud and wind, which change with the weather regime: over about three days.
+    { name: 'diurnal-cos', regressor: 'day-cos', tauMs: 72 * HOUR_MS, sigmaK: DIURNAL_SIGMA_K },
+    { name: 'diurnal-sin', regressor: 'day-sin', tauMs: 72 * HOUR_MS, sigmaK: DIURNAL_SIGMA_K },
+  ]),
   // A learned offset counts fully once its weight (≈ fraction of an e-folding time of data) is well above 0.2.
   offsetPriorWeight: 0.2,
   minReliability: 0.1,
@@ -37,7 +44,7 @@ export const DEFAULT_ANALYSIS: Readonly<AnalysisOptions> = Object.freeze({
 
 /**
  * The batch's forecast rule where a station has been observed for long (steadyRetention with the
- * default process, a window every `stepMin`, an official station's error): the share of the
+ * default model's level parts, a window every `stepMin`, an official station's error): the share of the
  * present bias kept at leads 0, stepMin, … (steps + 1 values). The smoother's training and the
  * next-hour evaluation build the filter's trajectory at stations with it. Insensitive to the error
  * assumed: 0.898 at 60 min for 0.05–2 K² with the defaults.

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Matrix } from 'ml-matrix';
-import { predictBias, predictTwoScale, steadyRetention, steadyStateGain, twoScalePrior, twoScaleTotal, updateBias, updateTwoScale, type BiasState, type TwoScaleProcess, type TwoScaleState } from './kalman.ts';
+import { packedIndex, partsPrior, partsTotal, predictBias, predictParts, regressorsAt, steadyRetention, steadyStateGain, updateBias, updateParts, type BiasModel, type BiasPart, type BiasState, type PartsState } from './kalman.ts';
 import { close } from '../../infra/testing/close.ts';
 
 const HOUR = 3_600_000;
@@ -43,75 +43,129 @@ test('the gain of the iterated filter converges to the closed-form steady state'
   }
 });
 
-const two: TwoScaleProcess = { fast: { tauMs: 3 * HOUR, sigmaK: 1 }, slow: { tauMs: 24 * HOUR, sigmaK: 0.8 } };
+const fast: BiasPart = { name: 'fast', regressor: 'level', tauMs: 3 * HOUR, sigmaK: 1 };
+const slow: BiasPart = { name: 'slow', regressor: 'level', tauMs: 24 * HOUR, sigmaK: 0.8 };
+const two: BiasModel = [fast, slow];
+const dayCos: BiasPart = { name: 'diurnal-cos', regressor: 'day-cos', tauMs: 72 * HOUR, sigmaK: 0.7 };
+const four: BiasModel = [fast, slow, dayCos, { ...dayCos, name: 'diurnal-sin', regressor: 'day-sin' }];
+const ones = [1, 1];
 
-test('two scales: with no slow variance the filter is the scalar filter of the fast part', () => {
-  const p: TwoScaleProcess = { fast: two.fast, slow: { tauMs: 24 * HOUR, sigmaK: 0 } };
-  let s = twoScalePrior(p), b: BiasState = { biasK: 0, varK2: 1 };
+test('regressors: 1 for a level, cos and sin of the UTC hour of day for the diurnal parts; packed covariance indices', () => {
+  assert.deepEqual(Array.from(regressorsAt(four, 0)), [1, 1, 1, 0]);
+  const six = regressorsAt(four, 6 * HOUR);
+  close(six[2]!, 0, { atol: 1e-15 }, 'cos at 06 UTC');
+  close(six[3]!, 1, { atol: 1e-15 }, 'sin at 06 UTC');
+  const later = regressorsAt(four, 1e12 + 24 * HOUR), now = regressorsAt(four, 1e12);
+  for (let i = 0; i < 4; i++) close(later[i]!, now[i]!, { atol: 1e-9 }, `part ${i} a day later`);
+  assert.deepEqual([0, 1, 2, 3].flatMap((i) => [0, 1, 2, 3].filter((j) => j <= i).map((j) => packedIndex(i, j))), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(packedIndex(1, 3), packedIndex(3, 1));
+});
+
+test('parts: with no slow variance the filter is the scalar filter of the fast part', () => {
+  const p: BiasModel = [fast, { ...slow, sigmaK: 0 }];
+  let s = partsPrior(p), b: BiasState = { biasK: 0, varK2: 1 };
   for (const [dt, z, r] of [[HOUR, 1.5, 0.3], [5 * 60_000, -0.4, 2], [2 * HOUR, 0.7, 0.5], [HOUR / 2, 3, 1]] as const) {
-    s = updateTwoScale(predictTwoScale(s, dt, p), z, r);
-    b = updateBias(predictBias(b, dt, p.fast), z, r);
-    close(twoScaleTotal(s).biasK, b.biasK, { atol: 1e-14 }, 'bias');
-    close(twoScaleTotal(s).varK2, b.varK2, { atol: 1e-14 }, 'variance');
-    assert.equal(s.slowK, 0);
+    s = updateParts(predictParts(s, dt, p), ones, z, r);
+    b = updateBias(predictBias(b, dt, p[0]!), z, r);
+    close(partsTotal(s, ones).biasK, b.biasK, { atol: 1e-14 }, 'bias');
+    close(partsTotal(s, ones).varK2, b.varK2, { atol: 1e-14 }, 'variance');
+    assert.equal(s.meanK[1], 0);
   }
 });
 
-/** A two-scale state against its state vector x (2 × 1) and covariance P (2 × 2). */
-function closeToMatrices(s: TwoScaleState, x: Matrix, P: Matrix, atol: number, what: string): void {
-  const pairs: [number, number, string][] = [
-    [s.fastK, x.get(0, 0), 'fast'], [s.slowK, x.get(1, 0), 'slow'],
-    [s.fastVarK2, P.get(0, 0), 'var f'], [s.slowVarK2, P.get(1, 1), 'var s'], [s.crossVarK2, P.get(0, 1), 'cov'],
-  ];
-  for (const [a, e, name] of pairs) close(a, e, { atol }, `${what}: ${name}`);
+/** A parts state against its state vector x (n × 1) and covariance P (n × n). */
+function closeToMatrices(s: PartsState, x: Matrix, P: Matrix, atol: number, what: string): void {
+  const n = s.meanK.length;
+  for (let i = 0; i < n; i++) {
+    close(s.meanK[i]!, x.get(i, 0), { atol }, `${what}: x${i}`);
+    for (let j = 0; j < n; j++) close(s.covK2[packedIndex(i, j)]!, P.get(i, j), { atol }, `${what}: P${i}${j}`);
+  }
 }
 
-test('two scales: predict is the matrix form F P Fᵀ + Q, update the Kalman equations with H = [1 1] (ml-matrix as reference)', () => {
-  const s0: TwoScaleState = { fastK: 0.9, slowK: -0.4, fastVarK2: 0.6, slowVarK2: 0.5, crossVarK2: -0.2 };
+test('parts: predict is the matrix form F P Fᵀ + Q, update the Kalman equations with H = h(t)ᵀ (ml-matrix as reference)', () => {
+  const x0 = [0.9, -0.4, 0.3, -0.6];
+  const P0 = new Matrix([[0.6, -0.2, 0.05, 0.02], [-0.2, 0.5, -0.04, 0.03], [0.05, -0.04, 0.3, 0.01], [0.02, 0.03, 0.01, 0.4]]);
+  const s0: PartsState = { meanK: Float64Array.from(x0), covK2: new Float64Array(10) };
+  for (let i = 0; i < 4; i++) for (let j = 0; j <= i; j++) s0.covK2[packedIndex(i, j)] = P0.get(i, j);
   const dt = 40 * 60_000;
-  const phiF = Math.exp(-dt / two.fast.tauMs), phiS = Math.exp(-dt / two.slow.tauMs);
-  const F = new Matrix([[phiF, 0], [0, phiS]]);
-  const Q = new Matrix([[(1 - phiF * phiF) * 1, 0], [0, (1 - phiS * phiS) * 0.64]]);
-  const P0 = new Matrix([[0.6, -0.2], [-0.2, 0.5]]);
+  const phi = four.map((p) => Math.exp(-dt / p.tauMs));
+  const F = Matrix.diag(phi);
+  const Q = Matrix.diag(four.map((p, i) => (1 - phi[i]! ** 2) * p.sigmaK ** 2));
   const Pp = F.mmul(P0).mmul(F.transpose()).add(Q);
-  const xp = F.mmul(Matrix.columnVector([0.9, -0.4]));
-  const p = predictTwoScale(s0, dt, two);
+  const xp = F.mmul(Matrix.columnVector(x0));
+  const p = predictParts(s0, dt, four);
   // Reference and code differ only in the order of a few float operations.
   closeToMatrices(p, xp, Pp, 1e-15, 'predicted');
-  const H = new Matrix([[1, 1]]), r = 0.35, z = 1.2;
+  const t = Date.UTC(2019, 6, 1, 14, 25);
+  const h = regressorsAt(four, t);
+  const H = new Matrix([Array.from(h)]), r = 0.35, z = 1.2;
   const S = H.mmul(Pp).mmul(H.transpose()).get(0, 0) + r;
   const K = Pp.mmul(H.transpose()).div(S);
   // ml-matrix's add/mul/sub act in place: clone what is used again.
   const x = xp.clone().add(K.clone().mul(z - H.mmul(xp).get(0, 0)));
-  const P = Matrix.eye(2).sub(K.mmul(H)).mmul(Pp);
-  const u = updateTwoScale(p, z, r);
+  const P = Matrix.eye(4).sub(K.mmul(H)).mmul(Pp);
+  const u = updateParts(p, h, z, r);
   closeToMatrices(u, x, P, 1e-14, 'updated');
-  close(u.crossVarK2, P.get(1, 0), { atol: 1e-14 }, 'the covariance stays symmetric');
-  assert.deepEqual(updateTwoScale(p, z, Infinity), p);
+  const total = partsTotal(u, h);
+  close(total.biasK, H.mmul(x).get(0, 0), { atol: 1e-14 }, 'hᵀx');
+  close(total.varK2, H.mmul(P).mmul(H.transpose()).get(0, 0), { atol: 1e-14 }, 'hᵀPh');
+  assert.deepEqual(updateParts(p, h, z, Infinity), p);
 });
 
-test('two scales: without observations each part relaxes to 0 and the variance to σ_f² + σ_s²; a lasting offset settles in the slow part', () => {
-  const far = predictTwoScale({ fastK: 2, slowK: 1, fastVarK2: 0.1, slowVarK2: 0.1, crossVarK2: -0.05 }, 1000 * HOUR, two);
-  close(far.fastK + far.slowK, 0, { atol: 1e-12 }, 'bias long after');
-  close(twoScaleTotal(far).varK2, 1 + 0.64, { atol: 1e-12 }, 'variance long after');
+test('parts: without observations each part relaxes to 0 and the variance to Σ h_i² σ_i²; a lasting offset settles in the slow part', () => {
+  const far = predictParts({ meanK: Float64Array.of(2, 1), covK2: Float64Array.of(0.1, -0.05, 0.1) }, 1000 * HOUR, two);
+  close(partsTotal(far, ones).biasK, 0, { atol: 1e-12 }, 'bias long after');
+  close(partsTotal(far, ones).varK2, 1 + 0.64, { atol: 1e-12 }, 'variance long after');
+  const far4 = predictParts(partsPrior(four), 1000 * HOUR, four);
+  close(partsTotal(far4, regressorsAt(four, 7 * HOUR)).varK2, 1 + 0.64 + 0.49, { atol: 1e-12 }, 'with diurnal parts: cos² + sin² = 1');
   // Observed as +1 K every 5 minutes for two days: the slow part holds most of it, so an hour later
   // (no observation) more of it is left than a single 3 h process would keep (e^(−1/3) = 0.72).
-  let s = twoScalePrior(two);
-  for (let i = 0; i < 576; i++) s = updateTwoScale(predictTwoScale(s, 5 * 60_000, two), 1, 1);
-  assert.ok(s.slowK > 2 * s.fastK, `slow ${s.slowK} > 2 × fast ${s.fastK}`);
-  const later = twoScaleTotal(predictTwoScale(s, HOUR, two)).biasK / twoScaleTotal(s).biasK;
+  let s = partsPrior(two);
+  for (let i = 0; i < 576; i++) s = updateParts(predictParts(s, 5 * 60_000, two), ones, 1, 1);
+  assert.ok(s.meanK[1]! > 2 * s.meanK[0]!, `slow ${s.meanK[1]} > 2 × fast ${s.meanK[0]}`);
+  const later = partsTotal(predictParts(s, HOUR, two), ones).biasK / partsTotal(s, ones).biasK;
   assert.ok(later > 0.85, `kept ${later}`);
 });
 
-test('steady retention: e^(−L/τ) without a slow part; with one, more of a lasting bias is kept at every lead', () => {
+test('diurnal parts: a bias that follows the hour of day is learned, and the forecast follows the cycle where the level parts cannot', () => {
+  // b(t) = 0.5 + 0.7 cos(ω t − 2 rad) (an amplitude the prior holds likely), observed hourly with
+  // variance 0.1 K². After ten days, each hour of the eleventh issues forecasts 1 to 6 hours ahead (no
+  // observation) from the four-part model and from the two level parts.
+  const W = (2 * Math.PI) / (24 * HOUR);
+  const truth = (t: number) => 0.5 + 0.7 * Math.cos(W * t - 2);
+  const t0 = Date.UTC(2020, 3, 1);
+  let s4 = partsPrior(four), s2 = partsPrior(two);
+  let err4 = 0, err2 = 0, n = 0;
+  for (let k = 1; k <= 264; k++) {
+    const t = t0 + k * HOUR;
+    s4 = updateParts(predictParts(s4, HOUR, four), regressorsAt(four, t), truth(t), 0.1);
+    s2 = updateParts(predictParts(s2, HOUR, two), ones, truth(t), 0.1);
+    if (k <= 240) continue;
+    close(partsTotal(s4, regressorsAt(four, t)).biasK, truth(t), { atol: 0.05 }, `analysis at hour ${k}`);
+    for (let l = 1; l <= 6; l++) {
+      err4 += Math.abs(partsTotal(predictParts(s4, l * HOUR, four), regressorsAt(four, t + l * HOUR)).biasK - truth(t + l * HOUR));
+      err2 += Math.abs(partsTotal(predictParts(s2, l * HOUR, two), ones).biasK - truth(t + l * HOUR));
+      n++;
+    }
+  }
+  // The cycle is in the diurnal coefficients: their amplitude is most of the truth's (the fast part,
+  // free to follow anything within hours, holds the rest: the model's prior at work).
+  const amplitude = Math.hypot(s4.meanK[2]!, s4.meanK[3]!);
+  assert.ok(amplitude > 0.35 && amplitude < 0.7, `amplitude ${amplitude}`);
+  // Both forecasts lose the level parts' decay; only the level parts also miss the cycle's turn.
+  assert.ok(err4 < 0.6 * err2, `four parts ${err4 / n} K against level parts ${err2 / n} K (mean error, leads 1–6 h)`);
+});
+
+test('steady retention: e^(−L/τ) with one level part; with a slow part more of a lasting bias is kept at every lead; diurnal parts do not take part', () => {
   const leads = [0, 5, 30, 60].map((m) => m * 60_000);
-  const fastOnly = steadyRetention({ fast: two.fast, slow: { tauMs: 24 * HOUR, sigmaK: 0 } }, 5 * 60_000, 0.3, leads);
-  leads.forEach((l, i) => close(fastOnly[i]!, Math.exp(-l / two.fast.tauMs), { atol: 1e-12 }, `lead ${l / 60_000} min`)); // converged state, exact decay
+  const fastOnly = steadyRetention([fast], 5 * 60_000, 0.3, leads);
+  leads.forEach((l, i) => close(fastOnly[i]!, Math.exp(-l / fast.tauMs), { atol: 1e-12 }, `lead ${l / 60_000} min`)); // converged state, exact decay
   const both = steadyRetention(two, 5 * 60_000, 0.3, leads);
   assert.equal(both[0], 1);
   for (let i = 1; i < leads.length; i++) {
     assert.ok(both[i]! > fastOnly[i]! && both[i]! < 1, `lead ${leads[i]! / 60_000} min: ${both[i]}`);
     // Never more than the slow part alone would keep.
-    assert.ok(both[i]! < Math.exp(-leads[i]! / two.slow.tauMs) + 1e-12);
+    assert.ok(both[i]! < Math.exp(-leads[i]! / slow.tauMs) + 1e-12);
   }
+  assert.deepEqual(steadyRetention(four, 5 * 60_000, 0.3, leads), both);
 });

@@ -50,80 +50,135 @@ export function steadyStateGain(dtMs: number, rK2: number, p: BiasProcess): numb
 }
 
 /**
- * The bias as the sum of two independent Gauss-Markov processes, b = f + s: a fast part (the
- * background's mesoscale error, e-folding in hours) and a slow part (the place's own offset from the
- * background's grid box: heat island, land use, siting; e-folding over most of a day). Both relax
- * toward zero, each with its own τ and σ, so the stationary variance of b is σ_f² + σ_s². One
- * observation sees their sum (H = [1 1]); the filter splits each innovation between them by their
- * covariances, so a lasting offset settles into the slow part and the forecast keeps it, while a
- * passing error decays with the fast part.
+ * The bias as a sum of independent Gauss-Markov parts, each seen through its own regressor:
+ *   b(t) = Σ_i h_i(t) x_i,  x_i relaxing toward 0 with its own τ_i and σ_i,
+ * with h = 1 for a level and h = cos ωt, sin ωt (ω = 2π / 1 day) for the two coefficients of a
+ * diurnal cycle. The batch's default (defaults.ts) has four parts: the background's mesoscale error
+ * (fast, hours), the place's own offset from the background's grid box (slow, a day), and that offset's
+ * diurnal cycle (heat island by night, sun by day: the harmonic correction of Homleid, 1995, Wea.
+ * Forecasting 10, 689–707, as a Kalman state). One observation sees the sum (H = h(t)ᵀ); the filter
+ * splits each innovation among the parts by their covariances, so a lasting offset settles in the slow
+ * part, one that comes back at the same hour each day in the diurnal parts, and a passing error decays
+ * with the fast part. Predict: x_i ← φ_i x_i, P_ij ← φ_i φ_j P_ij + δ_ij (1 − φ_i²) σ_i², φ_i = e^(−Δt/τ_i).
  */
-export interface TwoScaleProcess {
-  fast: BiasProcess;
-  slow: BiasProcess;
+export type Regressor = 'level' | 'day-cos' | 'day-sin';
+
+export interface BiasPart extends BiasProcess {
+  /** What the part stands for (the persisted state and the evaluation name parts by position, not name). */
+  name: string;
+  regressor: Regressor;
 }
 
-export interface TwoScaleState {
-  fastK: number;
-  slowK: number;
-  /** Error covariance [K²]: var(f), var(s) and cov(f, s). */
-  fastVarK2: number;
-  slowVarK2: number;
-  crossVarK2: number;
+export type BiasModel = readonly BiasPart[];
+
+/**
+ * One place's parts: their means [K] and error covariance [K²], packed as the lower triangle row by row
+ * (cov(i, j) at i(i + 1)/2 + j for j ≤ i).
+ */
+export interface PartsState {
+  meanK: Float64Array;
+  covK2: Float64Array;
 }
 
-/** The stationary state: both parts 0 with their climatological variances. */
-export function twoScalePrior(p: TwoScaleProcess): TwoScaleState {
-  return { fastK: 0, slowK: 0, fastVarK2: p.fast.sigmaK * p.fast.sigmaK, slowVarK2: p.slow.sigmaK * p.slow.sigmaK, crossVarK2: 0 };
+/** Where cov(i, j) sits in a packed covariance. */
+export function packedIndex(i: number, j: number): number {
+  return i >= j ? (i * (i + 1)) / 2 + j : (j * (j + 1)) / 2 + i;
 }
 
-/** The sum b = f + s and its variance var(f) + var(s) + 2 cov(f, s). */
-export function twoScaleTotal(s: TwoScaleState): BiasState {
-  return { biasK: s.fastK + s.slowK, varK2: s.fastVarK2 + s.slowVarK2 + 2 * s.crossVarK2 };
+/** Packed covariance entries of `n` parts. */
+export const packedSize = (n: number): number => (n * (n + 1)) / 2;
+
+const DAY_RAD_PER_MS = (2 * Math.PI) / 86_400_000;
+
+/** The parts' regressors at `tMs` (epoch ms, UTC: the diurnal phase is learned, so no local time is needed). */
+export function regressorsAt(model: BiasModel, tMs: number, out: Float64Array = new Float64Array(model.length)): Float64Array {
+  for (let i = 0; i < model.length; i++) {
+    const r = model[i]!.regressor;
+    out[i] = r === 'level' ? 1 : r === 'day-cos' ? Math.cos(DAY_RAD_PER_MS * tMs) : Math.sin(DAY_RAD_PER_MS * tMs);
+  }
+  return out;
 }
 
-/** The state `dtMs` later with no observation: each part as `predictBias`, their covariance × φ_f φ_s. */
-export function predictTwoScale(s: TwoScaleState, dtMs: number, p: TwoScaleProcess): TwoScaleState {
-  const f = predictBias({ biasK: s.fastK, varK2: s.fastVarK2 }, dtMs, p.fast);
-  const g = predictBias({ biasK: s.slowK, varK2: s.slowVarK2 }, dtMs, p.slow);
-  const phi = Math.exp(-dtMs / p.fast.tauMs - dtMs / p.slow.tauMs);
-  return { fastK: f.biasK, slowK: g.biasK, fastVarK2: f.varK2, slowVarK2: g.varK2, crossVarK2: phi * s.crossVarK2 };
+/** The stationary state: every part 0 with its climatological variance, uncorrelated. */
+export function partsPrior(model: BiasModel): PartsState {
+  const covK2 = new Float64Array(packedSize(model.length));
+  model.forEach((p, i) => { covK2[packedIndex(i, i)] = p.sigmaK * p.sigmaK; });
+  return { meanK: new Float64Array(model.length), covK2 };
+}
+
+/** The state `dtMs` later with no observation. */
+export function predictParts(s: PartsState, dtMs: number, model: BiasModel): PartsState {
+  if (!(dtMs >= 0)) throw new RangeError(`dtMs must be >= 0, got ${dtMs}`);
+  const n = model.length;
+  const phi = model.map((p) => Math.exp(-dtMs / p.tauMs));
+  const meanK = Float64Array.from(s.meanK, (x, i) => phi[i]! * x);
+  const covK2 = new Float64Array(s.covK2.length);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) covK2[packedIndex(i, j)] = phi[i]! * phi[j]! * s.covK2[packedIndex(i, j)]!;
+    const ii = packedIndex(i, i);
+    covK2[ii] = covK2[ii]! + (1 - phi[i]! * phi[i]!) * model[i]!.sigmaK * model[i]!.sigmaK;
+  }
+  return { meanK, covK2 };
+}
+
+/** P h for regressors `h`. */
+function covTimes(s: PartsState, h: ArrayLike<number>): Float64Array {
+  const n = s.meanK.length;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let v = 0;
+    for (let j = 0; j < n; j++) v += s.covK2[packedIndex(i, j)]! * h[j]!;
+    out[i] = v;
+  }
+  return out;
 }
 
 /**
- * The state after observing f + s as `zK` with error variance `rK2` (Infinity: no information):
- *   S = 1ᵀP1 + r,  K = P1 / S,  x ← x + K (z − 1ᵀx),  P ← P − K 1ᵀP.
+ * The state after observing hᵀx as `zK` with error variance `rK2` (Infinity: no information):
+ *   S = hᵀPh + r,  K = Ph / S,  x ← x + K (z − hᵀx),  P ← P − K (Ph)ᵀ.
  */
-export function updateTwoScale(s: TwoScaleState, zK: number, rK2: number): TwoScaleState {
+export function updateParts(s: PartsState, h: ArrayLike<number>, zK: number, rK2: number): PartsState {
   if (!(rK2 > 0)) throw new RangeError(`rK2 must be > 0, got ${rK2}`);
   if (!Number.isFinite(rK2) || !Number.isFinite(zK)) return s;
-  const pf = s.fastVarK2 + s.crossVarK2, ps = s.crossVarK2 + s.slowVarK2; // P·1
-  const S = pf + ps + rK2;
-  const kf = pf / S, ks = ps / S;
-  const e = zK - s.fastK - s.slowK;
-  return {
-    fastK: s.fastK + kf * e,
-    slowK: s.slowK + ks * e,
-    fastVarK2: s.fastVarK2 - kf * pf,
-    slowVarK2: s.slowVarK2 - ks * ps,
-    crossVarK2: s.crossVarK2 - kf * ps,
-  };
+  const n = s.meanK.length;
+  const ph = covTimes(s, h);
+  let S = rK2, e = zK;
+  for (let i = 0; i < n; i++) { S += h[i]! * ph[i]!; e -= h[i]! * s.meanK[i]!; }
+  const meanK = Float64Array.from(s.meanK, (x, i) => x + (ph[i]! / S) * e);
+  const covK2 = new Float64Array(s.covK2.length);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) covK2[packedIndex(i, j)] = s.covK2[packedIndex(i, j)]! - (ph[i]! * ph[j]!) / S;
+  return { meanK, covK2 };
+}
+
+/** The bias hᵀx and its variance hᵀPh for regressors `h`. */
+export function partsTotal(s: PartsState, h: ArrayLike<number>): BiasState {
+  const n = s.meanK.length;
+  let biasK = 0, varK2 = 0;
+  for (let i = 0; i < n; i++) {
+    biasK += h[i]! * s.meanK[i]!;
+    for (let j = 0; j < n; j++) varK2 += h[i]! * s.covK2[packedIndex(i, j)]! * h[j]!;
+  }
+  return { biasK, varK2 };
 }
 
 /**
- * The share of a lasting bias that the two-scale filter's forecast keeps at each lead: the filter
- * observes a constant bias every `dtMs` (variance `rK2`) until its state no longer changes, and the
- * forecast at lead L is divided by the estimate at lead 0. This is the batch's forecast rule at a
- * place it has observed for long, as a curve (1 at lead 0); with no slow part it is e^(−L/τ_fast).
+ * The share of a lasting bias that the filter's forecast keeps at each lead: the filter observes a
+ * constant bias every `dtMs` (variance `rK2`) until its state no longer changes, and the forecast at
+ * lead L is divided by the estimate at lead 0. Only the level parts take part (a constant has no
+ * diurnal cycle). This is the batch's forecast rule at a place it has observed for long, as a curve
+ * (1 at lead 0); with one level part it is e^(−L/τ).
  */
-export function steadyRetention(p: TwoScaleProcess, dtMs: number, rK2: number, leadsMs: readonly number[]): Float64Array {
-  let s = twoScalePrior(p);
+export function steadyRetention(model: BiasModel, dtMs: number, rK2: number, leadsMs: readonly number[]): Float64Array {
+  const levels = model.filter((p) => p.regressor === 'level');
+  const h = new Float64Array(levels.length).fill(1);
+  let s = partsPrior(levels);
   for (let i = 0; i < 1_000_000; i++) {
-    const next = updateTwoScale(predictTwoScale(s, dtMs, p), 1, rK2);
-    const done = Math.abs(next.fastK - s.fastK) + Math.abs(next.slowK - s.slowK) < 1e-15;
+    const next = updateParts(predictParts(s, dtMs, levels), h, 1, rK2);
+    let change = 0;
+    for (let j = 0; j < levels.length; j++) change += Math.abs(next.meanK[j]! - s.meanK[j]!);
     s = next;
-    if (done) break;
+    if (change < 1e-15) break;
   }
-  const at0 = twoScaleTotal(s).biasK;
-  return Float64Array.from(leadsMs, (l) => twoScaleTotal(predictTwoScale(s, l, p)).biasK / at0);
+  const at0 = partsTotal(s, h).biasK;
+  return Float64Array.from(leadsMs, (l) => partsTotal(predictParts(s, l, levels), h).biasK / at0);
 }
