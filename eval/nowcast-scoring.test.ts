@@ -38,5 +38,13 @@ describe('nowcast scoring', () => {
     const g = jumpiness(issues([[0, 0, 0], [0, 0, 0]], [0, 2], [0, 0]), { m: Float64Array.from([0, 1, 2, 3, 0, 0]) });
     assert.equal(g.comparisons, 1);
     close(g.byMethod['m']!, 1, tol);
+    assert.deepEqual(Object.keys(g.byGap), ['2']);
+    // both gaps in one series: the mean over all comparisons, and each gap's own
+    const both = jumpiness(issues([[0, 0, 0], [0, 0, 0], [0, 0, 0]], [0, 1, 3], [0, 0, 0]), { m: Float64Array.from([0, 1, 2, 1.5, 2, 5, 4, 0, 0]) });
+    assert.equal(both.comparisons, 3); // gap 1: times 1, 2; gap 2: time 3 (5 against 4)
+    close(both.byGap[1]!.byMethod['m']!, 0.25, tol);
+    assert.equal(both.byGap[1]!.comparisons, 2);
+    close(both.byGap[2]!.byMethod['m']!, 1, tol);
+    close(both.byMethod['m']!, 1.5 / 3, tol);
   });
 });

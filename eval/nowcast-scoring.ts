@@ -43,12 +43,21 @@ export function scoreLeads(issues: IssueSet, methods: Record<string, Float64Arra
 /**
  * Jumpiness per method: for issues i < j of the same series with slot gap g = slot_j − slot_i in
  * 1..K−1 and no issue between them, |F_j[k − g] − F_i[k]| over k = g … K−1 where every method has
- * both values; the mean of all of them. Also the number of pairs and comparisons.
+ * both values; the mean of all of them. Also the number of pairs and comparisons, and the same by gap
+ * (a series sampled every 5 minutes has gap 1; a 20-minute logger's issues on the 5-minute grid gap 4).
  */
-export function jumpiness(issues: IssueSet, methods: Record<string, Float64Array | Float32Array>, use: (i: number) => boolean = () => true): { byMethod: Record<string, number>; pairs: number; comparisons: number } {
+export interface Jumpiness {
+  byMethod: Record<string, number>;
+  pairs: number;
+  comparisons: number;
+  byGap: Record<number, { byMethod: Record<string, number>; comparisons: number }>;
+}
+
+export function jumpiness(issues: IssueSet, methods: Record<string, Float64Array | Float32Array>, use: (i: number) => boolean = () => true): Jumpiness {
   const K = issues.trajectorySteps;
   const names = Object.keys(methods);
   const sums = new Float64Array(names.length);
+  const gapSums = new Map<number, { sums: Float64Array; comparisons: number }>();
   let pairs = 0, comparisons = 0;
   // issues are grouped by series in ascending slots (extractIssues' order); consecutive rows are candidates
   for (let j = 1; j < issues.n; j++) {
@@ -57,6 +66,8 @@ export function jumpiness(issues: IssueSet, methods: Record<string, Float64Array
     const g = issues.slot[j]! - issues.slot[i]!;
     if (g < 1 || g >= K) continue;
     let any = false;
+    let gs = gapSums.get(g);
+    if (!gs) gapSums.set(g, (gs = { sums: new Float64Array(names.length), comparisons: 0 }));
     for (let k = g; k < K; k++) {
       let ok = true;
       for (const m of names) {
@@ -66,11 +77,17 @@ export function jumpiness(issues: IssueSet, methods: Record<string, Float64Array
       if (!ok) continue;
       any = true;
       comparisons++;
-      names.forEach((m, q) => { sums[q] = sums[q]! + Math.abs(methods[m]![j * K + k - g]! - methods[m]![i * K + k]!); });
+      gs.comparisons++;
+      names.forEach((m, q) => {
+        const d = Math.abs(methods[m]![j * K + k - g]! - methods[m]![i * K + k]!);
+        sums[q] = sums[q]! + d;
+        gs.sums[q] = gs.sums[q]! + d;
+      });
     }
     if (any) pairs++;
   }
-  const byMethod: Record<string, number> = {};
-  names.forEach((m, q) => { byMethod[m] = comparisons ? sums[q]! / comparisons : NaN; });
-  return { byMethod, pairs, comparisons };
+  const mean = (t: Float64Array, n: number) => Object.fromEntries(names.map((m, q) => [m, n ? t[q]! / n : NaN]));
+  const byGap: Jumpiness['byGap'] = {};
+  for (const [g, v] of [...gapSums].sort((a, b) => a[0] - b[0])) if (v.comparisons > 0) byGap[g] = { byMethod: mean(v.sums, v.comparisons), comparisons: v.comparisons };
+  return { byMethod: mean(sums, comparisons), pairs, comparisons, byGap };
 }

@@ -60,6 +60,8 @@ export interface IssueFigures {
   lead60Hourly: Record<Method, LeadScore>;
   jumpiness: Record<Method, number>;
   jumpinessPairs: number;
+  /** The same by the pairs' gap [min] (5: consecutive 5-minute issues, the batch's cadence). */
+  jumpinessByGapMin: Record<number, { comparisons: number; byMethod: Record<Method, number> }>;
   arFallback: { hourly: number; persistence: number };
 }
 
@@ -86,6 +88,7 @@ export async function evaluateIssues(issues: IssueSet, o: { smoother: OnnxSmooth
     lead60Hourly: Object.fromEntries(METHODS.map((m) => [m, hourly[m]![12]!])) as IssueFigures['lead60Hourly'],
     jumpiness: j.byMethod as Record<Method, number>,
     jumpinessPairs: j.pairs,
+    jumpinessByGapMin: Object.fromEntries(Object.entries(j.byGap).map(([g, v]) => [Number(g) * SMOOTHER_STEP_MIN, { comparisons: v.comparisons, byMethod: v.byMethod as Record<Method, number> }])),
     arFallback: { hourly: ar.hourly, persistence: ar.persistence },
   };
 }
@@ -200,7 +203,10 @@ export const nowcastEvaluator: Evaluator = {
       for (const m of METHODS) out[`mae_60_${m}_hourly`] = r3(f.lead60Hourly[m].maeK);
       Object.assign(out, {
         n_5min_lead60: f.subHourly.persistence[60]!.n, n_hourly_lead60: f.lead60Hourly.persistence.n, issues: f.issues,
-        jumpiness_pairs: f.jumpinessPairs, ar_fallback: f.arFallback, split, bilstm_version: smoother.version,
+        jumpiness_pairs: f.jumpinessPairs,
+        jumpiness_by_gap_min: Object.fromEntries(Object.entries(f.jumpinessByGapMin).map(([g, v]) => [g, {
+          comparisons: v.comparisons, ...Object.fromEntries(METHODS.map((m) => [m, r3(v.byMethod[m])])), bilstm_vs_filter: r3(v.byMethod.bilstm / v.byMethod.filter),
+        }])), ar_fallback: f.arFallback, split, bilstm_version: smoother.version,
         skill: { bilstm_vs_persistence_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.persistence.maeK), bilstm_vs_ar_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.ar.maeK), jumpiness_bilstm_vs_filter: r3(f.jumpiness.bilstm / f.jumpiness.filter), jumpiness_bilstm_raw_vs_filter: r3(f.jumpiness.bilstm_raw / f.jumpiness.filter) },
         stations: perStation, background: set.background ?? null, chart, elapsed_ms: Date.now() - started,
       });

@@ -1,11 +1,12 @@
-// The revision penalty's gradient against central finite differences (the squared error part is checked in network.test.ts).
+// The revision penalty's and the lead weights' gradients against central finite differences (the squared
+// error part is checked in network.test.ts), and their exact values on hand-checkable cases.
 import { it } from 'node:test';
 import { close } from '../../infra/testing/close.ts';
 import { initParams, paramLayout, type NetworkShape } from '../bilstm/network.ts';
 import { ChunkRunner } from './chunk.ts';
 import { seededRandom } from './random.ts';
 
-for (const gap of [1, 2]) it(`loss with a partner ${gap} step(s) later and the revision penalty: analytic gradient = finite differences`, () => {
+for (const [gap, leadWeight] of [[1, undefined], [2, undefined], [1, [0.5, 3, 1, 0.25]]] as const) it(`loss with a partner ${gap} step(s) later and the revision penalty${leadWeight ? ', leads weighted' : ''}: analytic gradient = finite differences`, () => {
   const shape: NetworkShape = { inputs: 3, hidden: 3, dense: 2, steps: 6, outSteps: 4 };
   const layout = paramLayout(shape);
   const random = seededRandom(9);
@@ -15,7 +16,7 @@ for (const gap of [1, 2]) it(`loss with a partner ${gap} step(s) later and the r
   const y = Float64Array.from({ length: rows * shape.outSteps }, () => random() - 0.5);
   y[5] = NaN;
   const baseN = Float64Array.from({ length: rows * shape.outSteps }, () => random());
-  const data = { x, y, order: Int32Array.of(0, 2), partner: Int32Array.of(1, -1, -1), partnerGap: Int32Array.of(gap, 0, 0), baseN, lambda: 3 };
+  const data = { x, y, order: Int32Array.of(0, 2), partner: Int32Array.of(1, -1, -1), partnerGap: Int32Array.of(gap, 0, 0), baseN, lambda: 3, ...(leadWeight ? { leadWeight } : {}) };
   const runner = new ChunkRunner(layout);
   const grad = new Float64Array(layout.size);
   runner.run(p, data, 0, 2, grad);
@@ -45,4 +46,19 @@ it('the penalty compares the forecasts for the same time: with a gap of g, lead 
     const r = runner.run(p, { x, y, order: Int32Array.of(0), partner: Int32Array.of(1, -1), partnerGap: Int32Array.of(gap, 0), baseN, lambda: 2 }, 0, 1);
     close(r.penalty, 2 * expected, { atol: 1e-9 }, `gap ${gap}`); // exact sums of small integers
   }
+});
+
+it('lead weights multiply each lead\'s squared error', () => {
+  // A network whose output is 0: the loss is Σ_k w_k y_k² over the leads with a target.
+  const shape: NetworkShape = { inputs: 2, hidden: 2, dense: 2, steps: 5, outSteps: 4 };
+  const layout = paramLayout(shape);
+  const p = new Float64Array(layout.size);
+  const x = new Float64Array(shape.steps * shape.inputs);
+  const y = Float64Array.of(1, 2, NaN, 3);
+  const runner = new ChunkRunner(layout);
+  const plain = runner.run(p, { x, y, order: Int32Array.of(0) }, 0, 1);
+  close(plain.sum, 1 + 4 + 9, { atol: 1e-12 }, 'unweighted');
+  const weighted = runner.run(p, { x, y, order: Int32Array.of(0), leadWeight: [2, 0.5, 7, 1] }, 0, 1);
+  close(weighted.sum, 2 * 1 + 0.5 * 4 + 9, { atol: 1e-12 }, 'weighted');
+  close(weighted.count, 3, { atol: 0 }, 'targets counted, not weighed');
 });

@@ -2,8 +2,9 @@
  * One chunk of a mini-batch: the summed loss of its sequences and, for training, the summed
  * gradient. The unit of work of the worker threads; the same code runs in-process.
  *
- * Loss of a row r (normalised units, p = network output, y = target residual):
- *   Σ_k (p_k − y_k)²                                   over the leads with a reading
+ * Loss of a row r (normalised units, p = network output, y = target residual, w = lead weights, 1
+ * unless given):
+ *   Σ_k w_k (p_k − y_k)²                               over the leads with a reading
  * and, when r has a partner r' (the next issue at the same station, g steps later) and λ > 0, also
  * the partner's squared error and the revision penalty (jumpiness between consecutive issues):
  *   λ Σ_{k=g}^{K−1} ((b'_{k−g} + p'_{k−g}) − (b_k + p_k))²
@@ -26,6 +27,21 @@ export interface ChunkData {
   baseN?: Float64Array;
   /** Weight of the revision penalty. */
   lambda?: number;
+  /** Per lead: the weight of its squared error (K values; absent: 1 each). */
+  leadWeight?: ArrayLike<number>;
+}
+
+/** Weights the squared errors and their gradients `squaredError` left in dOut[at..at+K) by lead. */
+function weighByLead(out: ArrayLike<number>, target: ArrayLike<number>, targetAt: number, K: number, dOut: Float64Array, w: ArrayLike<number>): number {
+  let sum = 0;
+  for (let k = 0; k < K; k++) {
+    const y = target[targetAt + k]!;
+    if (Number.isNaN(y)) continue;
+    const e = out[k]! - y;
+    sum += w[k]! * e * e;
+    dOut[k] = w[k]! * dOut[k]!;
+  }
+  return sum;
 }
 
 export class ChunkRunner {
@@ -57,14 +73,14 @@ export class ChunkRunner {
       const xAt = r * T * F;
       forward(this.layout, params, d.x, xAt, this.ws, this.out, 0);
       const e = squaredError(this.out, 0, d.y, r * K, K, this.dOut, 0);
-      sum += e.sum;
+      sum += d.leadWeight ? weighByLead(this.out, d.y, r * K, K, this.dOut, d.leadWeight) : e.sum;
       count += e.count;
       const p = lambda > 0 && d.partner && d.baseN ? d.partner[r]! : -1;
       if (p >= 0) {
         const xAt2 = p * T * F;
         forward(this.layout, params, d.x, xAt2, this.ws2, this.out2, 0);
         const e2 = squaredError(this.out2, 0, d.y, p * K, K, this.dOut2, 0);
-        sum += e2.sum;
+        sum += d.leadWeight ? weighByLead(this.out2, d.y, p * K, K, this.dOut2, d.leadWeight) : e2.sum;
         count += e2.count;
         const b = d.baseN!;
         const g = d.partnerGap ? d.partnerGap[r]! : 1;

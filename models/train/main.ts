@@ -27,7 +27,7 @@ import { FEATURE_NAMES, FEATURES, HISTORY_STEPS, SEQUENCE_STEPS, TEMP_SCALE_K, T
 import { paramLayout, type NetworkShape } from '../bilstm/network.ts';
 import { bilstmToOnnx } from '../bilstm/onnx-export.ts';
 import { blendDescription, SERVED_BLEND } from '../bilstm/issue-blend.ts';
-import { trainNetwork } from './trainer.ts';
+import { skillLeadWeights, trainNetwork } from './trainer.ts';
 import { DEFAULT_BUDGETS, MAX_PARTNER_GAP, selectTrainingSet, tensorsOf } from './training-set.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { sharedInt32 } from './pool.ts';
@@ -40,6 +40,8 @@ export const AR_MAJOR = 1;
  * once every sampling's next issue is a partner; README, "The next hour on real data").
  */
 export const DEFAULT_REVISION_WEIGHT = 20;
+/** How the squared errors of the leads are weighted: 'uniform' (1 each) or 'skill' (skillLeadWeights). */
+export const DEFAULT_LEAD_WEIGHTING: 'uniform' | 'skill' = 'uniform';
 
 const SPLIT_RULE = `validation: every ${VALIDATION_EVERY_WEEKS}th epoch week (floor(t / 7 d) mod ${VALIDATION_EVERY_WEEKS} = ${VALIDATION_EVERY_WEEKS - 1}); training issues whose 2 h history or next hour reaches into a validation week are left out`;
 
@@ -133,6 +135,8 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
   const set = await loadStationSeries(dataDir, { progress: log });
   const revisionWeight = v['revision-weight'] === undefined ? DEFAULT_REVISION_WEIGHT : Number(v['revision-weight']);
   if (!(revisionWeight >= 0)) throw new Error(`--revision-weight expects a number ≥ 0, got "${v['revision-weight']}"`);
+  const leadWeighting = v['lead-weighting'] ?? DEFAULT_LEAD_WEIGHTING;
+  if (leadWeighting !== 'uniform' && leadWeighting !== 'skill') throw new Error(`--lead-weighting expects uniform or skill, got "${leadWeighting}"`);
   // sources named relative to the data folder (a card carries no machine path)
   const stations = set.stations.map((st) => ({ ...st, source: relative(resolve(dataDir), st.source) || '.' }));
   const ts = selectTrainingSet(stations, budgets, { partners: revisionWeight > 0, filterRetention: stationFilterRetention(SMOOTHER_STEP_MIN, TRAJECTORY_STEPS - 1) });
@@ -150,7 +154,9 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
 
   const bar = new ProgressBar(process.stderr, '[train bilstm] ');
   const loadedS = (Date.now() - startedMs) / 1000;
-  const r = await trainNetwork({ x, y, trainRows, validationRows, partner, partnerGap, baseN }, { ...opts, revisionWeight, bar });
+  const leadWeight = leadWeighting === 'skill' ? skillLeadWeights(y, TRAJECTORY_STEPS, trainRows) : undefined;
+  if (leadWeight) log(`lead weights (skill): ${Array.from(leadWeight, (w) => w.toFixed(2)).join(' ')}`);
+  const r = await trainNetwork({ x, y, trainRows, validationRows, partner, partnerGap, baseN }, { ...opts, revisionWeight, ...(leadWeight ? { leadWeight } : {}), bar });
   log(`best epoch ${r.bestEpoch}: validation loss ${r.bestValidationLoss.toFixed(5)}; ${r.epochs.length} epochs in ${r.seconds.toFixed(0)} s${r.stoppedEarly ? ' (stopped early)' : ''}`);
 
   const weightsSha = sha256Hex(new Uint8Array(Float32Array.from(r.params).buffer));
@@ -186,8 +192,9 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
       split: SPLIT_RULE,
       inputs: `at a station: history = its readings on the 5-minute grid (nearest reading within ±2.5 min, gaps masked); filter = background + (reading − background at t0) × the batch's retention of a lasting bias at each lead (two-scale filter at steady state: ${Array.from(stationFilterRetention(SMOOTHER_STEP_MIN, TRAJECTORY_STEPS - 1), (v) => v.toFixed(3)).join(', ')}) where the background (ERA5) covers, else the reading at lead 0 only; target = the readings at leads 0..60`,
       budgets, seed, options: { ...opts, shape: undefined },
-      loss: `mean squared error of (y − base) / ${TEMP_SCALE_K} K over the leads with a reading, plus ${revisionWeight} × the squared revision between the forecasts of an issue and of the next one at the same station (within ${MAX_PARTNER_GAP * SMOOTHER_STEP_MIN} min) for the same times (models/train/chunk.ts)`,
+      loss: `mean squared error of (y − base) / ${TEMP_SCALE_K} K over the leads with a reading${leadWeight ? ', each lead weighted by the mean over leads of the base\'s squared error divided by its own (every lead the same say in skill terms; skillLeadWeights in models/train/trainer.ts)' : ''}, plus ${revisionWeight} × the squared revision between the forecasts of an issue and of the next one at the same station (within ${MAX_PARTNER_GAP * SMOOTHER_STEP_MIN} min) for the same times (models/train/chunk.ts)`,
       revisionWeight,
+      leadWeighting, ...(leadWeight ? { leadWeights: Array.from(leadWeight, (w) => Number(w.toFixed(4))) } : {}),
       epochs: r.epochs, bestEpoch: r.bestEpoch, stoppedEarly: r.stoppedEarly,
       seconds: { loadingAndFeatures: Math.round(loadedS), training: Math.round(r.seconds) },
       crowd: 'not used: raw hourly snapshots of unscreened sensors (sun-exposed, indoor) would teach their errors',
@@ -233,7 +240,7 @@ async function main(): Promise<void> {
   const [model, ...rest] = process.argv.slice(2);
   const { values: v } = parseArgs({
     args: rest, strict: true, allowPositionals: false,
-    options: Object.fromEntries(['data', 'out', 'seed', 'hidden', 'dense', 'epochs', 'patience', 'batch', 'chunk', 'lr', 'lr-decay', 'workers', 'budget-scale', 'revision-weight'].map((k) => [k, { type: 'string' as const }])),
+    options: Object.fromEntries(['data', 'out', 'seed', 'hidden', 'dense', 'epochs', 'patience', 'batch', 'chunk', 'lr', 'lr-decay', 'workers', 'budget-scale', 'revision-weight', 'lead-weighting'].map((k) => [k, { type: 'string' as const }])),
   });
   if (model !== 'bilstm' && model !== 'ar') {
     process.stderr.write('usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 8] [--patience 2] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1] [--revision-weight 50]\n');

@@ -2,10 +2,11 @@
 // best epoch, and the result is the same bit for bit in-process and on a worker thread.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
+import { close } from '../../infra/testing/close.ts';
 import { FEATURES, SEQUENCE_STEPS, TRAJECTORY_STEPS } from '../bilstm/features.ts';
 import { sharedFloat32, sharedFloat64, sharedInt32 } from './pool.ts';
 import { seededRandom } from './random.ts';
-import { trainNetwork } from './trainer.ts';
+import { skillLeadWeights, trainNetwork } from './trainer.ts';
 
 function syntheticSet(n: number) {
   // the target residual at every lead is 0.5 × the trajectory feature at that step: learnable
@@ -40,4 +41,23 @@ it('training smoke run: the loss falls; in-process and worker thread give identi
   assert.deepEqual(Array.from(a.params), Array.from(b.params), 'same parameters whatever runs the chunks');
   assert.ok(a.epochs.at(-1)!.trainLoss < a.epochs[0]!.trainLoss, `train loss ${a.epochs[0]!.trainLoss} -> ${a.epochs.at(-1)!.trainLoss}`);
   assert.equal(a.bestValidationLoss, Math.min(...a.epochs.map((e) => e.validationLoss)));
+  // Lead weights reach the worker threads too, and change the result.
+  const leadWeight = skillLeadWeights(d.y, TRAJECTORY_STEPS, data.trainRows);
+  const c = await trainNetwork(data, { ...opts, leadWeight, workers: 0 });
+  const e = await trainNetwork(data, { ...opts, leadWeight, workers: 1 });
+  assert.deepEqual(Array.from(c.params), Array.from(e.params), 'weighted: same parameters whatever runs the chunks');
+  assert.notDeepEqual(Array.from(c.params), Array.from(a.params));
+});
+
+it('skill lead weights: the mean base error over the lead\'s own, a lead never off (lead 0) at the smallest positive one', () => {
+  // Two rows, three leads: mean squared residuals 0 (lead 0), (1 + 9)/2 = 5 and (4 + 16)/2 = 10 (a NaN skipped in a third row).
+  const y = Float64Array.of(0, 1, 2, 0, 3, 4, 0, NaN, NaN);
+  const w = skillLeadWeights(y, 3, Int32Array.of(0, 1, 2));
+  // floor 5 for lead 0: v = [5, 5, 10], mean 20/3
+  const mean = 20 / 3;
+  close(w[0]!, mean / 5, { atol: 1e-12 }, 'lead 0');
+  close(w[1]!, mean / 5, { atol: 1e-12 }, 'lead 1');
+  close(w[2]!, mean / 10, { atol: 1e-12 }, 'lead 2');
+  close(w[0]! * 5 + w[1]! * 5 + w[2]! * 10, 20, { atol: 1e-12 }, 'the loss keeps its scale');
+  assert.throws(() => skillLeadWeights(new Float64Array(6), 3, Int32Array.of(0, 1)), /non-zero residual/);
 });

@@ -42,6 +42,8 @@ export interface TrainOptions {
   workers: number;
   /** Weight of the revision (jumpiness) penalty between consecutive issues; 0: none. */
   revisionWeight?: number;
+  /** Per-lead weights of the squared error (see skillLeadWeights); absent: 1 each. */
+  leadWeight?: ArrayLike<number>;
   bar?: ProgressBar;
   log?: (line: string) => void;
 }
@@ -64,6 +66,34 @@ export interface TrainResult {
   stoppedEarly: boolean;
 }
 
+/**
+ * Lead weights that give every lead the same say in skill terms: w_k = v̄ / v_k, where v_k is the base
+ * trajectory's mean squared error at lead k over `rows` (the targets are residuals from it) and v̄ the
+ * mean of the v_k, so Σ w_k v_k = Σ v_k (the loss keeps its scale). Unweighted, the squared error of
+ * the hour ahead outweighs that of the next five minutes by the ratio of their variances (tens), and the
+ * network spends nothing on the short leads. A lead whose residual is always 0 (lead 0, where the
+ * base is the reading) takes the smallest positive v_k.
+ */
+export function skillLeadWeights(y: Float64Array, K: number, rows: ArrayLike<number>): Float64Array {
+  const sum = new Float64Array(K), n = new Float64Array(K);
+  for (let q = 0; q < rows.length; q++) {
+    const at = rows[q]! * K;
+    for (let k = 0; k < K; k++) {
+      const v = y[at + k]!;
+      if (Number.isNaN(v)) continue;
+      sum[k] = sum[k]! + v * v;
+      n[k] = n[k]! + 1;
+    }
+  }
+  const v = Float64Array.from(sum, (x, k) => (n[k]! > 0 ? x / n[k]! : NaN));
+  const positive = Array.from(v).filter((x) => x > 1e-12);
+  if (positive.length === 0) throw new RangeError('no lead with a non-zero residual: the targets cannot weigh the leads');
+  const floor = Math.min(...positive);
+  const vk = Float64Array.from(v, (x) => (Number.isFinite(x) ? Math.max(x, floor) : floor));
+  const mean = vk.reduce((a, b) => a + b, 0) / K;
+  return Float64Array.from(vk, (x) => mean / x);
+}
+
 export async function trainNetwork(data: TrainData, o: TrainOptions): Promise<TrainResult> {
   if (o.batchSize % o.chunkSize !== 0) throw new RangeError(`batchSize ${o.batchSize} is not a multiple of chunkSize ${o.chunkSize}`);
   if (data.trainRows.length === 0 || data.validationRows.length === 0) throw new RangeError(`need training and validation rows (have ${data.trainRows.length} and ${data.validationRows.length})`);
@@ -74,7 +104,7 @@ export async function trainNetwork(data: TrainData, o: TrainOptions): Promise<Tr
   const chunksPerBatch = o.batchSize / o.chunkSize;
   const valChunks = Math.ceil(data.validationRows.length / o.chunkSize);
   const rows = Math.max(data.trainRows.length, data.validationRows.length);
-  const pool = await openPool({ shape: o.shape, x: data.x, y: data.y, ...(data.partner ? { partner: data.partner } : {}), ...(data.partnerGap ? { partnerGap: data.partnerGap } : {}), ...(data.baseN ? { baseN: data.baseN } : {}), lambda: o.revisionWeight ?? 0, rows, maxChunks: Math.max(chunksPerBatch, 1), workers: o.workers });
+  const pool = await openPool({ shape: o.shape, x: data.x, y: data.y, ...(data.partner ? { partner: data.partner } : {}), ...(data.partnerGap ? { partnerGap: data.partnerGap } : {}), ...(data.baseN ? { baseN: data.baseN } : {}), lambda: o.revisionWeight ?? 0, ...(o.leadWeight ? { leadWeight: o.leadWeight } : {}), rows, maxChunks: Math.max(chunksPerBatch, 1), workers: o.workers });
   const started = performance.now();
   try {
     pool.params.set(init);

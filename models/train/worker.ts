@@ -15,6 +15,7 @@ const data = {
   ...(buffers.partnerGap ? { partnerGap: new Int32Array(buffers.partnerGap) } : {}),
   ...(buffers.baseN ? { baseN: new Float64Array(buffers.baseN) } : {}),
   lambda: buffers.lambda,
+  ...(buffers.leadWeight ? { leadWeight: buffers.leadWeight } : {}),
 };
 const params = new Float64Array(buffers.params);
 const grads = new Float64Array(buffers.grads);
