@@ -16,17 +16,17 @@ describe('analysis evaluator', () => {
   const chart = join(tempDir(), 'analysis.svg');
   const args = ['--data', root, '--station-lat', String(TRUTH_POSITION.lat), '--station-lon', String(TRUTH_POSITION.lon), '--chart', chart];
 
-  it('--slow-tau-h and --diurnal-tau-h must be positive numbers of hours, --diurnal-sigma non-negative', async () => {
-    for (const [flag, bad] of [['slow-tau-h', '0'], ['slow-tau-h', '-3'], ['slow-tau-h', 'abc'], ['diurnal-tau-h', '0'], ['diurnal-sigma', '-1'], ['diurnal-sigma', 'x']] as const) {
+  it('--slow-tau-h and --diurnal-tau-h must be positive numbers of hours, --diurnal-sigma and --area-slow-sigma non-negative', async () => {
+    for (const [flag, bad] of [['slow-tau-h', '0'], ['slow-tau-h', '-3'], ['slow-tau-h', 'abc'], ['diurnal-tau-h', '0'], ['diurnal-sigma', '-1'], ['diurnal-sigma', 'x'], ['area-slow-sigma', '-0.5']] as const) {
       await assert.rejects(analysisEvaluator.run({ args: [...args, `--${flag}=${bad}`], progress: quiet }), (e: unknown) => e instanceof UsageError && e.message.includes(flag), `${flag}=${bad}`);
     }
   });
 
-  type Parts = { bias_parts: { name: string; regressor: string; tau_h: number; sigma_k: number }[] };
+  type Parts = { bias_parts: { name: string; scale: string; regressor: string; tau_h: number; sigma_k: number }[] };
   it('scores the official truth at lead 0 and +60 min with the batch\'s bias model, or the one given', async () => {
     const r = await analysisEvaluator.run({ args, progress: quiet });
-    assert.deepEqual((r.detail as Parts).bias_parts.map((p) => [p.name, p.regressor, p.tau_h, p.sigma_k]), [
-      ['fast', 'level', 3, 1], ['slow', 'level', 24, 1], ['diurnal-cos', 'day-cos', 72, 1], ['diurnal-sin', 'day-sin', 72, 1],
+    assert.deepEqual((r.detail as Parts).bias_parts.map((p) => [p.name, p.scale, p.regressor, p.tau_h, p.sigma_k]), [
+      ['fast', 'area', 'level', 3, 1], ['slow', 'place', 'level', 24, 1], ['diurnal-cos', 'place', 'day-cos', 72, 1], ['diurnal-sin', 'place', 'day-sin', 72, 1], ['area-slow', 'area', 'level', 24, 1],
     ]);
     assert.ok((r.official_n as number) >= 3, `official_n ${String(r.official_n)}`); // three hours at each official truth
     for (const k of ['official_rmse_background', 'official_rmse_analysis', 'official_rmse_forecast_60', 'official_rmse_analysis_persistence_60', 'official_rmse_held_bias_60']) {
@@ -43,9 +43,11 @@ describe('analysis evaluator', () => {
     assert.equal(r.official_rmse_held_bias_60, off.backgroundAt60!.rmseK);
     assert.equal(off.forecast60!.n, 6); // the first hour has no hour before it
     const other = await analysisEvaluator.run({ args: [...args, '--slow-tau-h', '1', '--diurnal-tau-h', '12', '--diurnal-sigma', '0.5'], progress: quiet });
-    assert.deepEqual((other.detail as Parts).bias_parts.map((p) => [p.tau_h, p.sigma_k]), [[3, 1], [1, 1], [12, 0.5], [12, 0.5]]);
-    const noDiurnal = await analysisEvaluator.run({ args: [...args, '--diurnal-sigma', '0'], progress: quiet });
-    assert.deepEqual((noDiurnal.detail as Parts).bias_parts.map((p) => p.name), ['fast', 'slow']);
+    assert.deepEqual((other.detail as Parts).bias_parts.map((p) => [p.tau_h, p.sigma_k]), [[3, 1], [1, 1], [12, 0.5], [12, 0.5], [24, 1]]);
+    const noDiurnal = await analysisEvaluator.run({ args: [...args, '--diurnal-sigma', '0', '--area-slow-sigma', '0.5'], progress: quiet });
+    assert.deepEqual((noDiurnal.detail as Parts).bias_parts.map((p) => [p.name, p.sigma_k]), [['fast', 1], ['slow', 1], ['area-slow', 0.5]]);
+    const levels = await analysisEvaluator.run({ args: [...args, '--diurnal-sigma', '0', '--area-slow-sigma', '0'], progress: quiet });
+    assert.deepEqual((levels.detail as Parts).bias_parts.map((p) => p.name), ['fast', 'slow']);
     for (const k of ['official_rmse_background', 'official_rmse_analysis', 'official_rmse_forecast_60']) {
       assert.equal(other[k], r[k], k);
       assert.equal(noDiurnal[k], r[k], k);

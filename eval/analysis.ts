@@ -96,6 +96,8 @@ export interface AnalysisEvalOptions {
   /** σ of each diurnal coefficient [K] (0: no diurnal parts) and their e-folding time [h] (default: the batch's). */
   diurnalSigmaK?: number;
   diurnalTauH?: number;
+  /** σ of the area's slow level [K] (0: none; default: the batch's). */
+  areaSlowSigmaK?: number;
   chart?: string;
   progress: (m: string) => void;
 }
@@ -301,7 +303,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
       period: { from: new Date(hours[0]!).toISOString(), to: new Date(hours[hours.length - 1]!).toISOString() },
       crowd_rows: crowdStats.rows,
       datasets: { crowd: o.crowd.dir, background: o.background.dir, officials: o.officials.map((d) => d.dir), pws: o.pws.map((d) => d.dir) },
-      bias_parts: analysis.process.map((p) => ({ name: p.name, regressor: p.regressor, tau_h: p.tauMs / HOUR_MS, sigma_k: p.sigmaK })),
+      bias_parts: analysis.process.map((p) => ({ name: p.name, scale: p.scale, regressor: p.regressor, tau_h: p.tauMs / HOUR_MS, sigma_k: p.sigmaK })),
       withholding: 'amateur stations whose id hashes to 0 mod 10 (FNV-1a 32-bit), every official station, every station log',
       elapsed_s: (Date.now() - t0) / 1000,
     },
@@ -339,12 +341,13 @@ function medianOf(xs: number[]): number {
 }
 
 /** The batch's bias model with the evaluation's overrides (sensitivity runs). */
-export function modelWith(model: BiasModel, o: Pick<AnalysisEvalOptions, 'slowTauH' | 'diurnalSigmaK' | 'diurnalTauH'>): BiasModel {
+export function modelWith(model: BiasModel, o: Pick<AnalysisEvalOptions, 'slowTauH' | 'diurnalSigmaK' | 'diurnalTauH' | 'areaSlowSigmaK'>): BiasModel {
   const diurnal = (p: BiasPart) => p.regressor !== 'level';
   return model
-    .filter((p) => !(diurnal(p) && o.diurnalSigmaK === 0))
+    .filter((p) => !(diurnal(p) && o.diurnalSigmaK === 0) && !(p.name === 'area-slow' && o.areaSlowSigmaK === 0))
     .map((p) => {
       if (p.name === 'slow' && o.slowTauH !== undefined) return { ...p, tauMs: o.slowTauH * HOUR_MS };
+      if (p.name === 'area-slow' && o.areaSlowSigmaK !== undefined) return { ...p, sigmaK: o.areaSlowSigmaK };
       if (!diurnal(p)) return p;
       return { ...p, ...(o.diurnalSigmaK !== undefined ? { sigmaK: o.diurnalSigmaK } : {}), ...(o.diurnalTauH !== undefined ? { tauMs: o.diurnalTauH * HOUR_MS } : {}) };
     });
@@ -359,6 +362,7 @@ export const ANALYSIS_USAGE = [
   '--slow-tau-h <h>          e-folding time of the slow part of the bias (default: the batch\'s, 24)',
   '--diurnal-sigma <K>       σ of each coefficient of the bias\'s diurnal cycle; 0 drops the diurnal parts (default: the batch\'s, 1)',
   '--diurnal-tau-h <h>       e-folding time of the diurnal coefficients (default: the batch\'s, 72)',
+  '--area-slow-sigma <K>     σ of the area\'s slow level; 0 drops it (default: the batch\'s, 1)',
   '--chart <file.svg>        where to write the chart (default data/eval/analysis.svg)',
 ].join('\n');
 
@@ -372,7 +376,7 @@ export const analysisEvaluator: Evaluator = {
         data: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
         'station-lat': { type: 'string' }, 'station-lon': { type: 'string' }, 'pws-lat': { type: 'string' }, 'pws-lon': { type: 'string' },
         resolution: { type: 'string' }, chart: { type: 'string' }, 'slow-tau-h': { type: 'string' },
-        'diurnal-sigma': { type: 'string' }, 'diurnal-tau-h': { type: 'string' },
+        'diurnal-sigma': { type: 'string' }, 'diurnal-tau-h': { type: 'string' }, 'area-slow-sigma': { type: 'string' },
       },
       strict: true,
     });
@@ -411,6 +415,7 @@ export const analysisEvaluator: Evaluator = {
       ...(values['slow-tau-h'] !== undefined ? { slowTauH: positive(values['slow-tau-h'], 'slow-tau-h') } : {}),
       ...(values['diurnal-sigma'] !== undefined ? { diurnalSigmaK: positive(values['diurnal-sigma'], 'diurnal-sigma', true) } : {}),
       ...(values['diurnal-tau-h'] !== undefined ? { diurnalTauH: positive(values['diurnal-tau-h'], 'diurnal-tau-h') } : {}),
+      ...(values['area-slow-sigma'] !== undefined ? { areaSlowSigmaK: positive(values['area-slow-sigma'], 'area-slow-sigma', true) } : {}),
       chart: values.chart ?? 'data/eval/analysis.svg',
       progress: ctx.progress,
     });

@@ -44,7 +44,7 @@ describe('cell state artefacts', () => {
     assert.equal(back.served, undefined);
   });
 
-  it('a blob of the two-part state (fast, slow) decodes as the first two parts; the batch resumes from it with its diurnal parts at their priors', () => {
+  it('a blob of the two-part state (fast, slow) decodes as the first two parts; the batch resumes from it with its later parts at their priors', () => {
     const s = states(2, 2);
     const cols = {
       cell: s.cell, fast_k: s.meanK[0]!, slow_k: s.meanK[1]!,
@@ -54,12 +54,12 @@ describe('cell state artefacts', () => {
     const back = decodeCellStates(tableToIPC(tableOf(cols), 'stream'));
     assert.deepEqual(back, s);
     const model = DEFAULT_ANALYSIS.process;
-    assert.equal(model.length, 4);
+    assert.equal(model.length, 5);
     const prev = emptyCellStates(2, model.length);
     copyCellState(back, 1, prev, 0);
     const resumed = cellState(prev, 0, model);
-    assert.deepEqual(Array.from(resumed.meanK), [s.meanK[0]![1], s.meanK[1]![1], 0, 0]);
-    for (let i = 0; i < 4; i++) {
+    assert.deepEqual(Array.from(resumed.meanK), [s.meanK[0]![1], s.meanK[1]![1], 0, 0, 0]);
+    for (let i = 0; i < model.length; i++) {
       for (let j = 0; j <= i; j++) {
         const expected = i < 2 ? s.covK2[packedIndex(i, j)]![1]! : i === j ? model[i]!.sigmaK ** 2 : 0;
         assert.equal(resumed.covK2[packedIndex(i, j)], expected, `cov(${i}, ${j})`);

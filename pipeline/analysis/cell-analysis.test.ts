@@ -1,5 +1,6 @@
 // The reduce step's time dimension: each cell's state is advanced from where it was last valid and
-// updated with the window's estimate through the regressors of the window's time; a cell with no
+// updated with the window's large-scale estimate (the area's parts) and local increment (the place's
+// parts) through the regressors of the window's time; a cell with no
 // state, or a part with none (written by a model with fewer parts), starts at the prior; and the
 // allocation-free lead forecaster that emit uses equals the plain predict-and-sum.
 import { test } from 'node:test';
@@ -48,7 +49,7 @@ test('the lead forecaster equals predict then sum, at every lead and hour of day
   }
 });
 
-test('analyseCells: each cell advanced from its own time and updated at the window\'s regressors; no state or a missing part starts at the prior', () => {
+test('analyseCells: each cell advanced from its own time, its area parts updated with g and its place parts with the increment; no state or a missing part starts at the prior', () => {
   const t = Date.UTC(2021, 6, 3, 4, 0);
   const targets = { x: Float64Array.of(0, 5000, 10000), y: new Float64Array(3), z: new Float64Array(3).fill(NaN) };
   const previous = emptyCellStates(3, n);
@@ -66,18 +67,15 @@ test('analyseCells: each cell advanced from its own time and updated at the wind
   };
   const large = { biasK: 0.8, varK2: 0.3 };
   const out = analyseCells(targets, previous, noObs, large, t, DEFAULT_ANALYSIS);
-  // No sensor in reach: the window's estimate is the large scale, with its variance plus σ_S².
-  const r = large.varK2 + DEFAULT_ANALYSIS.localSigmaK ** 2;
-  const h = regressorsAt(model, t);
-  const resumed: PartsState = {
-    meanK: Float64Array.of(0.4, -0.9, 0, 0),
-    covK2: Float64Array.of(0.3, 0.05, 0.2, 0, 0, model[2]!.sigmaK ** 2, 0, 0, 0, model[3]!.sigmaK ** 2),
-  };
-  const expected = [
-    updateParts(predictParts(s0, 2 * HOUR, model), h, large.biasK, r),
-    updateParts(partsPrior(model), h, large.biasK, r),
-    updateParts(predictParts(resumed, HOUR, model), h, large.biasK, r),
-  ];
+  // No sensor in reach: the area's parts see g with its variance, the place's an increment of 0 with σ_S².
+  const r = DEFAULT_ANALYSIS.localSigmaK ** 2;
+  const h = regressorsAt(model, t), hArea = regressorsAt(model, t, undefined, 'area'), hPlace = regressorsAt(model, t, undefined, 'place');
+  assert.deepEqual(Array.from(hArea, (v, i) => v + hPlace[i]!), Array.from(h), 'every part in one scale');
+  const resumed = partsPrior(model);
+  resumed.meanK.set([0.4, -0.9]);
+  resumed.covK2.set([0.3, 0.05, 0.2]);
+  const update = (s: PartsState) => updateParts(updateParts(s, hArea, large.biasK, large.varK2), hPlace, 0, r);
+  const expected = [update(predictParts(s0, 2 * HOUR, model)), update(partsPrior(model)), update(predictParts(resumed, HOUR, model))];
   expected.forEach((e, c) => {
     const got = cellState(out, c, model);
     for (let i = 0; i < n; i++) close(got.meanK[i]!, e.meanK[i]!, { atol: 1e-14 }, `cell ${c}: x${i}`);

@@ -13,11 +13,12 @@
  *    short Barnes length scale (the scale of the urban heat island: streets, parks), at most
  *    `maxPoints` per cell, with increments bounded by the observed ones. A cell far from any sensor
  *    keeps g: the crowd's local warmth stays where the crowd is.
- * 3. Time. Each cell's window estimate z = g + increment, with variance var(g) + σ_S² · (OI variance
- *    ratio), updates the cell's Kalman state, which relaxes toward 0 between windows. The state is the
- *    bias in parts with their own time scales (kalman.ts, BiasModel): the background's mesoscale
- *    error, which passes in hours, the place's own offset, which lasts most of a day, and that offset's
- *    diurnal cycle.
+ * 3. Time. Each cell's Kalman state, which relaxes toward 0 between windows, is updated twice per
+ *    window: the area's parts with g (variance var(g)), the place's parts with the increment (variance
+ *    σ_S² · the OI variance ratio). The state is the bias in parts with their own time scales
+ *    (kalman.ts, BiasModel): the area's error, passing in hours and lasting over a day, and the
+ *    place's own offset, lasting most of a day, with its diurnal cycle. A cell far from any sensor
+ *    learns no offset of its own, so the crowd's daily cycle stays where the crowd is.
  * Pure: state and observations in, state out.
  */
 import { optimalInterpolation, type PlanePoints } from './oi.ts';
@@ -197,15 +198,17 @@ export function analyseCells(targets: PlanePoints, previous: CellStates, obs: An
   out.validMs.fill(timeMs);
   const prior = partsPrior(o.process);
   const h = regressorsAt(o.process, timeMs);
+  const hArea = regressorsAt(o.process, timeMs, undefined, 'area');
+  const hPlace = regressorsAt(o.process, timeMs, undefined, 'place');
   for (let c = 0; c < nt; c++) {
     const prevValid = previous.validMs[c]!;
     const before = Number.isFinite(prevValid) && prevValid <= timeMs
       ? predictParts(cellState(previous, c, o.process), timeMs - prevValid, o.process)
       : prior;
-    const z = large.biasK + oi.increment[c]!;
-    // A variance ratio is within [0, 1] for a positive-definite system; clamp against rounding.
-    const r = large.varK2 + s2 * Math.min(1, Math.max(0, oi.varianceRatio[c]!));
-    const after = updateParts(before, h, z, r);
+    // A variance ratio is within [0, 1] for a positive-definite system; clamp against rounding (and
+    // keep the variance positive where an error-free observation sits on the cell).
+    const r = s2 * Math.min(1, Math.max(1e-9, oi.varianceRatio[c]!));
+    const after = updateParts(updateParts(before, hArea, large.biasK, large.varK2), hPlace, oi.increment[c]!, r);
     setCellState(out, c, after);
     const total = partsTotal(after, h);
     out.biasK[c] = total.biasK;

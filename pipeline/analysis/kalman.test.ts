@@ -43,15 +43,17 @@ test('the gain of the iterated filter converges to the closed-form steady state'
   }
 });
 
-const fast: BiasPart = { name: 'fast', regressor: 'level', tauMs: 3 * HOUR, sigmaK: 1 };
-const slow: BiasPart = { name: 'slow', regressor: 'level', tauMs: 24 * HOUR, sigmaK: 0.8 };
+const fast: BiasPart = { name: 'fast', scale: 'area', regressor: 'level', tauMs: 3 * HOUR, sigmaK: 1 };
+const slow: BiasPart = { name: 'slow', scale: 'place', regressor: 'level', tauMs: 24 * HOUR, sigmaK: 0.8 };
 const two: BiasModel = [fast, slow];
-const dayCos: BiasPart = { name: 'diurnal-cos', regressor: 'day-cos', tauMs: 72 * HOUR, sigmaK: 0.7 };
+const dayCos: BiasPart = { name: 'diurnal-cos', scale: 'place', regressor: 'day-cos', tauMs: 72 * HOUR, sigmaK: 0.7 };
 const four: BiasModel = [fast, slow, dayCos, { ...dayCos, name: 'diurnal-sin', regressor: 'day-sin' }];
 const ones = [1, 1];
 
-test('regressors: 1 for a level, cos and sin of the UTC hour of day for the diurnal parts; packed covariance indices', () => {
+test('regressors: 1 for a level, cos and sin of the UTC hour of day for the diurnal parts, 0 for another scale\'s parts; packed covariance indices', () => {
   assert.deepEqual(Array.from(regressorsAt(four, 0)), [1, 1, 1, 0]);
+  assert.deepEqual(Array.from(regressorsAt(four, 0, undefined, 'area')), [1, 0, 0, 0]);
+  assert.deepEqual(Array.from(regressorsAt(four, 0, undefined, 'place')), [0, 1, 1, 0]);
   const six = regressorsAt(four, 6 * HOUR);
   close(six[2]!, 0, { atol: 1e-15 }, 'cos at 06 UTC');
   close(six[3]!, 1, { atol: 1e-15 }, 'sin at 06 UTC');

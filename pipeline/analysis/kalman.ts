@@ -53,20 +53,26 @@ export function steadyStateGain(dtMs: number, rK2: number, p: BiasProcess): numb
  * The bias as a sum of independent Gauss-Markov parts, each seen through its own regressor:
  *   b(t) = Σ_i h_i(t) x_i,  x_i relaxing toward 0 with its own τ_i and σ_i,
  * with h = 1 for a level and h = cos ωt, sin ωt (ω = 2π / 1 day) for the two coefficients of a
- * diurnal cycle. The batch's default (defaults.ts) has four parts: the background's mesoscale error
- * (fast, hours), the place's own offset from the background's grid box (slow, a day), and that offset's
- * diurnal cycle (heat island by night, sun by day: the harmonic correction of Homleid, 1995, Wea.
- * Forecasting 10, 689–707, as a Kalman state). One observation sees the sum (H = h(t)ᵀ); the filter
- * splits each innovation among the parts by their covariances, so a lasting offset settles in the slow
- * part, one that comes back at the same hour each day in the diurnal parts, and a passing error decays
- * with the fast part. Predict: x_i ← φ_i x_i, P_ij ← φ_i φ_j P_ij + δ_ij (1 − φ_i²) σ_i², φ_i = e^(−Δt/τ_i).
+ * diurnal cycle. Each part belongs to a scale: the area's (the background's error over the whole
+ * domain, observed by the window's large-scale estimate) or the place's (its own offset from the
+ * background's grid box, observed by the local increment). The batch's default (defaults.ts): the
+ * area's error in a fast and a slow level, the place's offset as a slow level and its diurnal cycle
+ * (heat island by night, sun by day: the harmonic correction of Homleid, 1995, Wea. Forecasting 10,
+ * 689–707, as a Kalman state). An observation sees the sum of the parts it reaches (H = h(t)ᵀ with the
+ * other scale's regressors 0); the filter splits each innovation among them by their covariances, so a
+ * lasting offset settles in a slow part, one that comes back at the same hour each day in the diurnal
+ * parts, and a passing error decays with the fast part.
+ * Predict: x_i ← φ_i x_i, P_ij ← φ_i φ_j P_ij + δ_ij (1 − φ_i²) σ_i², φ_i = e^(−Δt/τ_i).
  */
 export type Regressor = 'level' | 'day-cos' | 'day-sin';
 
+export type BiasScale = 'area' | 'place';
+
 export interface BiasPart extends BiasProcess {
-  /** What the part stands for (the persisted state and the evaluation name parts by position, not name). */
+  /** What the part stands for (the persisted state names parts by position, not name). */
   name: string;
   regressor: Regressor;
+  scale: BiasScale;
 }
 
 export type BiasModel = readonly BiasPart[];
@@ -90,11 +96,14 @@ export const packedSize = (n: number): number => (n * (n + 1)) / 2;
 
 const DAY_RAD_PER_MS = (2 * Math.PI) / 86_400_000;
 
-/** The parts' regressors at `tMs` (epoch ms, UTC: the diurnal phase is learned, so no local time is needed). */
-export function regressorsAt(model: BiasModel, tMs: number, out: Float64Array = new Float64Array(model.length)): Float64Array {
+/**
+ * The parts' regressors at `tMs` (epoch ms, UTC: the diurnal phase is learned, so no local time is
+ * needed); with `scale`, those of the other scale's parts are 0 (what an observation of that scale sees).
+ */
+export function regressorsAt(model: BiasModel, tMs: number, out: Float64Array = new Float64Array(model.length), scale?: BiasScale): Float64Array {
   for (let i = 0; i < model.length; i++) {
-    const r = model[i]!.regressor;
-    out[i] = r === 'level' ? 1 : r === 'day-cos' ? Math.cos(DAY_RAD_PER_MS * tMs) : Math.sin(DAY_RAD_PER_MS * tMs);
+    const p = model[i]!;
+    out[i] = scale !== undefined && p.scale !== scale ? 0 : p.regressor === 'level' ? 1 : p.regressor === 'day-cos' ? Math.cos(DAY_RAD_PER_MS * tMs) : Math.sin(DAY_RAD_PER_MS * tMs);
   }
   return out;
 }
@@ -164,9 +173,9 @@ export function partsTotal(s: PartsState, h: ArrayLike<number>): BiasState {
 /**
  * The share of a lasting bias that the filter's forecast keeps at each lead: the filter observes a
  * constant bias every `dtMs` (variance `rK2`) until its state no longer changes, and the forecast at
- * lead L is divided by the estimate at lead 0. Only the level parts take part (a constant has no
- * diurnal cycle). This is the batch's forecast rule at a place it has observed for long, as a curve
- * (1 at lead 0); with one level part it is e^(−L/τ).
+ * lead L is divided by the estimate at lead 0, all of `model`'s level parts seeing it as one sum (a
+ * constant has no diurnal cycle: the other parts take no part). The forecast rule at a place observed
+ * for long, as a curve (1 at lead 0); with one level part it is e^(−L/τ).
  */
 export function steadyRetention(model: BiasModel, dtMs: number, rK2: number, leadsMs: readonly number[]): Float64Array {
   const levels = model.filter((p) => p.regressor === 'level');
