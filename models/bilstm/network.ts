@@ -262,16 +262,20 @@ export function backward(layout: ParamLayout, p: Float64Array, x: ArrayLike<numb
   }
 }
 
-/** Squared-error loss of one sequence's outputs against targets (NaN targets are skipped); writes dL/dp. */
-export function squaredError(out: ArrayLike<number>, outAt: number, target: ArrayLike<number>, targetAt: number, n: number, dOut: Float64Array, dOutAt: number): { sum: number; count: number } {
+/**
+ * Squared-error loss of one sequence's outputs against targets (NaN targets are skipped), each output's
+ * term times `weight[k]` when given (the count stays the number of targets); writes dL/dp.
+ */
+export function squaredError(out: ArrayLike<number>, outAt: number, target: ArrayLike<number>, targetAt: number, n: number, dOut: Float64Array, dOutAt: number, weight?: ArrayLike<number>): { sum: number; count: number } {
   let sum = 0, count = 0;
   for (let k = 0; k < n; k++) {
     const y = target[targetAt + k]!;
     if (Number.isNaN(y)) { dOut[dOutAt + k] = 0; continue; }
     const e = out[outAt + k]! - y;
-    sum += e * e;
+    const w = weight ? weight[k]! : 1;
+    sum += w * e * e;
     count++;
-    dOut[dOutAt + k] = 2 * e;
+    dOut[dOutAt + k] = 2 * w * e;
   }
   return { sum, count };
 }

@@ -31,19 +31,6 @@ export interface ChunkData {
   leadWeight?: ArrayLike<number>;
 }
 
-/** Weights the squared errors and their gradients `squaredError` left in dOut[at..at+K) by lead. */
-function weighByLead(out: ArrayLike<number>, target: ArrayLike<number>, targetAt: number, K: number, dOut: Float64Array, w: ArrayLike<number>): number {
-  let sum = 0;
-  for (let k = 0; k < K; k++) {
-    const y = target[targetAt + k]!;
-    if (Number.isNaN(y)) continue;
-    const e = out[k]! - y;
-    sum += w[k]! * e * e;
-    dOut[k] = w[k]! * dOut[k]!;
-  }
-  return sum;
-}
-
 export class ChunkRunner {
   private readonly ws: Workspace;
   private readonly ws2: Workspace;
@@ -72,15 +59,15 @@ export class ChunkRunner {
       const r = d.order[q]!;
       const xAt = r * T * F;
       forward(this.layout, params, d.x, xAt, this.ws, this.out, 0);
-      const e = squaredError(this.out, 0, d.y, r * K, K, this.dOut, 0);
-      sum += d.leadWeight ? weighByLead(this.out, d.y, r * K, K, this.dOut, d.leadWeight) : e.sum;
+      const e = squaredError(this.out, 0, d.y, r * K, K, this.dOut, 0, d.leadWeight);
+      sum += e.sum;
       count += e.count;
       const p = lambda > 0 && d.partner && d.baseN ? d.partner[r]! : -1;
       if (p >= 0) {
         const xAt2 = p * T * F;
         forward(this.layout, params, d.x, xAt2, this.ws2, this.out2, 0);
-        const e2 = squaredError(this.out2, 0, d.y, p * K, K, this.dOut2, 0);
-        sum += d.leadWeight ? weighByLead(this.out2, d.y, p * K, K, this.dOut2, d.leadWeight) : e2.sum;
+        const e2 = squaredError(this.out2, 0, d.y, p * K, K, this.dOut2, 0, d.leadWeight);
+        sum += e2.sum;
         count += e2.count;
         const b = d.baseN!;
         const g = d.partnerGap ? d.partnerGap[r]! : 1;
