@@ -243,7 +243,7 @@ async function main(): Promise<void> {
     options: Object.fromEntries(['data', 'out', 'seed', 'hidden', 'dense', 'epochs', 'patience', 'batch', 'chunk', 'lr', 'lr-decay', 'workers', 'budget-scale', 'revision-weight', 'lead-weighting'].map((k) => [k, { type: 'string' as const }])),
   });
   if (model !== 'bilstm' && model !== 'ar') {
-    process.stderr.write('usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 8] [--patience 2] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1] [--revision-weight 50]\n');
+    process.stderr.write(`usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 8] [--patience 2] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1] [--revision-weight ${DEFAULT_REVISION_WEIGHT}] [--lead-weighting ${DEFAULT_LEAD_WEIGHTING}|skill]\n`);
     process.exit(2);
   }
   if (v.data === undefined) {
