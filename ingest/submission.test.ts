@@ -111,8 +111,11 @@ describe('submission', () => {
     const t0 = Date.now();
     const first = p.publish([msg(0)]);
     const queued = p.publish([msg(1)]); // behind the hanging send
-    await assert.rejects(first, (e: unknown) => e instanceof PublishTimeoutError && e.code === 'BUS_UNAVAILABLE' && e.retryAfterS === 1);
-    await assert.rejects(queued, PublishTimeoutError);
+    // Both outcomes are awaited from the start: the two timeouts may fire in either order.
+    const firstRefused = assert.rejects(first, (e: unknown) => e instanceof PublishTimeoutError && e.code === 'BUS_UNAVAILABLE' && e.retryAfterS === 1);
+    const queuedRefused = assert.rejects(queued, PublishTimeoutError);
+    await firstRefused;
+    await queuedRefused;
     const waited = Date.now() - t0;
     // 200 ms of timeout; the upper bound leaves room for a loaded machine's timers.
     assert.ok(waited >= 190 && waited < 2000, `waited ${waited} ms`);
