@@ -29,7 +29,7 @@ const station = z.object({
 });
 const idParams = z.object({ id: z.string().describe('station id, e.g. st-k3v9q2m7xw4a') });
 const bearer = z.object({ authorization: z.string().describe('Bearer <station key | partner token | ADMIN_TOKEN>').optional() });
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), { description: ({ 400: 'malformed body or impossible value (the field and the reason)', 401: 'no key or a wrong one', 403: 'not your station, disabled, or admin only', 404: 'no such station', 413: 'over the limit', 415: 'unsupported Content-Type', 429: 'too many registrations (Retry-After)', 503: 'BUS_UNAVAILABLE: the bus did not take the readings in time; nothing was accepted (Retry-After)' } as Record<number, string>)[c]!, content: json(error) }]));
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), { description: ({ 400: 'malformed body or impossible value (the field and the reason)', 401: 'no key or a wrong one', 403: 'not your station, disabled, or admin only', 404: 'no such station', 413: 'over the limit', 415: 'unsupported Content-Type', 429: 'too many registrations (Retry-After)', 503: 'BUS_UNAVAILABLE: the bus failed the send or did not acknowledge it in time; nothing was accepted (Retry-After)' } as Record<number, string>)[c]!, content: json(error) }]));
 const wuQuery = z.object({
   ID: z.string().describe('station id'), PASSWORD: z.string().describe('station key'),
   dateutc: z.string().describe('YYYY-MM-DD HH:MM:SS (UTC) or now'), tempf: z.string().describe('air temperature [°F]'),

@@ -253,6 +253,41 @@ describe('station registry and submission over HTTP', () => {
   });
 });
 
+describe('a submission the bus fails (its retries exhausted, a broker unreachable)', () => {
+  let store: Store;
+  let server: Server;
+  let base: string;
+  let failing = true;
+
+  before(async () => {
+    store = await openStore('memory://', { log });
+    const bus = { publish: async () => { if (failing) throw new Error('Connection error: connect ECONNREFUSED'); } };
+    const app = submissionApp({ store, bus, readingsTopic: topics.readings, partitionResolution: 5, log, limits: { publishTimeoutMs: 2000 } });
+    server = await new Promise<Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+    const a = server.address();
+    base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    await store.close();
+  });
+
+  it('is answered 503 BUS_UNAVAILABLE with Retry-After and the bus\'s reason, never 500, and accepted once the bus is back', async () => {
+    const reg = await fetch(`${base}/v1/stations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', latitude: 52.5, longitude: 13.4 }) });
+    const { key } = (await reg.json()) as { key: string };
+    const send = () => fetch(`${base}/v1/readings`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ readings: [{ time: new Date(NOW - 60_000).toISOString(), temperature_2m: 4 }] }) });
+    const r = await send();
+    assert.equal(r.status, 503);
+    assert.equal(r.headers.get('retry-after'), '2');
+    const body = (await r.json()) as { code: string; reason: string };
+    assert.equal(body.code, 'BUS_UNAVAILABLE');
+    assert.match(body.reason, /failed the send \(Connection error: connect ECONNREFUSED\).*retry/);
+    failing = false;
+    assert.equal((await send()).status, 202);
+  });
+});
+
 describe('a submission while the bus acknowledges nothing (Kafka down)', () => {
   let store: Store;
   let server: Server;

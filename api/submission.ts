@@ -12,7 +12,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Bus } from '../infra/bus/index.ts';
 import type { Queryable } from '../infra/store/index.ts';
 import type { Logger } from '../infra/log.ts';
-import { Authenticator, CoalescingPublisher, PublishTimeoutError, canonicalReading, checkValue, countAccepted, countRefusal, dropDuplicates, readingMessages, secretsEqual, type RefusalReason, type StationPosition, type SubmissionPath, type SubmittedValue, type ValueProblem, type Reading } from '../ingest/index.ts';
+import { Authenticator, BusUnavailableError, CoalescingPublisher, canonicalReading, checkValue, countAccepted, countRefusal, dropDuplicates, readingMessages, secretsEqual, type RefusalReason, type StationPosition, type SubmissionPath, type SubmittedValue, type ValueProblem, type Reading } from '../ingest/index.ts';
 import { ApiError, type ApiErrorCode } from './errors.ts';
 import { RegistrationLimit } from './registration-limit.ts';
 import { stationsRouter } from './stations.ts';
@@ -167,10 +167,10 @@ export async function submitValues(
   try {
     await ctx.publisher.publish(readingMessages(unique, ctx.partitionResolution));
   } catch (err) {
-    if (!(err instanceof PublishTimeoutError)) throw err;
+    if (!(err instanceof BusUnavailableError)) throw err;
     // Nothing is promised: the client retries, and whatever did reach the bus is stored once ((station, time) key).
     countRefusal(path, 'bus_unavailable');
-    ctx.log.warn({ path, readings: unique.length }, 'submission refused: the bus did not acknowledge in time');
+    ctx.log.warn({ path, readings: unique.length, reason: err.message }, 'submission refused: the bus did not take the readings');
     throw new ApiError('BUS_UNAVAILABLE', `Readings cannot be taken right now: ${err.message}.`, { retryAfterS: err.retryAfterS });
   }
   countAccepted(path, unique.length);

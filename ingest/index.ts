@@ -6,7 +6,7 @@ export { OFFICIAL_INTERVAL_MS, createCity, trueTempC, backgroundTempC, readingIn
 export { startSimulatedFeed, type Feed } from './sim/feed.ts';
 export { uniform, normal } from './sim/random.ts';
 export { fahrenheitToCelsius, inHgToHpa, HPA_PER_INHG } from './units.ts';
-export { checkValue, canonicalReading, dropDuplicates, readingMessages, CoalescingPublisher, PublishTimeoutError, DEFAULT_PUBLISH_TIMEOUT_MS, chunkByBytes, MAX_SEND_BYTES, type SubmittedValue, type StationPosition, type ValueProblem, type CheckOptions } from './submission.ts';
+export { checkValue, canonicalReading, dropDuplicates, readingMessages, CoalescingPublisher, BusUnavailableError, PublishTimeoutError, DEFAULT_PUBLISH_TIMEOUT_MS, chunkByBytes, MAX_SEND_BYTES, type SubmittedValue, type StationPosition, type ValueProblem, type CheckOptions } from './submission.ts';
 export { newSecret, principalOf, hashSecret, verifySecret, secretsEqual, VerifiedSecrets, PRINCIPAL_ID_RE, type HashCost } from './station-key.ts';
 export { Authenticator, type AuthFailure, type Authenticated } from './authenticator.ts';
 export { countRefusal, countAccepted, refusalCount, type RefusalReason, type SubmissionPath } from './refusals.ts';

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OutgoingMessage } from '../infra/bus/index.ts';
-import { checkValue, chunkByBytes, CoalescingPublisher, dropDuplicates, canonicalReading, readingMessages, MAX_SEND_BYTES, PublishTimeoutError } from './submission.ts';
+import { BusUnavailableError, checkValue, chunkByBytes, CoalescingPublisher, dropDuplicates, canonicalReading, readingMessages, MAX_SEND_BYTES, PublishTimeoutError } from './submission.ts';
 import { decodeReadings, type Reading } from './reading.ts';
 import { partitionKey } from './topics.ts';
 
@@ -88,7 +88,8 @@ describe('submission', () => {
     await Promise.all([first, ...rest]);
     assert.deepEqual(sends, [1, 10], 'five submissions queued behind the first went in one send');
     fail = true;
-    await assert.rejects(p.publish([msg(1)]), /bus down/);
+    // A failed send is the bus's refusal (BUS_UNAVAILABLE, retry later), the bus's own error kept as the cause.
+    await assert.rejects(p.publish([msg(1)]), (e: unknown) => e instanceof BusUnavailableError && !(e instanceof PublishTimeoutError) && e.code === 'BUS_UNAVAILABLE' && /bus down/.test(e.message) && (e.cause as Error).message === 'bus down');
     fail = false;
     await p.publish([msg(2)]);
     const big = Array.from({ length: 300 }, (_, i) => msg(i, 100)); // 300 x 118 bytes: four sends of 10,000 bytes

@@ -159,20 +159,27 @@ export function chunkByBytes(messages: readonly OutgoingMessage[], maxBytes = MA
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 5000;
 
 /**
- * The bus did not acknowledge a submission in time (Kafka down or electing a leader). Nothing was
- * stored on its behalf that a retry could not repeat harmlessly: a reading that reaches the bus
- * after all is de-duplicated by the store's (station, time) key.
+ * The bus did not take a submission: it failed the send (a broker unreachable, retries exhausted) or
+ * did not acknowledge it in time (PublishTimeoutError). Nothing was stored on its behalf that a retry
+ * could not repeat harmlessly: a reading that reaches the bus after all is de-duplicated by the
+ * store's (station, time) key.
  */
-export class PublishTimeoutError extends Error {
-  override readonly name = 'PublishTimeoutError';
+export class BusUnavailableError extends Error {
+  override name = 'BusUnavailableError';
   readonly code = 'BUS_UNAVAILABLE';
   constructor(
     message: string,
     /** When a retry may succeed [s]. */
     readonly retryAfterS: number,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
+}
+
+/** The bus did not acknowledge a submission in time (Kafka down or electing a leader). */
+export class PublishTimeoutError extends BusUnavailableError {
+  override name = 'PublishTimeoutError';
 }
 
 interface Pending {
@@ -271,7 +278,9 @@ export class CoalescingPublisher {
           }
           for (const b of batch) b.resolve();
         } catch (err) {
-          for (const b of batch) b.reject(err);
+          // A failed send is the bus's refusal, whatever its kind: callers learn it as such (the cause kept).
+          const refused = err instanceof BusUnavailableError ? err : new BusUnavailableError(`the bus failed the send (${err instanceof Error ? err.message : String(err)}); nothing was accepted, retry later`, Math.max(1, Math.ceil(this.#timeoutMs / 1000)), { cause: err });
+          for (const b of batch) b.reject(refused);
         } finally {
           this.#sendingSinceMs = null;
         }
