@@ -10,17 +10,18 @@
  *               then), 10.5, 12.5, 12.0, 13.5 at T0 .. T0 + 3 h
  *   UCO truth   u1 = the DWD station and values; u2 in A's cell: 11, 13, 12, 13
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { tempDir as tempFolder } from '../infra/testing/temp-dir.ts';
 
 export const T0 = Date.UTC(2017, 0, 10, 0);
 const H = 3_600_000;
 export const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
+/** A new temp folder, removed when the test process exits. */
 export function tempDir(prefix = 'eval-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return tempFolder(prefix);
 }
 
 export function writeGz(path: string, lines: readonly string[]): void {

@@ -2,8 +2,7 @@
  * Test doubles for the registry, written to a temp folder by tests only (never shipped as models):
  * an "affine" model y = 2·x + 1 on [N, 3], and a BiLSTM of the product's shapes with seeded weights.
  */
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeModel } from '../onnx/onnx-model.ts';
 import { initParams, paramLayout } from '../bilstm/network.ts';
@@ -11,9 +10,11 @@ import { bilstmToOnnx } from '../bilstm/onnx-export.ts';
 import { FEATURES, SEQUENCE_STEPS, TEMP_SCALE_K, TRAJECTORY_STEPS } from '../bilstm/features.ts';
 import { seededRandom } from '../train/random.ts';
 import { sha256Hex } from './model-card.ts';
+import { tempDir } from '../../infra/testing/temp-dir.ts';
 
+/** A new temp folder for artifacts, removed when the test process exits. */
 export function tempModelDir(): string {
-  return mkdtempSync(join(tmpdir(), 'models-test-'));
+  return tempDir('models-test-');
 }
 
 /** y = scale·x + 1 over [N, 3]. */
