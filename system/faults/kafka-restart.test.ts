@@ -1,7 +1,7 @@
 // The Kafka broker killed (SIGKILL) and restarted during a steady stream of HTTP submissions. While
 // it is down, submissions are answered 503 BUS_UNAVAILABLE with Retry-After within the publish
-// timeout (they do not hang); the clients keep every reading that was not answered 202 and send it
-// again later. Afterwards every reading answered 202 is stored, exactly once and with its value, and
+// timeout, whether the bus failed the send or did not acknowledge it (they do not hang, and never
+// 500); the clients keep every reading that was not answered 202 and send it again later. Afterwards every reading answered 202 is stored, exactly once and with its value, and
 // the retried ones too: retries are safe because the store keeps one reading per (station, time).
 //
 // The broker is the test's own (infra/kafka/kafka.sh with its own ports and state directory): the
@@ -97,6 +97,7 @@ describe('the Kafka broker killed and restarted under a stream of HTTP submissio
     const retry: Pending[] = [];
     const statuses = new Map<number, number>();
     let slowest503Ms = 0;
+    const refusals = new Map<string, number>(); // 503s by kind: the bus failed the send, or did not acknowledge it in time
     let unexpected = '';
     const submit = async (p: Pending): Promise<boolean> => {
       const t0 = Date.now();
@@ -115,6 +116,8 @@ describe('the Kafka broker killed and restarted under a stream of HTTP submissio
       }
       if (r.status === 503 && body.code === 'BUS_UNAVAILABLE' && r.headers.get('retry-after')) {
         slowest503Ms = Math.max(slowest503Ms, Date.now() - t0);
+        const kind = /failed the send/.test(body.reason ?? '') ? 'send failed' : 'not acknowledged in time';
+        refusals.set(kind, (refusals.get(kind) ?? 0) + 1);
         return false;
       }
       unexpected ||= `${r.status} ${JSON.stringify(body)}`;
@@ -143,7 +146,7 @@ describe('the Kafka broker killed and restarted under a stream of HTTP submissio
     await waitFor('readings accepted again after the restart', async () => (accepted.size >= acceptedAtKill + 100 ? true : undefined), { timeoutMs: 90_000, everyMs: 200 });
     streaming = false;
     await Promise.all(clients);
-    t.diagnostic(`broker down for ${((restartedAt - killedAt) / 1000).toFixed(1)} s; ${sent} submissions: ${JSON.stringify(Object.fromEntries(statuses))}; slowest 503 after ${slowest503Ms} ms; ${retry.length} to retry`);
+    t.diagnostic(`broker down for ${((restartedAt - killedAt) / 1000).toFixed(1)} s; ${sent} submissions: ${JSON.stringify(Object.fromEntries(statuses))}; slowest 503 after ${slowest503Ms} ms (${JSON.stringify(Object.fromEntries(refusals))}); ${retry.length} to retry`);
     assert.equal(unexpected, '', 'every answer was 202, or 503 BUS_UNAVAILABLE with Retry-After');
     assert.ok(slowest503Ms < PUBLISH_TIMEOUT_MS + 3000, `a refusal came after ${slowest503Ms} ms: the wait is bounded by the publish timeout`);
 
