@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, editDistance, loadConfig, mistypedSettings, SETTING_NAMES } from './config.ts';
 
 describe('config', () => {
   it('defaults give the embedded demo', () => {
@@ -27,6 +27,32 @@ describe('config', () => {
     assert.equal(c.batch.intervalMs, 300_000);
     assert.equal(c.batch.retentionMs, 86_400_000);
     assert.equal(c.sim.enabled, false);
+  });
+
+  it('edit distance: insertions, deletions, substitutions and adjacent transpositions each cost 1 (hand-checked cases)', () => {
+    assert.equal(editDistance('STORE_URL', 'STORE_URL', 2), 0);
+    assert.equal(editDistance('STORE_ULR', 'STORE_URL', 2), 1); // transposition
+    assert.equal(editDistance('STOR_URL', 'STORE_URL', 2), 1); // deletion
+    assert.equal(editDistance('STORE_URLS', 'STORE_URL', 2), 1); // insertion
+    assert.equal(editDistance('STORE_URK', 'STORE_URL', 2), 1); // substitution
+    assert.equal(editDistance('kitten', 'sitting', 5), 3); // the textbook Levenshtein example
+    assert.equal(editDistance('CA', 'ABC', 5), 3); // optimal string alignment, not unrestricted Damerau (2)
+    assert.equal(editDistance('HOME', 'ROLE', 5), 2);
+    assert.equal(editDistance('PATH', 'STORE_URL', 2), 3, 'capped: cap + 1 once the distance must exceed it');
+  });
+
+  it('warns of variables that look like a mistyped setting, and of nothing else', () => {
+    assert.ok(SETTING_NAMES.includes('STORE_URL') && SETTING_NAMES.includes('SUBMIT_PUBLISH_TIMEOUT_MS'));
+    const env = {
+      STORE_ULR: 'postgres://db/x', store_url: 'x', BUS_UR: 'kafka://k:9092', SUBMIT_PUBLISH_TIMEOUT: '1000',
+      STORE_URL: './data/db', HOME: '/root', PATH: '/bin', HOSTNAME: 'h', NODE_ENV: 'production', CI: 'true', TERM: 'xterm', LANG: 'C', USER: 'u', PWD: '/',
+    };
+    assert.deepEqual(mistypedSettings(env), [
+      { name: 'STORE_ULR', meant: 'STORE_URL' },
+      { name: 'store_url', meant: 'STORE_URL' },
+      { name: 'BUS_UR', meant: 'BUS_URL' },
+      { name: 'SUBMIT_PUBLISH_TIMEOUT', meant: 'SUBMIT_PUBLISH_TIMEOUT_MS' }, // 3 letters off, but a time setting without its unit
+    ]);
   });
 
   it('names every bad variable', () => {

@@ -172,6 +172,62 @@ export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
 }
 
+/** The variables the configuration reads. */
+export const SETTING_NAMES: readonly string[] = Object.freeze(Object.keys(schema.shape));
+
+/**
+ * Optimal string alignment distance (Levenshtein with adjacent transpositions), capped: returns
+ * `cap + 1` as soon as the distance must exceed `cap`.
+ */
+export function editDistance(a: string, b: string, cap: number): number {
+  if (Math.abs(a.length - b.length) > cap) return cap + 1;
+  let prev2 = new Int32Array(b.length + 1), prev = new Int32Array(b.length + 1), cur = new Int32Array(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    cur[0] = i;
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2]! + 1);
+      cur[j] = d;
+      if (d < rowMin) rowMin = d;
+    }
+    if (rowMin > cap) return cap + 1;
+    [prev2, prev, cur] = [prev, cur, prev2];
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * Variables in the environment that are not settings but look like a mistyped one (another case, a
+ * time setting without its _MS, or one or two letters off: one for names under 8 characters, so that
+ * HOME is not taken for ROLE), each
+ * with the setting it probably meant. Such a variable is ignored, so the setting keeps its default:
+ * a typo in STORE_URL would otherwise run a production process on the embedded store unnoticed.
+ */
+export function mistypedSettings(env: Record<string, string | undefined>): { name: string; meant: string }[] {
+  const known = new Set(SETTING_NAMES);
+  const out: { name: string; meant: string }[] = [];
+  for (const name of Object.keys(env)) {
+    if (known.has(name) || env[name] === undefined || name.length < 4) continue;
+    const upper = name.toUpperCase();
+    // another case, or a time setting with its unit left off
+    let meant: string | undefined = known.has(upper) ? upper : known.has(`${upper}_MS`) ? `${upper}_MS` : undefined;
+    if (!meant) {
+      const cap = upper.length < 8 ? 1 : 2;
+      let best = cap + 1;
+      for (const k of SETTING_NAMES) {
+        const d = editDistance(upper, k, cap);
+        if (d < best) { best = d; meant = k; }
+      }
+      if (best > cap) meant = undefined;
+    }
+    if (meant) out.push({ name, meant });
+  }
+  return out;
+}
+
 /** Parses the environment (or any string map) once; throws ConfigError naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const picked: Record<string, string> = {};

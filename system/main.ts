@@ -9,7 +9,7 @@
  * ROLE=api | ingest | pipeline: one role per process on Kafka and a TimescaleDB server.
  */
 import { setFlagsFromString } from 'node:v8';
-import { loadConfig, type Config } from '../infra/config.ts';
+import { loadConfig, mistypedSettings, type Config } from '../infra/config.ts';
 import { createLogger, type Logger } from '../infra/log.ts';
 import { openStore, startJobTimer, StoreError, type Store } from '../infra/store/index.ts';
 import { openBus } from '../infra/bus/index.ts';
@@ -161,6 +161,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(config.logLevel);
+  for (const { name, meant } of mistypedSettings(process.env)) log.warn({ variable: name, meant }, `${name} is not a setting and is ignored (did you mean ${meant}? ${meant} keeps its ${process.env[meant] === undefined ? 'default' : 'own value'})`);
   // A signal during start-up still closes whatever was opened: start() is awaited, then stopped.
   let stopping = false;
   let running: Promise<Running | null> = Promise.resolve(null);

@@ -13,7 +13,7 @@
  * last stdout line is one JSON object with the counts.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../infra/config.ts';
+import { loadConfig, mistypedSettings } from '../../infra/config.ts';
 import { createLogger } from '../../infra/log.ts';
 import { openBus } from '../../infra/bus/index.ts';
 import { DataDirLockedError, openStore, type Store } from '../../infra/store/index.ts';
@@ -90,6 +90,7 @@ async function main(): Promise<void> {
 
   const config = loadConfig();
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  for (const { name, meant } of mistypedSettings(process.env)) log.warn({ variable: name, meant }, `${name} is not a setting and is ignored (did you mean ${meant}?)`);
   const note = (m: string) => process.stderr.write(`[replay] ${m}\n`);
   const bus = openBus(config.bus.url, { clientId: `${config.bus.clientId}-replay`, logger: log.child({ component: 'bus' }) });
   const topics = topicNames(config.bus.topicPrefix);
