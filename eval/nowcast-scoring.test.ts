@@ -46,11 +46,13 @@ describe('nowcast scoring', () => {
     assert.equal(both.byGap[1]!.comparisons, 2);
     close(both.byGap[2]!.byMethod['m']!, 1, tol);
     close(both.byMethod['m']!, 1.5 / 3, tol);
-    // by the later issue's lead: lead 0 at time 1 (1.5 against 1) and time 3 (4 against 5); lead 1 at time 2 (2 against 2)
-    assert.equal(both.byLead[0]!.comparisons, 2);
-    close(both.byLead[0]!.byMethod['m']!, 0.75, tol);
-    assert.equal(both.byLead[1]!.comparisons, 1);
-    close(both.byLead[1]!.byMethod['m']!, 0, tol);
-    assert.deepEqual(Object.keys(both.byLead), ['0', '1']);
+    // by the later issue's lead within each gap: gap 1 has lead 0 at time 1 (1.5 against 1) and lead 1 at
+    // time 2 (2 against 2); gap 2 has lead 0 at time 3 (4 against 5)
+    assert.deepEqual(Object.keys(both.byGap[1]!.byLead), ['0', '1']);
+    close(both.byGap[1]!.byLead[0]!.byMethod['m']!, 0.5, tol);
+    close(both.byGap[1]!.byLead[1]!.byMethod['m']!, 0, tol);
+    assert.deepEqual(Object.keys(both.byGap[2]!.byLead), ['0']);
+    close(both.byGap[2]!.byLead[0]!.byMethod['m']!, 1, tol);
+    assert.equal(both.byGap[2]!.byLead[0]!.comparisons, 1);
   });
 });

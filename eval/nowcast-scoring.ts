@@ -44,24 +44,28 @@ export function scoreLeads(issues: IssueSet, methods: Record<string, Float64Arra
  * Jumpiness per method: for issues i < j of the same series with slot gap g = slot_j − slot_i in
  * 1..K−1 and no issue between them, |F_j[k − g] − F_i[k]| over k = g … K−1 where every method has
  * both values; the mean of all of them. Also the number of pairs and comparisons, the same by gap
- * (a series sampled every 5 minutes has gap 1; a 20-minute logger's issues on the 5-minute grid gap 4)
- * and by the later issue's lead (where along the hour the revisions fall).
+ * (a series sampled every 5 minutes has gap 1; a 20-minute logger's issues on the 5-minute grid gap 4),
+ * and within a gap by the later issue's lead (where along the hour the revisions fall).
  */
 export interface Jumpiness {
   byMethod: Record<string, number>;
   pairs: number;
   comparisons: number;
-  byGap: Record<number, { byMethod: Record<string, number>; comparisons: number }>;
-  /** The same by the later issue's lead step k − g (0: its lead 0 against the earlier issue's forecast for that time). */
-  byLead: Record<number, { byMethod: Record<string, number>; comparisons: number }>;
+  byGap: Record<number, {
+    byMethod: Record<string, number>;
+    comparisons: number;
+    /** The gap's by the later issue's lead step k − g (0: its lead 0 against the earlier issue's forecast for that time). */
+    byLead: Record<number, { byMethod: Record<string, number>; comparisons: number }>;
+  }>;
 }
 
 export function jumpiness(issues: IssueSet, methods: Record<string, Float64Array | Float32Array>, use: (i: number) => boolean = () => true): Jumpiness {
   const K = issues.trajectorySteps;
   const names = Object.keys(methods);
   const sums = new Float64Array(names.length);
-  const gapSums = new Map<number, { sums: Float64Array; comparisons: number }>();
-  const leadSums = Array.from({ length: K }, () => ({ sums: new Float64Array(names.length), comparisons: 0 }));
+  type Sums = { sums: Float64Array; comparisons: number };
+  const newSums = (): Sums => ({ sums: new Float64Array(names.length), comparisons: 0 });
+  const gapSums = new Map<number, Sums & { leads: Sums[] }>();
   let pairs = 0, comparisons = 0;
   // issues are grouped by series in ascending slots (extractIssues' order); consecutive rows are candidates
   for (let j = 1; j < issues.n; j++) {
@@ -71,7 +75,7 @@ export function jumpiness(issues: IssueSet, methods: Record<string, Float64Array
     if (g < 1 || g >= K) continue;
     let any = false;
     let gs = gapSums.get(g);
-    if (!gs) gapSums.set(g, (gs = { sums: new Float64Array(names.length), comparisons: 0 }));
+    if (!gs) gapSums.set(g, (gs = { ...newSums(), leads: Array.from({ length: K }, newSums) }));
     for (let k = g; k < K; k++) {
       let ok = true;
       for (const m of names) {
@@ -82,7 +86,7 @@ export function jumpiness(issues: IssueSet, methods: Record<string, Float64Array
       any = true;
       comparisons++;
       gs.comparisons++;
-      const ls = leadSums[k - g]!;
+      const ls = gs.leads[k - g]!;
       ls.comparisons++;
       names.forEach((m, q) => {
         const d = Math.abs(methods[m]![j * K + k - g]! - methods[m]![i * K + k]!);
@@ -95,8 +99,11 @@ export function jumpiness(issues: IssueSet, methods: Record<string, Float64Array
   }
   const mean = (t: Float64Array, n: number) => Object.fromEntries(names.map((m, q) => [m, n ? t[q]! / n : NaN]));
   const byGap: Jumpiness['byGap'] = {};
-  for (const [g, v] of [...gapSums].sort((a, b) => a[0] - b[0])) if (v.comparisons > 0) byGap[g] = { byMethod: mean(v.sums, v.comparisons), comparisons: v.comparisons };
-  const byLead: Jumpiness['byLead'] = {};
-  leadSums.forEach((v, k) => { if (v.comparisons > 0) byLead[k] = { byMethod: mean(v.sums, v.comparisons), comparisons: v.comparisons }; });
-  return { byMethod: mean(sums, comparisons), pairs, comparisons, byGap, byLead };
+  for (const [g, v] of [...gapSums].sort((a, b) => a[0] - b[0])) {
+    if (v.comparisons === 0) continue;
+    const byLead: Jumpiness['byGap'][number]['byLead'] = {};
+    v.leads.forEach((l, k) => { if (l.comparisons > 0) byLead[k] = { byMethod: mean(l.sums, l.comparisons), comparisons: l.comparisons }; });
+    byGap[g] = { byMethod: mean(v.sums, v.comparisons), comparisons: v.comparisons, byLead };
+  }
+  return { byMethod: mean(sums, comparisons), pairs, comparisons, byGap };
 }

@@ -61,9 +61,7 @@ export interface IssueFigures {
   jumpiness: Record<Method, number>;
   jumpinessPairs: number;
   /** The same by the pairs' gap [min] (5: consecutive 5-minute issues, the batch's cadence). */
-  jumpinessByGapMin: Record<number, { comparisons: number; byMethod: Record<Method, number> }>;
-  /** The same by the later issue's lead [min]. */
-  jumpinessByLeadMin: Record<number, { comparisons: number; byMethod: Record<Method, number> }>;
+  jumpinessByGapMin: Record<number, { comparisons: number; byMethod: Record<Method, number>; byLeadMin: Record<number, { comparisons: number; byMethod: Record<Method, number> }> }>;
   arFallback: { hourly: number; persistence: number };
 }
 
@@ -90,8 +88,10 @@ export async function evaluateIssues(issues: IssueSet, o: { smoother: OnnxSmooth
     lead60Hourly: Object.fromEntries(METHODS.map((m) => [m, hourly[m]![12]!])) as IssueFigures['lead60Hourly'],
     jumpiness: j.byMethod as Record<Method, number>,
     jumpinessPairs: j.pairs,
-    jumpinessByGapMin: Object.fromEntries(Object.entries(j.byGap).map(([g, v]) => [Number(g) * SMOOTHER_STEP_MIN, { comparisons: v.comparisons, byMethod: v.byMethod as Record<Method, number> }])),
-    jumpinessByLeadMin: Object.fromEntries(Object.entries(j.byLead).map(([k, v]) => [Number(k) * SMOOTHER_STEP_MIN, { comparisons: v.comparisons, byMethod: v.byMethod as Record<Method, number> }])),
+    jumpinessByGapMin: Object.fromEntries(Object.entries(j.byGap).map(([g, v]) => [Number(g) * SMOOTHER_STEP_MIN, {
+      comparisons: v.comparisons, byMethod: v.byMethod as Record<Method, number>,
+      byLeadMin: Object.fromEntries(Object.entries(v.byLead).map(([k, l]) => [Number(k) * SMOOTHER_STEP_MIN, { comparisons: l.comparisons, byMethod: l.byMethod as Record<Method, number> }])),
+    }])),
     arFallback: { hourly: ar.hourly, persistence: ar.persistence },
   };
 }
@@ -209,9 +209,9 @@ export const nowcastEvaluator: Evaluator = {
         jumpiness_pairs: f.jumpinessPairs,
         jumpiness_by_gap_min: Object.fromEntries(Object.entries(f.jumpinessByGapMin).map(([g, v]) => [g, {
           comparisons: v.comparisons, ...Object.fromEntries(METHODS.map((m) => [m, r3(v.byMethod[m])])), bilstm_vs_filter: r3(v.byMethod.bilstm / v.byMethod.filter),
-        }])),
-        jumpiness_by_lead_min: Object.fromEntries(Object.entries(f.jumpinessByLeadMin).map(([k, v]) => [k, {
-          comparisons: v.comparisons, ...Object.fromEntries(METHODS.map((m) => [m, r3(v.byMethod[m])])), bilstm_vs_filter: r3(v.byMethod.bilstm / v.byMethod.filter),
+          by_lead_min: Object.fromEntries(Object.entries(v.byLeadMin).map(([k, l]) => [k, {
+            comparisons: l.comparisons, ...Object.fromEntries(METHODS.map((m) => [m, r3(l.byMethod[m])])),
+          }])),
         }])), ar_fallback: f.arFallback, split, bilstm_version: smoother.version,
         skill: { bilstm_vs_persistence_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.persistence.maeK), bilstm_vs_ar_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.ar.maeK), jumpiness_bilstm_vs_filter: r3(f.jumpiness.bilstm / f.jumpiness.filter), jumpiness_bilstm_raw_vs_filter: r3(f.jumpiness.bilstm_raw / f.jumpiness.filter) },
         stations: perStation, background: set.background ?? null, chart, elapsed_ms: Date.now() - started,
