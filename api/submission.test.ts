@@ -3,13 +3,13 @@
 // readings table. Every refusal's status, reason and counter.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
 import { tableToIPC, Table, vectorFromArray, Utf8, Float64, TimestampMillisecond } from 'apache-arrow';
 import { openStore, type Store } from '../infra/store/index.ts';
 import { openBus, type Bus } from '../infra/bus/index.ts';
 import { createLogger } from '../infra/log.ts';
 import { topicNames, topicSpecs, startIngestWorker, refusalCount, type IngestWorker } from '../ingest/index.ts';
 import { submissionApp } from './submission-app.ts';
+import { listen, type Listening } from './server.ts';
 import { close } from '../infra/testing/close.ts';
 
 const log = createLogger('silent');
@@ -29,7 +29,7 @@ describe('station registry and submission over HTTP', () => {
   let store: Store;
   let bus: Bus;
   let worker: IngestWorker;
-  let server: Server;
+  let listening: Listening;
   let base: string;
 
   before(async () => {
@@ -39,14 +39,12 @@ describe('station registry and submission over HTTP', () => {
     worker = await startIngestWorker({ bus, topics, store, log, groupId: 'sub-ingest', resolution: 9, maxBatch: 500 });
     await worker.ready;
     const app = submissionApp({ store, bus, readingsTopic: topics.readings, partitionResolution: 5, log, adminToken: ADMIN, limits: { jsonMaxReadings: 5, arrowMaxRows: 10, registrationsPerHour: 4, backlogMs: 2 * 86_400_000 } });
-    server = await new Promise<Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
-    const a = server.address();
-    base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+    listening = await listen(app, { host: '127.0.0.1', port: 0 });
+    base = listening.url;
   });
 
   after(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
+    await listening.close(0);
     await worker.stop();
     await bus.close();
     await store.close();
@@ -255,7 +253,7 @@ describe('station registry and submission over HTTP', () => {
 
 describe('a submission the bus fails (its retries exhausted, a broker unreachable)', () => {
   let store: Store;
-  let server: Server;
+  let listening: Listening;
   let base: string;
   let failing = true;
 
@@ -263,13 +261,11 @@ describe('a submission the bus fails (its retries exhausted, a broker unreachabl
     store = await openStore('memory://', { log });
     const bus = { publish: async () => { if (failing) throw new Error('Connection error: connect ECONNREFUSED'); } };
     const app = submissionApp({ store, bus, readingsTopic: topics.readings, partitionResolution: 5, log, limits: { publishTimeoutMs: 2000 } });
-    server = await new Promise<Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
-    const a = server.address();
-    base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+    listening = await listen(app, { host: '127.0.0.1', port: 0 });
+    base = listening.url;
   });
   after(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
+    await listening.close(0);
     await store.close();
   });
 
@@ -290,7 +286,7 @@ describe('a submission the bus fails (its retries exhausted, a broker unreachabl
 
 describe('a submission while the bus acknowledges nothing (Kafka down)', () => {
   let store: Store;
-  let server: Server;
+  let listening: Listening;
   let base: string;
   let release: () => void = () => {};
 
@@ -298,14 +294,12 @@ describe('a submission while the bus acknowledges nothing (Kafka down)', () => {
     store = await openStore('memory://', { log });
     const hanging = { publish: () => new Promise<void>((r) => (release = r)) };
     const app = submissionApp({ store, bus: hanging, readingsTopic: topics.readings, partitionResolution: 5, log, limits: { publishTimeoutMs: 300 } });
-    server = await new Promise<Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
-    const a = server.address();
-    base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+    listening = await listen(app, { host: '127.0.0.1', port: 0 });
+    base = listening.url;
   });
   after(async () => {
     release();
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
+    await listening.close(0);
     await store.close();
   });
 
