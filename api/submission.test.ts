@@ -269,7 +269,7 @@ describe('a submission the bus fails (its retries exhausted, a broker unreachabl
     await store.close();
   });
 
-  it('is answered 503 BUS_UNAVAILABLE with Retry-After and the bus\'s reason, never 500, and accepted once the bus is back', async () => {
+  it('is answered 503 BUS_UNAVAILABLE with Retry-After and a reason, never 500 nor the bus\'s own error, and accepted once the bus is back', async () => {
     const reg = await fetch(`${base}/v1/stations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', latitude: 52.5, longitude: 13.4 }) });
     const { key } = (await reg.json()) as { key: string };
     const send = () => fetch(`${base}/v1/readings`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ readings: [{ time: new Date(NOW - 60_000).toISOString(), temperature_2m: 4 }] }) });
@@ -278,7 +278,8 @@ describe('a submission the bus fails (its retries exhausted, a broker unreachabl
     assert.equal(r.headers.get('retry-after'), '2');
     const body = (await r.json()) as { code: string; reason: string };
     assert.equal(body.code, 'BUS_UNAVAILABLE');
-    assert.match(body.reason, /failed the send \(Connection error: connect ECONNREFUSED\).*retry/);
+    assert.match(body.reason, /failed the send.*retry/);
+    assert.doesNotMatch(JSON.stringify(body), /ECONNREFUSED/, 'the bus\'s own error (brokers, addresses) stays in the log');
     failing = false;
     assert.equal((await send()).status, 202);
   });

@@ -170,7 +170,7 @@ export async function submitValues(
     if (!(err instanceof BusUnavailableError)) throw err;
     // Nothing is promised: the client retries, and whatever did reach the bus is stored once ((station, time) key).
     countRefusal(path, 'bus_unavailable');
-    ctx.log.warn({ path, readings: unique.length, reason: err.message }, 'submission refused: the bus did not take the readings');
+    ctx.log.warn({ path, readings: unique.length, reason: err.message, ...(err.cause !== undefined ? { cause: err.cause instanceof Error ? err.cause.message : String(err.cause) } : {}) }, 'submission refused: the bus did not take the readings');
     throw new ApiError('BUS_UNAVAILABLE', `Readings cannot be taken right now: ${err.message}.`, { retryAfterS: err.retryAfterS });
   }
   countAccepted(path, unique.length);

@@ -47,12 +47,15 @@ describe('config', () => {
       STORE_ULR: 'postgres://db/x', store_url: 'x', BUS_UR: 'kafka://k:9092', SUBMIT_PUBLISH_TIMEOUT: '1000',
       STORE_URL: './data/db', HOME: '/root', PATH: '/bin', HOSTNAME: 'h', NODE_ENV: 'production', CI: 'true', TERM: 'xterm', LANG: 'C', USER: 'u', PWD: '/',
     };
-    assert.deepEqual(mistypedSettings(env), [
+    const found = mistypedSettings(env);
+    assert.deepEqual(found.map(({ name, meant }) => ({ name, meant })), [
       { name: 'STORE_ULR', meant: 'STORE_URL' },
       { name: 'store_url', meant: 'STORE_URL' },
       { name: 'BUS_UR', meant: 'BUS_URL' },
       { name: 'SUBMIT_PUBLISH_TIMEOUT', meant: 'SUBMIT_PUBLISH_TIMEOUT_MS' }, // 3 letters off, but a time setting without its unit
     ]);
+    assert.equal(found[0]!.message, 'STORE_ULR is not a setting and is ignored (did you mean STORE_URL? STORE_URL keeps its own value)');
+    assert.equal(found[2]!.message, 'BUS_UR is not a setting and is ignored (did you mean BUS_URL? BUS_URL keeps its default)');
   });
 
   it('names every bad variable', () => {

@@ -202,13 +202,13 @@ export function editDistance(a: string, b: string, cap: number): number {
 /**
  * Variables in the environment that are not settings but look like a mistyped one (another case, a
  * time setting without its _MS, or one or two letters off: one for names under 8 characters, so that
- * HOME is not taken for ROLE), each
- * with the setting it probably meant. Such a variable is ignored, so the setting keeps its default:
- * a typo in STORE_URL would otherwise run a production process on the embedded store unnoticed.
+ * HOME is not taken for ROLE), each with the setting it probably meant and a line for the log. Such a
+ * variable is ignored, so the setting keeps its default: a typo in STORE_URL would otherwise run a
+ * production process on the embedded store unnoticed.
  */
-export function mistypedSettings(env: Record<string, string | undefined>): { name: string; meant: string }[] {
+export function mistypedSettings(env: Record<string, string | undefined>): { name: string; meant: string; message: string }[] {
   const known = new Set(SETTING_NAMES);
-  const out: { name: string; meant: string }[] = [];
+  const out: { name: string; meant: string; message: string }[] = [];
   for (const name of Object.keys(env)) {
     if (known.has(name) || env[name] === undefined || name.length < 4) continue;
     const upper = name.toUpperCase();
@@ -223,7 +223,7 @@ export function mistypedSettings(env: Record<string, string | undefined>): { nam
       }
       if (best > cap) meant = undefined;
     }
-    if (meant) out.push({ name, meant });
+    if (meant) out.push({ name, meant, message: `${name} is not a setting and is ignored (did you mean ${meant}? ${meant} keeps its ${env[meant] === undefined ? 'default' : 'own value'})` });
   }
   return out;
 }

@@ -278,8 +278,9 @@ export class CoalescingPublisher {
           }
           for (const b of batch) b.resolve();
         } catch (err) {
-          // A failed send is the bus's refusal, whatever its kind: callers learn it as such (the cause kept).
-          const refused = err instanceof BusUnavailableError ? err : new BusUnavailableError(`the bus failed the send (${err instanceof Error ? err.message : String(err)}); nothing was accepted, retry later`, Math.max(1, Math.ceil(this.#timeoutMs / 1000)), { cause: err });
+          // A failed send is the bus's refusal, whatever its kind: callers learn it as such. The bus's own
+          // error (which may name brokers and addresses) is the cause, for the log, not the message.
+          const refused = err instanceof BusUnavailableError ? err : new BusUnavailableError('the bus failed the send; nothing was accepted, retry later', Math.max(1, Math.ceil(this.#timeoutMs / 1000)), { cause: err });
           for (const b of batch) b.reject(refused);
         } finally {
           this.#sendingSinceMs = null;

@@ -161,7 +161,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(config.logLevel);
-  for (const { name, meant } of mistypedSettings(process.env)) log.warn({ variable: name, meant }, `${name} is not a setting and is ignored (did you mean ${meant}? ${meant} keeps its ${process.env[meant] === undefined ? 'default' : 'own value'})`);
+  for (const m of mistypedSettings(process.env)) log.warn({ variable: m.name, meant: m.meant }, m.message);
   // A signal during start-up still closes whatever was opened: start() is awaited, then stopped.
   let stopping = false;
   let running: Promise<Running | null> = Promise.resolve(null);

@@ -90,7 +90,7 @@ async function main(): Promise<void> {
 
   const config = loadConfig();
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  for (const { name, meant } of mistypedSettings(process.env)) log.warn({ variable: name, meant }, `${name} is not a setting and is ignored (did you mean ${meant}?)`);
+  for (const m of mistypedSettings(process.env)) log.warn({ variable: m.name, meant: m.meant }, m.message);
   const note = (m: string) => process.stderr.write(`[replay] ${m}\n`);
   const bus = openBus(config.bus.url, { clientId: `${config.bus.clientId}-replay`, logger: log.child({ component: 'bus' }) });
   const topics = topicNames(config.bus.topicPrefix);
