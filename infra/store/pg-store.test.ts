@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { openStore } from './index.ts';
 import { PgStore } from './pg-store.ts';
 import { StoreError } from './store-error.ts';
+import { CopyBinaryWriter } from './copy-binary.ts';
 import { runTimescaleJobs } from './jobs.ts';
 import { runStoreContract, type ContractHandle } from './store.contract.ts';
 import { runDomainContract } from './domain.contract.ts';
@@ -170,6 +171,57 @@ if (typeof server !== 'string') {
         while ((await killBackendsOf(app)) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         await sleeping;
         assert.deepEqual((await store.query('SELECT 5 AS x')).rows, [{ x: 5 }]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('a bulk load (COPY FROM STDIN) is bounded like a statement: blocked past statementTimeoutMs it is STORE_TIMEOUT, its connection dropped it is STORE_UNAVAILABLE; nothing half-written, the pool recovers', async () => {
+      const app = `copy_${process.pid}`;
+      const store = await PgStore.open(urlNamed(app), { poolSize: 2, statementTimeoutMs: 300 });
+      const rowsOf = (...keys: string[]) => {
+        const w = new CopyBinaryWriter(2, 64);
+        for (const k of keys) w.tuple().text(k).float8(k.length);
+        return { table: 'copy_probe', columns: ['k', 'v'], data: w.finish() };
+      };
+      try {
+        await store.query('CREATE TABLE IF NOT EXISTS copy_probe (k text PRIMARY KEY, v float8)');
+        assert.equal(await store.copyFrom(rowsOf('a', 'bb')), 2);
+        // Another session holds the table: the COPY waits on the lock until the server cancels it.
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        let locked!: () => void;
+        const inside = new Promise<void>((r) => (locked = r));
+        const holder = probe.transaction(async (q) => {
+          await q.query('LOCK TABLE copy_probe IN ACCESS EXCLUSIVE MODE');
+          locked();
+          await held;
+        });
+        await inside;
+        const t0 = Date.now();
+        await assert.rejects(store.copyFrom(rowsOf('c')), storeError('STORE_TIMEOUT', /300 ms \(STORE_STATEMENT_TIMEOUT_MS\)/));
+        assert.ok(Date.now() - t0 < 5000, 'cancelled by the server, not waited out');
+        await assert.rejects(store.transaction((q) => q.copyFrom!(rowsOf('c'))), storeError('STORE_TIMEOUT'));
+        // The same wait, ended by the server dropping the connection instead.
+        const unbounded = await PgStore.open(urlNamed(app), { poolSize: 2, statementTimeoutMs: 0 });
+        try {
+          const blocked = assert.rejects(unbounded.copyFrom(rowsOf('d')), storeError('STORE_UNAVAILABLE'));
+          const deadline = Date.now() + 5000;
+          let killed = 0;
+          while (killed === 0 && Date.now() < deadline) {
+            const r = await probe.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'COPY%'`, [app]);
+            killed = r.rows[0]!.n;
+            if (killed === 0) await new Promise((r) => setTimeout(r, 20));
+          }
+          await blocked;
+          release();
+          await holder;
+          assert.equal(await unbounded.copyFrom(rowsOf('e')), 1, 'the pool serves again');
+        } finally {
+          await unbounded.close();
+        }
+        assert.equal(await store.copyFrom(rowsOf('f')), 1);
+        assert.deepEqual((await store.query('SELECT k FROM copy_probe ORDER BY k')).rows.map((r) => (r as { k: string }).k), ['a', 'bb', 'e', 'f'], 'nothing of the failed loads was written');
       } finally {
         await store.close();
       }

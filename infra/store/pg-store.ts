@@ -7,14 +7,19 @@
  *
  * Nothing waits forever: a query waits at most `connectionTimeoutMs` for a connection, and the server
  * cancels a statement after `statementTimeoutMs` (a client-side timer backs that up, for a server
- * that no longer answers at all). A lost connection (ECONNRESET, a server restart) never surfaces as
+ * that no longer answers at all). The bulk load (`copyFrom`) is `COPY … FROM STDIN (FORMAT binary)`
+ * through pg-copy-streams, under the same two limits. A lost connection (ECONNRESET, a server restart) never surfaces as
  * an unhandled 'error' event: it rejects the call in flight with a retryable StoreError, and the
  * broken connection leaves the pool.
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
 import type { Logger } from '../log.ts';
-import type { Queryable, QueryResult, Store } from './store.ts';
+import type { BulkRows, Queryable, QueryResult, Store } from './store.ts';
 import { StoreError } from './store-error.ts';
+import { copyFromStatement } from './copy-statement.ts';
 
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -118,6 +123,22 @@ async function run<R>(client: pg.Pool | pg.PoolClient, sql: string, params?: unk
   return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
 }
 
+/**
+ * One `COPY … FROM STDIN` on a checked-out connection: the rows' bytes as the COPY data; resolves the
+ * rows appended. Past `timeoutMs` (when > 0) the load is abandoned with a "Query read timeout" error,
+ * and the caller must drop the connection (it is left mid-COPY).
+ */
+async function copyOn(client: pg.PoolClient, sql: string, rows: BulkRows, timeoutMs: number): Promise<number> {
+  const stream = client.query(copyFromStdin(sql));
+  const timer = timeoutMs > 0 ? setTimeout(() => stream.destroy(new Error(`Query read timeout: COPY not done after ${timeoutMs} ms`)), timeoutMs) : undefined;
+  try {
+    await pipeline(Readable.from([Buffer.from(rows.data.buffer, rows.data.byteOffset, rows.data.byteLength)]), stream);
+    return stream.rowCount;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class PgStore implements Store {
   readonly kind = 'pg' as const;
   readonly #pool: pg.Pool;
@@ -187,6 +208,42 @@ export class PgStore implements Store {
     }
   }
 
+  /** COPY … FROM STDIN (FORMAT binary) on a connection of its own (see Queryable.copyFrom). */
+  async copyFrom(rows: BulkRows): Promise<number> {
+    const sql = copyFromStatement(rows, 'stdin');
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      throw this.#wrap(err);
+    }
+    let lost: Error | undefined;
+    const onError = (err: Error) => {
+      lost ??= err;
+      this.#log?.warn({ err: err.message }, 'store connection lost during a bulk load');
+    };
+    client.on('error', onError);
+    let broken: Error | undefined;
+    try {
+      return await copyOn(client, sql, rows, this.#copyTimeoutMs());
+    } catch (err) {
+      // An error of the SQL or the data (a key already stored, a cancelled statement) leaves the
+      // connection usable; one without a SQLSTATE (a timeout mid-COPY) or of a connection going away does not.
+      const wrapped = lost ? (storeErrorOf(lost, this.#limits) ?? this.#wrap(err)) : this.#wrap(err);
+      const sqlState = (err as { code?: unknown } | null)?.code;
+      if (lost || typeof sqlState !== 'string' || (wrapped instanceof StoreError && wrapped.code === 'STORE_UNAVAILABLE')) broken = lost ?? (err instanceof Error ? err : new Error(String(err)));
+      throw wrapped;
+    } finally {
+      client.removeListener('error', onError);
+      client.release(broken);
+    }
+  }
+
+  /** The client-side limit of a bulk load: as for a statement, the server's timeout plus a grace [ms]. */
+  #copyTimeoutMs(): number {
+    return this.#limits.statementTimeoutMs > 0 ? this.#limits.statementTimeoutMs + CLIENT_GRACE_MS : 0;
+  }
+
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
@@ -210,6 +267,15 @@ export class PgStore implements Store {
           try {
             return await run<R>(client, sql, params);
           } catch (err) {
+            throw this.#wrap(err);
+          }
+        },
+        copyFrom: async (rows: BulkRows) => {
+          const sql = copyFromStatement(rows, 'stdin');
+          try {
+            return await copyOn(client, sql, rows, this.#copyTimeoutMs());
+          } catch (err) {
+            if (!(typeof (err as { code?: unknown } | null)?.code === 'string')) lost ??= err instanceof Error ? err : new Error(String(err));
             throw this.#wrap(err);
           }
         },

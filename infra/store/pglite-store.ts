@@ -16,6 +16,7 @@ import { lockDataDir } from './dir-lock.ts';
 import { StoreError } from './store-error.ts';
 import { diskFullOr, holdsDatabase, initialiseDataDir, prepareDataDir } from './data-dir.ts';
 import type { BulkRows, Queryable, QueryResult, Store } from './store.ts';
+import { copyFromStatement } from './copy-statement.ts';
 
 export class StoreUrlError extends Error {
   override readonly name = 'StoreUrlError';
@@ -110,21 +111,10 @@ function quiet(err: unknown): unknown {
   return err;
 }
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/** The COPY statement of a bulk load; the engine reads the data from its virtual file `/dev/blob`. */
-export function copySql(rows: Pick<BulkRows, 'table' | 'columns'>): string {
-  for (const name of [rows.table, ...rows.columns]) {
-    if (!IDENTIFIER.test(name)) throw new RangeError(`bulk load: ${JSON.stringify(name)} is not a plain lower-case identifier`);
-  }
-  if (rows.columns.length === 0) throw new RangeError('bulk load: no columns');
-  return `COPY ${rows.table} (${rows.columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT binary)`;
-}
-
 type BlobQuery = (sql: string, params: unknown[], options: { blob: Blob }) => Promise<PgliteResults<unknown>>;
 
 async function copyWith(run: BlobQuery, rows: BulkRows): Promise<number> {
-  const sql = copySql(rows);
+  const sql = copyFromStatement(rows, 'blob');
   try {
     const r = await run(sql, [], { blob: new Blob([rows.data as Uint8Array<ArrayBuffer>]) });
     return r.affectedRows ?? 0;
