@@ -27,6 +27,7 @@ const REVIEWED: Record<string, string> = {
   // SQL passed as a variable:
   'infra/store/pglite-store.ts: sql': 'the adapter passes its caller\'s SQL (and parameters) through',
   'infra/store/pg-store.ts: config': 'the adapter passes its caller\'s SQL (and parameters) through',
+  'infra/store/pg-store.ts: copyFromStdin(sql)': 'the bulk load\'s COPY … FROM STDIN, built by copyFromStatement (copy-statement.ts) from a table and columns each checked to be a plain lower-case identifier',
   'system/engine-worker.ts: m.sql': 'the engine thread runs the SQL the HTTP thread\'s store proxy was called with (parameters passed along)',
   'infra/store/migrate.ts: statement': 'a statement of a migration file shipped in infra/store/migrations',
   'infra/store/jobs.ts: OWN_JOBS_SQL': 'a constant of that module',
