@@ -8,9 +8,9 @@
  * Nothing waits forever: a query waits at most `connectionTimeoutMs` for a connection, and the server
  * cancels a statement after `statementTimeoutMs` (a client-side timer backs that up, for a server
  * that no longer answers at all). The bulk load (`copyFrom`) is `COPY … FROM STDIN (FORMAT binary)`
- * through pg-copy-streams, under the same two limits. A lost connection (ECONNRESET, a server restart) never surfaces as
- * an unhandled 'error' event: it rejects the call in flight with a retryable StoreError, and the
- * broken connection leaves the pool.
+ * through pg-copy-streams, under the same two limits. A lost connection (ECONNRESET, a server
+ * restart) never surfaces as an unhandled 'error' event: it rejects the call in flight with a
+ * retryable StoreError, and the broken connection leaves the pool.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -275,7 +275,8 @@ export class PgStore implements Store {
           try {
             return await copyOn(client, sql, rows, this.#copyTimeoutMs());
           } catch (err) {
-            if (!(typeof (err as { code?: unknown } | null)?.code === 'string')) lost ??= err instanceof Error ? err : new Error(String(err));
+            // No SQLSTATE: the COPY was abandoned (its client-side limit) and the connection is left mid-COPY.
+            if (typeof (err as { code?: unknown } | null)?.code !== 'string') lost ??= err instanceof Error ? err : new Error(String(err));
             throw this.#wrap(err);
           }
         },
