@@ -215,9 +215,13 @@ export class PgliteStore implements Store {
     }
   }
 
-  /** COPY … FROM '/dev/blob' (FORMAT binary): the engine's cheapest way to append rows. */
-  copyFrom(rows: BulkRows): Promise<number> {
-    return copyWith((sql, params, options) => this.#db.query(sql, params, options), rows);
+  /** COPY … FROM '/dev/blob' (FORMAT binary): the engine's cheapest way to append rows. Errors named as query's are. */
+  async copyFrom(rows: BulkRows): Promise<number> {
+    try {
+      return await copyWith((sql, params, options) => this.#db.query(sql, params, options), rows);
+    } catch (err) {
+      throw err instanceof RangeError ? err : await this.#named(err);
+    }
   }
 
   /** COPY (query) TO '/dev/blob' (FORMAT binary): a large result without a protocol message per row. */
