@@ -208,35 +208,13 @@ export class PgStore implements Store {
     }
   }
 
-  /** COPY … FROM STDIN (FORMAT binary) on a connection of its own (see Queryable.copyFrom). */
+  /**
+   * COPY … FROM STDIN (FORMAT binary) (see Queryable.copyFrom), as a transaction of its one statement:
+   * a connection lost or a load abandoned mid-COPY is handled (and the connection dropped) as there.
+   */
   async copyFrom(rows: BulkRows): Promise<number> {
-    const sql = copyFromStatement(rows, 'stdin');
-    let client: pg.PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (err) {
-      throw this.#wrap(err);
-    }
-    let lost: Error | undefined;
-    const onError = (err: Error) => {
-      lost ??= err;
-      this.#log?.warn({ err: err.message }, 'store connection lost during a bulk load');
-    };
-    client.on('error', onError);
-    let broken: Error | undefined;
-    try {
-      return await copyOn(client, sql, rows, this.#copyTimeoutMs());
-    } catch (err) {
-      // An error of the SQL or the data (a key already stored, a cancelled statement) leaves the
-      // connection usable; one without a SQLSTATE (a timeout mid-COPY) or of a connection going away does not.
-      const wrapped = lost ? (storeErrorOf(lost, this.#limits) ?? this.#wrap(err)) : this.#wrap(err);
-      const sqlState = (err as { code?: unknown } | null)?.code;
-      if (lost || typeof sqlState !== 'string' || (wrapped instanceof StoreError && wrapped.code === 'STORE_UNAVAILABLE')) broken = lost ?? (err instanceof Error ? err : new Error(String(err)));
-      throw wrapped;
-    } finally {
-      client.removeListener('error', onError);
-      client.release(broken);
-    }
+    copyFromStatement(rows, 'stdin'); // a bad identifier rejects with a RangeError before any connection is taken
+    return this.transaction((tx) => tx.copyFrom!(rows));
   }
 
   /** The client-side limit of a bulk load: as for a statement, the server's timeout plus a grace [ms]. */
