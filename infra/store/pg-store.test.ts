@@ -17,6 +17,7 @@ import { runDomainContract } from './domain.contract.ts';
 import { runRegistryContract } from './stations.contract.ts';
 import { freshDatabase, startPrivateServer, timescaleServerForTests, withDatabase, type FreshDatabase } from '../testing/timescaledb-server.ts';
 import { freePort } from '../testing/free-port.ts';
+import { waitFor } from '../testing/role-process.ts';
 
 const server = await timescaleServerForTests();
 const POOL_SIZE = 4;
@@ -206,13 +207,10 @@ if (typeof server !== 'string') {
         const unbounded = await PgStore.open(urlNamed(app), { poolSize: 2, statementTimeoutMs: 0 });
         try {
           const blocked = assert.rejects(unbounded.copyFrom(rowsOf('d')), storeError('STORE_UNAVAILABLE'));
-          const deadline = Date.now() + 5000;
-          let killed = 0;
-          while (killed === 0 && Date.now() < deadline) {
+          await waitFor('the blocked COPY\'s backend terminated', async () => {
             const r = await probe.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'COPY%'`, [app]);
-            killed = r.rows[0]!.n;
-            if (killed === 0) await new Promise((r) => setTimeout(r, 20));
-          }
+            return r.rows[0]!.n > 0 ? true : undefined;
+          }, { timeoutMs: 5000, everyMs: 20 });
           await blocked;
           release();
           await holder;
