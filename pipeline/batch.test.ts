@@ -162,6 +162,62 @@ describe('sharded batch', () => {
   });
 });
 
+describe('the smoother\'s history', () => {
+  it('moves on by the clock\'s 5-minute slots with windows shorter than a step (one minute)', async () => {
+    const store = await openStore('memory://', { log });
+    try {
+      await seedBackground(store);
+      await seedReadings(store, T0 - 2 * WINDOW_MS, T0 + 3 * WINDOW_MS);
+      const minute = WINDOW_MS / 5;
+      // per window: each shard's call, keyed by its first cell's place
+      const calls = new Map<number, Map<string, { history: Float32Array; lead0: Float32Array }>>();
+      const recording: NextHourSmoother = {
+        name: 'rec', version: '1',
+        smooth: async (i) => {
+          const byShard = calls.get(i.runTimeMs) ?? new Map();
+          calls.set(i.runTimeMs, byShard);
+          byShard.set(`${i.lat[0]},${i.lon[0]}`, { history: i.history.slice(), lead0: Float32Array.from({ length: i.n }, (_, r) => i.filter[r * i.trajectorySteps]!) });
+          return i.filter.slice();
+        },
+      };
+      // eleven one-minute windows: T0 … T0 + 10 min, three 5-minute slots
+      const ends = Array.from({ length: 11 }, (_, m) => T0 + m * minute);
+      for (const end of ends) {
+        await openWindow(store, { windowStartMs: end - minute, windowEndMs: end, method: FILTER_METHOD, nowMs: Date.now() });
+        await createTasks(store, end, domain.plan.shards.map((s) => s.id));
+        assert.equal((await testWorker(store, domain, { windowMs: minute, smoother: recording }).workWindow(end)).status, 'done');
+      }
+      const H = 24;
+      // which of the history's steps hold a value, the same for every cell of every shard of a window
+      const pattern = (end: number) => {
+        const ps = new Set<string>();
+        for (const { history } of calls.get(end)!.values()) {
+          for (let r = 0; r < history.length / H; r++) ps.add(Array.from(history.subarray(r * H, (r + 1) * H), (v) => (Number.isNaN(v) ? 0 : 1)).join(''));
+        }
+        assert.equal(ps.size, 1, `one pattern at ${new Date(end).toISOString()}`);
+        return [...ps][0]!;
+      };
+      // the history handed over ends 5 minutes before lead 0: empty within the first slot, one
+      // value once the second slot begins, two in the third
+      for (const m of [0, 1, 4]) assert.equal(pattern(ends[m]!), '0'.repeat(H), `window ${m}`);
+      for (const m of [5, 9]) assert.equal(pattern(ends[m]!), `${'0'.repeat(H - 1)}1`, `window ${m}`);
+      assert.equal(pattern(ends[10]!), `${'0'.repeat(H - 2)}11`, 'window 10');
+      // a slot keeps the newest analysis in it: the window at T0 + 4 min's, which differs from T0's
+      let differs = 0;
+      for (const [shard, { history }] of calls.get(ends[5]!)!) {
+        const last = calls.get(ends[4]!)!.get(shard)!.lead0, first = calls.get(ends[0]!)!.get(shard)!.lead0;
+        for (let r = 0; r < last.length; r++) {
+          assert.equal(history[r * H + H - 1], last[r]);
+          if (last[r] !== first[r]) differs++;
+        }
+      }
+      assert.ok(differs > 0, 'the analyses of the slot\'s first and last minute differ somewhere');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('batch on bad or missing input', () => {
   it('no background: labelled fallback nowcasts from the readings median, and the ledger says so', async () => {
     const store = await openStore('memory://', { log });

@@ -380,20 +380,24 @@ export class BatchWorker {
     // The trajectory served the window before (NaN: none), and how many 5-minute steps ago.
     const prevServed = new Float32Array(n * SERVED_STEPS).fill(NaN);
     let gap = 0;
+    // The history is on the clock's 5-minute slots, whatever the window: windows shorter than a step
+    // (the demo's minute) overwrite their slot's value, and it moves on when a new slot begins.
+    let slotGap = 0;
     const row = new Map(shard.cells.map((c, i) => [c.cell, i]));
     if (inputs.prevEndMs !== null) {
       const [blob] = cellBlobs;
       if (blob) {
         const s = decodeCellStates(blob.body);
         gap = Math.round((claim.windowEndMs - inputs.prevEndMs) / (SMOOTHER_STEP_MIN * MINUTE_MS));
+        slotGap = historySlot(claim.windowEndMs) - historySlot(inputs.prevEndMs);
         s.cell.forEach((cell, j) => {
           const i = row.get(cell);
           if (i === undefined) return;
           copyCellState(s, j, prev, i);
           if (s.served) prevServed.set(s.served.subarray(j * SERVED_STEPS, (j + 1) * SERVED_STEPS), i * SERVED_STEPS);
-          // History moves on by the windows since (gaps stay NaN).
+          // History moves on by the slots since (gaps stay NaN).
           for (let k = 0; k < HISTORY_STEPS; k++) {
-            const from = k + gap;
+            const from = k + slotGap;
             if (from < HISTORY_STEPS) history[i * HISTORY_STEPS + k] = s.history[j * HISTORY_STEPS + from]!;
           }
         });
@@ -506,6 +510,11 @@ export class BatchWorker {
  * otherwise at each reading.
  */
 /** `c` at the picked indices. */
+/** The clock's 5-minute slot a window's end falls in (the history's step). */
+function historySlot(timeMs: number): number {
+  return Math.floor(timeMs / (SMOOTHER_STEP_MIN * MINUTE_MS));
+}
+
 function pickColumn(c: ArrayLike<number>, pick: readonly number[]): Float64Array {
   const out = new Float64Array(pick.length);
   for (let k = 0; k < pick.length; k++) out[k] = c[pick[k]!]!;
