@@ -69,6 +69,12 @@ describe('eval nowcast', () => {
     for (const k of ['mae_60_bilstm_raw', 'rmse_60_bilstm_raw', 'jumpiness_bilstm_raw']) assert.ok(Number.isFinite(f[k]), `field ${k}`);
     close(f.mae_60_bilstm, f.mae_60_bilstm_raw, tol);
     close(f.mae_60_bilstm_hourly, f.mae_60_bilstm_raw_hourly, tol);
+    // the cold start: the network on the 5-minute issues with 0, 6 and 12 steps of history, beside
+    // persistence and the network with all of it on the same cases
+    close(f.cold_start.persistence.mae_15, 0.3, tol);
+    close(f.cold_start.persistence.mae_60, 1.2, tol);
+    for (const lead of [5, 15, 30, 60]) close(f.cold_start.full[`mae_${lead}`], f[`mae_${lead}_bilstm_raw_5min`], tol);
+    for (const m of [0, 6, 12]) for (const lead of [5, 15, 30, 60]) assert.ok(Number.isFinite(f.cold_start[`history_${m}`][`mae_${lead}`]), `history_${m} lead ${lead}`);
     assert.equal(f.blend.weights.length, 13);
     assert.equal(f.blend.weights[0], 1);
     assert.ok(existsSync(chart) && readFileSync(chart, 'utf8').includes('<svg'));

@@ -19,7 +19,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BLEND_SHAPES, blendWeights, createOnnxSmoother, extractIssues, issueSlots, ModelRegistry, slotTime, splitOf, HISTORY_STEPS, SERVED_BLEND, SMOOTHER_STEP_MIN, TRAJECTORY_STEPS, type ArModel, type BlendShape, type IssueBlend, type IssueSet, type OnnxSmoother } from '../models/index.ts';
+import { BLEND_SHAPES, blendWeights, createOnnxSmoother, extractIssues, issueSlots, keepLastHistory, subsetIssues, ModelRegistry, slotTime, splitOf, HISTORY_STEPS, SERVED_BLEND, SMOOTHER_STEP_MIN, TRAJECTORY_STEPS, type ArModel, type BlendShape, type IssueBlend, type IssueSet, type OnnxSmoother } from '../models/index.ts';
 import { parseUtcMs } from './csv.ts';
 import { stationFilterRetention } from '../pipeline/index.ts';
 import { UsageError, type Evaluator } from './evaluator.ts';
@@ -94,6 +94,26 @@ export async function evaluateIssues(issues: IssueSet, o: { smoother: OnnxSmooth
     }])),
     arFallback: { hourly: ar.hourly, persistence: ar.persistence },
   };
+}
+
+/** History steps at which the cold start is scored: none (the batch's first window), 30 min, 1 h. */
+export const COLD_START_STEPS = [0, 6, 12] as const;
+
+/**
+ * The network (raw) at a cold start: the 5-minute series' issues as if the batch had started `m`
+ * steps before each (only the last m steps of history), MAE by lead; with the full history and
+ * persistence on the same cases for comparison.
+ */
+export async function coldStartFigures(issues: IssueSet, o: { smoother: OnnxSmoother; use: (i: number) => boolean; progress?: (m: string) => void }): Promise<Record<string, Record<number, LeadScore>>> {
+  const rows: number[] = [];
+  for (let i = 0; i < issues.n; i++) if (o.use(i)) rows.push(i);
+  const sub = subsetIssues(issues, rows);
+  const methods: Record<string, Float64Array> = { persistence: persistenceForecasts(sub), full: await smootherForecasts(sub, o.smoother) };
+  for (const m of COLD_START_STEPS) {
+    o.progress?.(`cold start: history of ${m} steps`);
+    methods[String(m)] = await smootherForecasts(keepLastHistory(sub, m), o.smoother);
+  }
+  return scoreLeads(sub, methods, LEAD_STEPS);
 }
 
 /** The issues of every station series (all slots with a reading), restricted by split and time. */
@@ -185,6 +205,7 @@ export const nowcastEvaluator: Evaluator = {
       if (!registry.card('bilstm')) throw new UsageError(`${modelsDir}: no loadable bilstm model (${JSON.stringify(registry.health().models)})`);
       const smoother = createOnnxSmoother(registry, 'bilstm');
       const f = await evaluateIssues(issues, { smoother, ar, hourlyRow, blend, progress });
+      const cold = await coldStartFigures(issues, { smoother, use: (i) => !hourlyRow(i), progress });
       const chart = resolve(v.chart ?? 'data/eval/nowcast.svg');
       mkdirSync(dirname(chart), { recursive: true });
       writeFileSync(chart, maeChartSvg(`Next-hour MAE at 5-minute stations (${split === 'all' ? 'all issues' : 'validation weeks'})`,
@@ -212,7 +233,9 @@ export const nowcastEvaluator: Evaluator = {
           by_lead_min: Object.fromEntries(Object.entries(v.byLeadMin).map(([k, l]) => [k, {
             comparisons: l.comparisons, ...Object.fromEntries(METHODS.map((m) => [m, r3(l.byMethod[m])])),
           }])),
-        }])), ar_fallback: f.arFallback, split, bilstm_version: smoother.version,
+        }])),
+        cold_start: Object.fromEntries(Object.entries(cold).map(([m, byLead]) => [m === 'full' || m === 'persistence' ? m : `history_${m}`, Object.fromEntries(LEAD_STEPS.map((k) => [`mae_${k * 5}`, r3(byLead[k]!.maeK)]))])),
+        ar_fallback: f.arFallback, split, bilstm_version: smoother.version,
         skill: { bilstm_vs_persistence_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.persistence.maeK), bilstm_vs_ar_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.ar.maeK), jumpiness_bilstm_vs_filter: r3(f.jumpiness.bilstm / f.jumpiness.filter), jumpiness_bilstm_raw_vs_filter: r3(f.jumpiness.bilstm_raw / f.jumpiness.filter) },
         stations: perStation, background: set.background ?? null, chart, elapsed_ms: Date.now() - started,
       });

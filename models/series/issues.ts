@@ -95,3 +95,15 @@ export function extractIssues(list: readonly { series: GridSeries; background: F
   });
   return out;
 }
+
+/** The rows of an issue set, as a new set (in the given order). */
+export function subsetIssues(s: IssueSet, rows: readonly number[]): IssueSet {
+  const H = s.historySteps, K = s.trajectorySteps, n = rows.length;
+  const pick = (a: Float64Array, w: number) => { const o = new Float64Array(n * w); rows.forEach((r, i) => o.set(a.subarray(r * w, (r + 1) * w), i * w)); return o; };
+  return {
+    n, historySteps: H, trajectorySteps: K,
+    runTimeMs: pick(s.runTimeMs, 1), lat: pick(s.lat, 1), lon: pick(s.lon, 1),
+    history: pick(s.history, H), filter: pick(s.filter, K), target: pick(s.target, K),
+    series: Int32Array.from(rows, (r) => s.series[r]!), slot: Int32Array.from(rows, (r) => s.slot[r]!),
+  };
+}

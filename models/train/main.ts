@@ -22,7 +22,8 @@ import { sha256Hex } from '../registry/model-card.ts';
 import { fitAr, arToOnnx, type ArModel } from '../ar/ar-model.ts';
 import { splitOf, VALIDATION_EVERY_WEEKS } from '../series/time-split.ts';
 import { slotTime, type GridSeries } from '../series/grid-series.ts';
-import type { IssueSet } from '../series/issues.ts';
+import { subsetIssues, type IssueSet } from '../series/issues.ts';
+import { restartHistory } from '../series/cold-start.ts';
 import { FEATURE_NAMES, FEATURES, HISTORY_STEPS, SEQUENCE_STEPS, TEMP_SCALE_K, TRAJECTORY_STEPS } from '../bilstm/features.ts';
 import { paramLayout, type NetworkShape } from '../bilstm/network.ts';
 import { bilstmToOnnx } from '../bilstm/onnx-export.ts';
@@ -40,6 +41,11 @@ export const AR_MAJOR = 1;
  * once every sampling's next issue is a partner; README, "The next hour on real data").
  */
 export const DEFAULT_REVISION_WEIGHT = 20;
+/**
+ * Hours between the simulated restarts that cut the training issues' histories (models/series/cold-start.ts):
+ * one issue in eight is within the 2 h after one, as after a fresh start of the batch.
+ */
+export const DEFAULT_RESTART_EVERY_H = 16;
 /** How the squared errors of the leads are weighted: 'uniform' (1 each) or 'skill' (skillLeadWeights). */
 export const DEFAULT_LEAD_WEIGHTING: 'uniform' | 'skill' = 'uniform';
 
@@ -144,7 +150,13 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
   const validationRows = Int32Array.from({ length: ts.issues.n }, (_, i) => i).filter((i) => ts.part[i] === 1 && ts.unit[i] === 1);
   log(`${ts.issues.n} issues: ${trainRows.length} training, ${validationRows.length} validation (${SPLIT_RULE})`);
   for (const s of ts.summary) log(`  ${s.id} (${s.sampling}): ${s.train} training, ${s.validation} validation, ${s.withBackground} with background, ${s.fromIso ?? '-'} .. ${s.toIso ?? '-'}`);
-  const { x, y, baseN } = tensorsOf(ts.issues);
+  // simulated restarts of the batch: the network sees the short histories of a cold start too
+  const restartEveryH = v['restart-every-h'] === undefined ? DEFAULT_RESTART_EVERY_H : Number(v['restart-every-h']);
+  if (!(restartEveryH >= 0)) throw new Error(`--restart-every-h expects a number of hours ≥ 0 (0: no restarts), got "${v['restart-every-h']}"`);
+  const restartSteps = Math.round((restartEveryH * 60) / SMOOTHER_STEP_MIN);
+  const trained = restartSteps > 0 ? restartHistory(ts.issues, restartSteps) : ts.issues;
+  if (restartSteps > 0) log(`cold starts: a simulated restart every ${restartEveryH} h per station (${((100 * Math.min(HISTORY_STEPS, restartSteps)) / restartSteps).toFixed(1)} % of issues within 2 h of one)`);
+  const { x, y, baseN } = tensorsOf(trained);
   const partner = sharedInt32(ts.issues.n);
   partner.set(ts.partner);
   const partnerGap = sharedInt32(ts.issues.n);
@@ -194,6 +206,9 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
       budgets, seed, options: { ...opts, shape: undefined },
       loss: `mean squared error of (y − base) / ${TEMP_SCALE_K} K over the leads with a reading${leadWeight ? ', each lead weighted by the mean over leads of the base\'s squared error divided by its own (every lead the same say in skill terms; skillLeadWeights in models/train/trainer.ts)' : ''}, plus ${revisionWeight} × the squared revision between the forecasts of an issue and of the next one at the same station (within ${MAX_PARTNER_GAP * SMOOTHER_STEP_MIN} min) for the same times (models/train/chunk.ts)`,
       revisionWeight,
+      coldStarts: restartSteps > 0
+        ? `the history of each training and validation issue cut at simulated restarts of the batch every ${restartEveryH} h per station (phase a hash of the station; models/series/cold-start.ts), as after a fresh start the batch's history of a cell fills one step per window`
+        : 'none: every issue has its full history',
       leadWeighting, ...(leadWeight ? { leadWeights: Array.from(leadWeight, (w) => Number(w.toFixed(4))) } : {}),
       epochs: r.epochs, bestEpoch: r.bestEpoch, stoppedEarly: r.stoppedEarly,
       seconds: { loadingAndFeatures: Math.round(loadedS), training: Math.round(r.seconds) },
@@ -224,26 +239,14 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
   return { version, sha256, bestEpoch: r.bestEpoch, epochs: r.epochs.length, trainSeconds: Math.round(r.seconds), totalSeconds: Math.round((Date.now() - startedMs) / 1000), issues: { train: trainRows.length, validation: validationRows.length }, metrics };
 }
 
-/** The rows of an issue set, as a new set (in the given order). */
-function subsetIssues(s: IssueSet, rows: number[]): IssueSet {
-  const H = s.historySteps, K = s.trajectorySteps, n = rows.length;
-  const pick = (a: Float64Array, w: number) => { const o = new Float64Array(n * w); rows.forEach((r, i) => o.set(a.subarray(r * w, (r + 1) * w), i * w)); return o; };
-  return {
-    n, historySteps: H, trajectorySteps: K,
-    runTimeMs: pick(s.runTimeMs, 1), lat: pick(s.lat, 1), lon: pick(s.lon, 1),
-    history: pick(s.history, H), filter: pick(s.filter, K), target: pick(s.target, K),
-    series: Int32Array.from(rows, (r) => s.series[r]!), slot: Int32Array.from(rows, (r) => s.slot[r]!),
-  };
-}
-
 async function main(): Promise<void> {
   const [model, ...rest] = process.argv.slice(2);
   const { values: v } = parseArgs({
     args: rest, strict: true, allowPositionals: false,
-    options: Object.fromEntries(['data', 'out', 'seed', 'hidden', 'dense', 'epochs', 'patience', 'batch', 'chunk', 'lr', 'lr-decay', 'workers', 'budget-scale', 'revision-weight', 'lead-weighting'].map((k) => [k, { type: 'string' as const }])),
+    options: Object.fromEntries(['data', 'out', 'seed', 'hidden', 'dense', 'epochs', 'patience', 'batch', 'chunk', 'lr', 'lr-decay', 'workers', 'budget-scale', 'revision-weight', 'lead-weighting', 'restart-every-h'].map((k) => [k, { type: 'string' as const }])),
   });
   if (model !== 'bilstm' && model !== 'ar') {
-    process.stderr.write(`usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 8] [--patience 2] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1] [--revision-weight ${DEFAULT_REVISION_WEIGHT}] [--lead-weighting ${DEFAULT_LEAD_WEIGHTING}|skill]\n`);
+    process.stderr.write(`usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 8] [--patience 2] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1] [--revision-weight ${DEFAULT_REVISION_WEIGHT}] [--lead-weighting ${DEFAULT_LEAD_WEIGHTING}|skill] [--restart-every-h ${DEFAULT_RESTART_EVERY_H} (0: none)]\n`);
     process.exit(2);
   }
   if (v.data === undefined) {

@@ -1,0 +1,49 @@
+/**
+ * Cold starts (pure). The batch builds a cell's history from its own analyses, so a fresh
+ * deployment, or a cell the batch never analysed before, hands the smoother an empty history that
+ * fills one 5-minute step per window. These functions give issues that history:
+ *
+ * - `keepLastHistory(issues, m)`: every issue as if the batch had started m steps before it (the
+ *   history's last m steps kept, the rest NaN), for scoring the smoother at a cold start;
+ * - `restartHistory(issues, periodSteps)`: restarts every `periodSteps` steps of each series, at a
+ *   phase of its own (a hash of the series' index), each issue's history cut at the last restart at
+ *   or before it; for training, so that the network learns what a short history means. An issue and
+ *   the next one at the same station see the same restart, as the batch's consecutive windows do.
+ */
+import type { IssueSet } from './issues.ts';
+
+function withHistory(issues: IssueSet, keep: (i: number) => number): IssueSet {
+  const H = issues.historySteps;
+  const history = issues.history.slice();
+  for (let i = 0; i < issues.n; i++) {
+    const m = keep(i);
+    if (!(m >= 0)) throw new RangeError(`issue ${i}: steps of history to keep must be ≥ 0, got ${m}`);
+    for (let k = 0; k < H - m; k++) history[i * H + k] = NaN;
+  }
+  return { ...issues, history };
+}
+
+/** The issues with only the last `steps` steps of history (0: none). */
+export function keepLastHistory(issues: IssueSet, steps: number): IssueSet {
+  if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`steps must be a non-negative integer, got ${steps}`);
+  return withHistory(issues, () => steps);
+}
+
+/** A series' restart phase in [0, periodSteps): a deterministic hash of its index. */
+export function restartPhase(series: number, periodSteps: number): number {
+  let h = Math.imul(series + 1, 0x9e3779b1) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  return h % periodSteps;
+}
+
+/** The issues with their history cut at simulated restarts every `periodSteps` steps of each series. */
+export function restartHistory(issues: IssueSet, periodSteps: number): IssueSet {
+  if (!Number.isInteger(periodSteps) || periodSteps < 1) throw new RangeError(`periodSteps must be a positive integer, got ${periodSteps}`);
+  return withHistory(issues, (i) => {
+    const slot = issues.slot[i]!;
+    const since = (((slot - restartPhase(issues.series[i]!, periodSteps)) % periodSteps) + periodSteps) % periodSteps;
+    return Math.min(since, issues.historySteps);
+  });
+}
