@@ -381,7 +381,7 @@ export class BatchWorker {
     const prevServed = new Float32Array(n * SERVED_STEPS).fill(NaN);
     let gap = 0;
     // The history is on the clock's 5-minute slots, whatever the window: windows shorter than a step
-    // (the demo's minute) overwrite their slot's value, and it moves on when a new slot begins.
+    // (WINDOW_MS of a minute) overwrite their slot's value, and it moves on when a new slot begins.
     let slotGap = 0;
     const row = new Map(shard.cells.map((c, i) => [c.cell, i]));
     if (inputs.prevEndMs !== null) {
