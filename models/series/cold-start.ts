@@ -8,9 +8,12 @@
  * - `restartHistory(issues, periodSteps)`: restarts every `periodSteps` steps of each series, at a
  *   phase of its own (a hash of the series' index), each issue's history cut at the last restart at
  *   or before it; for training, so that the network learns what a short history means. An issue and
- *   the next one at the same station see the same restart, as the batch's consecutive windows do.
+ *   the next one at the same station see the same restart, as the batch's consecutive windows do;
+ * - `coldStartCopies(issues, rows, maxSteps)`: copies of the given issues, each keeping the last
+ *   0 … maxSteps steps of its history (a hash of its row), for training on more early windows after
+ *   a start than restarts alone give without taking full histories away.
  */
-import type { IssueSet } from './issues.ts';
+import { subsetIssues, type IssueSet } from './issues.ts';
 
 function withHistory(issues: IssueSet, keep: (i: number) => number): IssueSet {
   const H = issues.historySteps;
@@ -34,8 +37,8 @@ export function restartPhase(series: number, periodSteps: number): number {
   let h = Math.imul(series + 1, 0x9e3779b1) >>> 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  return h % periodSteps;
+  h ^= h >>> 13; // a signed 32-bit value from here
+  return ((h % periodSteps) + periodSteps) % periodSteps;
 }
 
 /** The issues with their history cut at simulated restarts every `periodSteps` steps of each series. */
@@ -46,4 +49,10 @@ export function restartHistory(issues: IssueSet, periodSteps: number): IssueSet 
     const since = (((slot - restartPhase(issues.series[i]!, periodSteps)) % periodSteps) + periodSteps) % periodSteps;
     return Math.min(since, issues.historySteps);
   });
+}
+
+/** Copies of `rows`, each with only the last m steps of history, m in 0 … maxSteps by a hash of the row. */
+export function coldStartCopies(issues: IssueSet, rows: readonly number[], maxSteps: number): IssueSet {
+  if (!Number.isInteger(maxSteps) || maxSteps < 0) throw new RangeError(`maxSteps must be a non-negative integer, got ${maxSteps}`);
+  return withHistory(subsetIssues(issues, rows), (q) => restartPhase(rows[q]!, maxSteps + 1));
 }

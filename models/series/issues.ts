@@ -107,3 +107,16 @@ export function subsetIssues(s: IssueSet, rows: readonly number[]): IssueSet {
     series: Int32Array.from(rows, (r) => s.series[r]!), slot: Int32Array.from(rows, (r) => s.slot[r]!),
   };
 }
+
+/** Two issue sets of the same shape as one (a's rows, then b's). */
+export function concatIssues(a: IssueSet, b: IssueSet): IssueSet {
+  if (a.historySteps !== b.historySteps || a.trajectorySteps !== b.trajectorySteps) throw new RangeError(`issue sets of different shapes: ${a.historySteps}/${a.trajectorySteps} and ${b.historySteps}/${b.trajectorySteps} steps`);
+  const cat = <T extends Float64Array | Int32Array>(x: T, y: T, make: (n: number) => T): T => { const o = make(x.length + y.length); o.set(x); o.set(y, x.length); return o; };
+  const f = (n: number) => new Float64Array(n), i = (n: number) => new Int32Array(n);
+  return {
+    n: a.n + b.n, historySteps: a.historySteps, trajectorySteps: a.trajectorySteps,
+    runTimeMs: cat(a.runTimeMs, b.runTimeMs, f), lat: cat(a.lat, b.lat, f), lon: cat(a.lon, b.lon, f),
+    history: cat(a.history, b.history, f), filter: cat(a.filter, b.filter, f), target: cat(a.target, b.target, f),
+    series: cat(a.series, b.series, i), slot: cat(a.slot, b.slot, i),
+  };
+}

@@ -29,7 +29,7 @@ import { paramLayout, type NetworkShape } from '../bilstm/network.ts';
 import { bilstmToOnnx } from '../bilstm/onnx-export.ts';
 import { blendDescription, SERVED_BLEND } from '../bilstm/issue-blend.ts';
 import { skillLeadWeights, trainNetwork } from './trainer.ts';
-import { DEFAULT_BUDGETS, MAX_PARTNER_GAP, selectTrainingSet, tensorsOf } from './training-set.ts';
+import { DEFAULT_BUDGETS, MAX_PARTNER_GAP, selectTrainingSet, tensorsOf, withColdStartCopies } from './training-set.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { sharedInt32 } from './pool.ts';
 
@@ -46,6 +46,8 @@ export const DEFAULT_REVISION_WEIGHT = 20;
  * one issue in eight is within the 2 h after one, as after a fresh start of the batch.
  */
 export const DEFAULT_RESTART_EVERY_H = 16;
+/** Cold-start copies (models/series/cold-start.ts): a copy of one chosen issue in four, with the last 0…11 steps of its history (the first hour after a start); every = 0 for none. */
+export const DEFAULT_COLD_COPIES = { every: 4, maxSteps: 11 };
 /** How the squared errors of the leads are weighted: 'uniform' (1 each) or 'skill' (skillLeadWeights). */
 export const DEFAULT_LEAD_WEIGHTING: 'uniform' | 'skill' = 'uniform';
 
@@ -145,16 +147,20 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
   if (leadWeighting !== 'uniform' && leadWeighting !== 'skill') throw new Error(`--lead-weighting expects uniform or skill, got "${leadWeighting}"`);
   // sources named relative to the data folder (a card carries no machine path)
   const stations = set.stations.map((st) => ({ ...st, source: relative(resolve(dataDir), st.source) || '.' }));
-  const ts = selectTrainingSet(stations, budgets, { partners: revisionWeight > 0, filterRetention: stationFilterRetention(SMOOTHER_STEP_MIN, TRAJECTORY_STEPS - 1) });
-  const trainRows = Int32Array.from({ length: ts.issues.n }, (_, i) => i).filter((i) => ts.part[i] === 0 && ts.unit[i] === 1);
-  const validationRows = Int32Array.from({ length: ts.issues.n }, (_, i) => i).filter((i) => ts.part[i] === 1 && ts.unit[i] === 1);
-  log(`${ts.issues.n} issues: ${trainRows.length} training, ${validationRows.length} validation (${SPLIT_RULE})`);
-  for (const s of ts.summary) log(`  ${s.id} (${s.sampling}): ${s.train} training, ${s.validation} validation, ${s.withBackground} with background, ${s.fromIso ?? '-'} .. ${s.toIso ?? '-'}`);
+  const selected = selectTrainingSet(stations, budgets, { partners: revisionWeight > 0, filterRetention: stationFilterRetention(SMOOTHER_STEP_MIN, TRAJECTORY_STEPS - 1) });
   // simulated restarts of the batch: the network sees the short histories of a cold start too
   const restartEveryH = v['restart-every-h'] === undefined ? DEFAULT_RESTART_EVERY_H : Number(v['restart-every-h']);
   if (!(restartEveryH >= 0)) throw new Error(`--restart-every-h expects a number of hours ≥ 0 (0: no restarts), got "${v['restart-every-h']}"`);
   const restartSteps = Math.round((restartEveryH * 60) / SMOOTHER_STEP_MIN);
+  const copiesEvery = int(v['cold-copies-every'], '--cold-copies-every', DEFAULT_COLD_COPIES.every, 0);
+  const copiesMaxSteps = int(v['cold-copies-max-steps'], '--cold-copies-max-steps', DEFAULT_COLD_COPIES.maxSteps, 0);
+  const ts = copiesEvery > 0 ? withColdStartCopies(selected, { every: copiesEvery, maxSteps: copiesMaxSteps }) : selected;
+  const trainRows = Int32Array.from({ length: ts.issues.n }, (_, i) => i).filter((i) => ts.part[i] === 0 && ts.unit[i] === 1);
+  const validationRows = Int32Array.from({ length: ts.issues.n }, (_, i) => i).filter((i) => ts.part[i] === 1 && ts.unit[i] === 1);
+  log(`${ts.issues.n} issues: ${trainRows.length} training, ${validationRows.length} validation (${SPLIT_RULE})`);
+  for (const s of ts.summary) log(`  ${s.id} (${s.sampling}): ${s.train} training, ${s.validation} validation, ${s.withBackground} with background, ${s.fromIso ?? '-'} .. ${s.toIso ?? '-'}`);
   const trained = restartSteps > 0 ? restartHistory(ts.issues, restartSteps) : ts.issues;
+  if (copiesEvery > 0) log(`cold starts: ${ts.issues.n - selected.issues.n} copies (one of every ${copiesEvery} chosen issues) with the last 0…${copiesMaxSteps} steps of history`);
   if (restartSteps > 0) log(`cold starts: a simulated restart every ${restartEveryH} h per station (${((100 * Math.min(HISTORY_STEPS, restartSteps)) / restartSteps).toFixed(1)} % of issues within 2 h of one)`);
   const { x, y, baseN } = tensorsOf(trained);
   const partner = sharedInt32(ts.issues.n);
@@ -209,6 +215,7 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
       coldStarts: restartSteps > 0
         ? `the history of each training and validation issue cut at simulated restarts of the batch every ${restartEveryH} h per station (phase a hash of the station; models/series/cold-start.ts), as after a fresh start the batch's history of a cell fills one step per window`
         : 'none: every issue has its full history',
+      coldStartCopies: copiesEvery > 0 ? `a copy of one in ${copiesEvery} chosen issues, keeping only the last 0…${copiesMaxSteps} steps of its history (a hash of the row), without a revision partner` : 'none',
       leadWeighting, ...(leadWeight ? { leadWeights: Array.from(leadWeight, (w) => Number(w.toFixed(4))) } : {}),
       epochs: r.epochs, bestEpoch: r.bestEpoch, stoppedEarly: r.stoppedEarly,
       seconds: { loadingAndFeatures: Math.round(loadedS), training: Math.round(r.seconds) },
@@ -224,8 +231,8 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
     const ar = loadArModels(outDir);
     const registry = await ModelRegistry.open(outDir, {});
     try {
-      const rows = Array.from(validationRows);
-      const sub = subsetIssues(ts.issues, rows);
+      const rows = Array.from(validationRows).filter((i) => i < selected.issues.n);
+      const sub = subsetIssues(selected.issues, rows);
       const hourlyIdx = new Set(set.stations.map((s, i) => (s.series.sampling === 'hourly' ? i : -1)).filter((i) => i >= 0));
       const f = await evaluateIssues(sub, { smoother: createOnnxSmoother(registry, 'bilstm'), ar, hourlyRow: (i) => hourlyIdx.has(sub.series[i]!) });
       metrics['validation'] = { note: 'the validation weeks of the training data (never trained on); thinned like the training issues', ...f };
@@ -243,10 +250,10 @@ async function main(): Promise<void> {
   const [model, ...rest] = process.argv.slice(2);
   const { values: v } = parseArgs({
     args: rest, strict: true, allowPositionals: false,
-    options: Object.fromEntries(['data', 'out', 'seed', 'hidden', 'dense', 'epochs', 'patience', 'batch', 'chunk', 'lr', 'lr-decay', 'workers', 'budget-scale', 'revision-weight', 'lead-weighting', 'restart-every-h'].map((k) => [k, { type: 'string' as const }])),
+    options: Object.fromEntries(['data', 'out', 'seed', 'hidden', 'dense', 'epochs', 'patience', 'batch', 'chunk', 'lr', 'lr-decay', 'workers', 'budget-scale', 'revision-weight', 'lead-weighting', 'restart-every-h', 'cold-copies-every', 'cold-copies-max-steps'].map((k) => [k, { type: 'string' as const }])),
   });
   if (model !== 'bilstm' && model !== 'ar') {
-    process.stderr.write(`usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 8] [--patience 2] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1] [--revision-weight ${DEFAULT_REVISION_WEIGHT}] [--lead-weighting ${DEFAULT_LEAD_WEIGHTING}|skill] [--restart-every-h ${DEFAULT_RESTART_EVERY_H} (0: none)]\n`);
+    process.stderr.write(`usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 8] [--patience 2] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1] [--revision-weight ${DEFAULT_REVISION_WEIGHT}] [--lead-weighting ${DEFAULT_LEAD_WEIGHTING}|skill] [--restart-every-h ${DEFAULT_RESTART_EVERY_H} (0: none)] [--cold-copies-every N (0: none)] [--cold-copies-max-steps ${DEFAULT_COLD_COPIES.maxSteps}]\n`);
     process.exit(2);
   }
   if (v.data === undefined) {

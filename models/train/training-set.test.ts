@@ -2,7 +2,7 @@
 // the same part of the split; none for hourly series.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_PARTNER_GAP, selectTrainingSet } from './training-set.ts';
+import { MAX_PARTNER_GAP, selectTrainingSet, withColdStartCopies } from './training-set.ts';
 import { splitOf } from '../series/time-split.ts';
 import type { GridSeries } from '../series/grid-series.ts';
 
@@ -39,4 +39,33 @@ it('hourly series get no partners', () => {
   const ts = selectTrainingSet([{ series: series(12, 'hourly'), background: null, source: 'test' }], big);
   assert.ok(ts.issues.n > 0);
   assert.ok(Array.from(ts.partner).every((p) => p === -1));
+});
+
+it('cold-start copies: one of every k chosen issues appended with a short history, in its part, without a partner', () => {
+  const ts = selectTrainingSet([{ series: series(1), background: null, source: 'test' }], big);
+  const out = withColdStartCopies(ts, { every: 3, maxSteps: 5 });
+  const chosen = Array.from(ts.unit.keys()).filter((i) => ts.unit[i] === 1);
+  const copied = chosen.filter((_, k) => k % 3 === 0);
+  assert.equal(out.issues.n, ts.issues.n + copied.length);
+  // the rows before are unchanged
+  assert.deepEqual(out.issues.history.subarray(0, ts.issues.history.length), ts.issues.history);
+  assert.deepEqual(Array.from(out.partner.subarray(0, ts.issues.n)), Array.from(ts.partner));
+  const H = ts.issues.historySteps, K = ts.issues.trajectorySteps;
+  const lengths = new Set<number>();
+  copied.forEach((row, q) => {
+    const c = ts.issues.n + q;
+    assert.equal(out.issues.slot[c], ts.issues.slot[row]);
+    assert.equal(out.part[c], ts.part[row]);
+    assert.equal(out.unit[c], 1);
+    assert.equal(out.partner[c], -1);
+    assert.deepEqual(out.issues.target.subarray(c * K, (c + 1) * K), ts.issues.target.subarray(row * K, (row + 1) * K));
+    // a suffix of the original history is kept, 0…5 steps of it, the rest NaN
+    const h = out.issues.history.subarray(c * H, (c + 1) * H), orig = ts.issues.history.subarray(row * H, (row + 1) * H);
+    let kept = 0;
+    while (kept < H && !Number.isNaN(h[H - 1 - kept]!)) kept++;
+    assert.ok(kept <= 5, `row ${row}: ${kept} steps kept`);
+    for (let k = 0; k < H; k++) assert.ok(k >= H - kept ? h[k] === orig[k] : Number.isNaN(h[k]!), `row ${row} step ${k}`);
+    lengths.add(kept);
+  });
+  assert.ok(lengths.size >= 4, `kept lengths ${[...lengths].join(', ')}`);
 });

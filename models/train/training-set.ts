@@ -5,7 +5,8 @@
  * Budgets are per station and per kind — with a background / without, sub-hourly / hourly — so the
  * rare kinds (the year with a background) are not drowned by the long series without one.
  */
-import { extractIssues, issueSlots, type IssueSet } from '../series/issues.ts';
+import { concatIssues, extractIssues, issueSlots, type IssueSet } from '../series/issues.ts';
+import { coldStartCopies } from '../series/cold-start.ts';
 import { slotTime, type GridSeries } from '../series/grid-series.ts';
 import { splitOf } from '../series/time-split.ts';
 import { buildFeatures, FEATURES, HISTORY_STEPS, SEQUENCE_STEPS, TEMP_SCALE_K, TRAJECTORY_STEPS } from '../bilstm/features.ts';
@@ -124,6 +125,33 @@ export function selectTrainingSet(stations: readonly StationInput[], budgets: Bu
     offset += c.slots.length;
   }
   return { issues, part, unit, partner, partnerGap, summary };
+}
+
+/**
+ * The set with a cold-start copy of every `every`-th chosen issue appended (its history's last 0 …
+ * maxSteps steps only; same part; no partner). The rows before are unchanged.
+ */
+export function withColdStartCopies(ts: TrainingSet, o: { every: number; maxSteps: number }): TrainingSet {
+  if (!Number.isInteger(o.every) || o.every < 1) throw new RangeError(`every must be a positive integer, got ${o.every}`);
+  const rows: number[] = [];
+  let k = 0;
+  for (let i = 0; i < ts.issues.n; i++) if (ts.unit[i] === 1 && k++ % o.every === 0) rows.push(i);
+  const copies = coldStartCopies(ts.issues, rows, o.maxSteps);
+  const n = ts.issues.n, m = rows.length;
+  const grow = <T extends Uint8Array | Int32Array>(a: T, make: (n: number) => T, tail: (q: number) => number): T => {
+    const out = make(n + m);
+    out.set(a);
+    for (let q = 0; q < m; q++) out[n + q] = tail(q);
+    return out;
+  };
+  return {
+    issues: concatIssues(ts.issues, copies),
+    part: grow(ts.part, (x) => new Uint8Array(x), (q) => ts.part[rows[q]!]!),
+    unit: grow(ts.unit, (x) => new Uint8Array(x), () => 1),
+    partner: grow(ts.partner, (x) => new Int32Array(x), () => -1),
+    partnerGap: grow(ts.partnerGap, (x) => new Int32Array(x), () => 0),
+    summary: ts.summary,
+  };
 }
 
 /**
