@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { analysisEvaluator } from './analysis.ts';
 import { UsageError } from './evaluator.ts';
 import { tempDir, TRUTH_POSITION, writeBaselineFixture } from './fixtures.ts';
+import { tempModelDir, writeTestBilstm } from '../models/registry/test-artifacts.ts';
 
 const quiet = () => undefined;
 
@@ -52,5 +53,24 @@ describe('analysis evaluator', () => {
       assert.equal(other[k], r[k], k);
       assert.equal(noDiurnal[k], r[k], k);
     }
+  });
+
+  it('scores the smoother\'s +60 min as served: a smoother answering the filter\'s trajectory scores as the forecast; none without a model', async () => {
+    const identity = tempModelDir();
+    writeTestBilstm(identity, 1, { identity: true });
+    const r = await analysisEvaluator.run({ args: [...args, '--models', identity], progress: quiet });
+    assert.equal(r.served_60_model, 'bilstm@test.1');
+    const off = (r.detail as { official: Record<string, { rmseK: number; n: number }> }).official;
+    assert.equal(off.served60!.n, off.forecast60!.n);
+    // the served trajectory is the batch's, rounded to 0.01 K (pipeline/emit.ts) and passed through float32
+    assert.ok(Math.abs((r.official_rmse_served_60 as number) - (r.official_rmse_forecast_60 as number)) <= 0.006, `${String(r.official_rmse_served_60)} against ${String(r.official_rmse_forecast_60)}`);
+    const seeded = tempModelDir();
+    writeTestBilstm(seeded, 2);
+    const s = await analysisEvaluator.run({ args: [...args, '--models', seeded], progress: quiet });
+    assert.notEqual(s.official_rmse_served_60, r.official_rmse_served_60, 'a network that corrects the trajectory scores otherwise');
+    const none = await analysisEvaluator.run({ args: [...args, '--models', tempModelDir()], progress: quiet });
+    assert.equal(none.served_60_model, null);
+    assert.equal(none.official_rmse_served_60, null);
+    assert.equal(none.official_rmse_forecast_60, r.official_rmse_forecast_60);
   });
 });

@@ -17,6 +17,10 @@
  *   persistence_60  the truth at h − 1 h for h (an oracle at withheld places: the product never has it)
  *   analysis_persistence_60  the analysis at h − 1 h held for h: the persistence forecast the product
  *                   itself could issue, from the same information as forecast_60
+ *   served_60     issued at h − 1 h for h by the BiLSTM smoother (--models, the served artifacts) as the
+ *                 batch runs it: history = the cell's analyses (here hourly, at h − 2 h and h − 3 h),
+ *                 trajectory = the filter's next hour at 5-minute leads (pipeline/emit.ts); lead 60 is
+ *                 never blended with an earlier issue, so it is what the product serves
  * At withheld amateur stations on all their readings and on those that passed QC; at official
  * stations and the station log separately. Spread-skill: truths within the analysis ± 1 sigma.
  */
@@ -26,6 +30,8 @@ import { parseArgs } from 'node:util';
 import { cellCenter, cellOf, localPlane, type LatLon } from '../infra/geo/index.ts';
 import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
 import { buildBackgroundField } from '../pipeline/index.ts';
+import { emitCells } from '../pipeline/emit.ts';
+import { createOnnxSmoother, HISTORY_STEPS, ModelRegistry, TRAJECTORY_STEPS, SMOOTHER_STEP_MIN, type NextHourSmoother } from '../models/index.ts';
 import { analyseCells, biasAtLead, cellState, emptyCellStates, largeScaleBias, publishedVarK2, type AnalysisOptions, type CellAnalysis, type CellStates } from '../pipeline/analysis/cell-analysis.ts';
 import { DEFAULT_ANALYSIS } from '../pipeline/analysis/defaults.ts';
 import type { BiasModel, BiasPart } from '../pipeline/analysis/kalman.ts';
@@ -66,11 +72,12 @@ class Scores {
   readonly analysisPersistence60 = new ErrorAccumulator();
   readonly backgroundAt60 = new ErrorAccumulator();
   readonly heldBias60 = new ErrorAccumulator();
+  readonly served60 = new ErrorAccumulator();
   readonly spread = new SpreadSkillAccumulator();
   result(): Record<string, ErrorStats | ReturnType<SpreadSkillAccumulator['result']>> {
     return {
       background: this.background.result(), nearest: this.nearest.result(), analysis: this.analysis.result(),
-      forecast60: this.forecast60.result(), persistence60: this.persistence60.result(), analysisPersistence60: this.analysisPersistence60.result(), backgroundAt60: this.backgroundAt60.result(), heldBias60: this.heldBias60.result(), spread: this.spread.result(),
+      forecast60: this.forecast60.result(), persistence60: this.persistence60.result(), analysisPersistence60: this.analysisPersistence60.result(), backgroundAt60: this.backgroundAt60.result(), heldBias60: this.heldBias60.result(), served60: this.served60.result(), spread: this.spread.result(),
     };
   }
 }
@@ -98,6 +105,8 @@ export interface AnalysisEvalOptions {
   diurnalTauH?: number;
   /** σ of the area's slow level [K] (0: none; default: the batch's). */
   areaSlowSigmaK?: number;
+  /** The next-hour smoother the batch serves (none: no served_60 figures). */
+  smoother?: NextHourSmoother;
   chart?: string;
   progress: (m: string) => void;
 }
@@ -160,6 +169,31 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
   let prevHour = NaN;
   let prevStates: CellAnalysis | undefined;
   let pointVarK2 = 0;
+  // The smoother's inputs and output by target: the analyses of the two hours before, and its +60 min issued an hour before.
+  const hourlyAna = [new Float64Array(nt).fill(NaN), new Float64Array(nt).fill(NaN)];
+  let served60: Float64Array | null = null;
+  const centreLat = Float32Array.from(centres, (c) => c.lat), centreLon = Float32Array.from(centres, (c) => c.lon);
+  const centreSampler = field.sampler(centres);
+
+  /** The smoother's +60 min at every target, issued at h; shifts the hourly analyses (`consecutive`: h − 1 h was the hour before). */
+  const smoothAt = async (h: number, cells: CellAnalysis, consecutive: boolean): Promise<Float64Array> => {
+    const H = HISTORY_STEPS, K = TRAJECTORY_STEPS, perHour = 60 / SMOOTHER_STEP_MIN;
+    if (!consecutive) { hourlyAna[0]!.fill(NaN); hourlyAna[1]!.fill(NaN); }
+    const history = new Float32Array(nt * H).fill(NaN);
+    for (let t = 0; t < nt; t++) {
+      // history[k] is valid at h − (H − k) · 5 min: the analysis an hour before at k = H − 12, two hours before at k = H − 24
+      history[t * H + H - perHour] = hourlyAna[0]![t]!;
+      if (H - 2 * perHour >= 0) history[t * H + H - 2 * perHour] = hourlyAna[1]![t]!;
+    }
+    const emitted = emitCells(cells, h, centreSampler, null, { stepMin: SMOOTHER_STEP_MIN, steps: K - 1, hourlyMaxSteps: 0, process: analysis.process, pointVarK2 });
+    const filter = new Float32Array(nt * K).fill(NaN), sigma = new Float32Array(nt * K).fill(NaN);
+    emitted.forEach((e, t) => { if (e) for (let k = 0; k < K; k++) { filter[t * K + k] = e.tempsC[k]!; sigma[t * K + k] = e.sigmasC[k]!; } });
+    const out = await o.smoother!.smooth({ runTimeMs: h, n: nt, historySteps: H, history, trajectorySteps: K, filter, filterSigma: sigma, lat: centreLat, lon: centreLon });
+    // this hour's analyses become the history of the next issue
+    hourlyAna.reverse();
+    emitted.forEach((e, t) => { hourlyAna[0]![t] = e ? e.tempsC[0]! : NaN; });
+    return Float64Array.from({ length: nt }, (_, t) => out[t * K + K - 1]!);
+  };
 
   for (let k = 0; k < hours.length; k++) {
     const h = hours[k]!;
@@ -226,6 +260,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
           // Diagnostic: the background's hourly change with the bias held (no decay at all).
           s.heldBias60.add(bg + prevStates!.biasK[t]!, truth);
           if (prevTruth !== undefined) s.persistence60.add(prevTruth, truth);
+          if (served60 && Number.isFinite(served60[t]!)) s.served60.add(served60[t]!, truth);
         }
       }
     };
@@ -258,6 +293,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
       score(tr.kind === 'official' ? [official, m!.official] : [pws], truthTarget[i]!, truth, tr.byHour.get(h - HOUR_MS), nearestTemp(p));
     });
 
+    if (o.smoother) served60 = await smoothAt(h, cells, hasPrev);
     prevTemp.clear();
     present.forEach((st, si) => prevTemp.set(st, rawTemp[si]!));
     prevStates = cells;
@@ -279,6 +315,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
     rmse_persistence_60: rmse(a.persistence60),
     rmse_analysis_persistence_60: rmse(a.analysisPersistence60),
     rmse_held_bias_60: rmse(a.heldBias60),
+    rmse_served_60: o.smoother ? rmse(a.served60) : null,
     rmse_analysis_all: rmse(all.analysis),
     rmse_background_all: rmse(all.background),
     official_rmse_background: rmse(off.background),
@@ -287,6 +324,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
     official_rmse_persistence_60: rmse(off.persistence60),
     official_rmse_analysis_persistence_60: rmse(off.analysisPersistence60),
     official_rmse_held_bias_60: rmse(off.heldBias60),
+    official_rmse_served_60: o.smoother ? rmse(off.served60) : null,
     official_n: (off.analysis as ErrorStats).n,
     within_one_sigma: (a.spread as { withinOneSigma: number }).withinOneSigma,
     official_within_one_sigma: (off.spread as { withinOneSigma: number }).withinOneSigma,
@@ -295,6 +333,8 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
     pws_rmse_forecast_60: rmse(pw.forecast60),
     pws_rmse_persistence_60: rmse(pw.persistence60),
     pws_rmse_analysis_persistence_60: rmse(pw.analysisPersistence60),
+    pws_rmse_served_60: o.smoother ? rmse(pw.served60) : null,
+    served_60_model: o.smoother ? `${o.smoother.name}@${o.smoother.version}` : null,
     detail: {
       amateur_qc_passed: a, amateur_all: all, official: off, pws: pw,
       by_month: Object.fromEntries([...byMonth].map(([mo, s]) => [mo, { amateur: s.amateur.result(), official: s.official.result() }])),
@@ -316,6 +356,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
         { name: 'background', values: [result.rmse_background, rmse(a.backgroundAt60), result.official_rmse_background, rmse(off.backgroundAt60)] },
         { name: 'nearest station', values: [result.rmse_nearest, NaN, rmse(off.nearest), NaN] },
         { name: 'analysis / forecast', values: [result.rmse_analysis, result.rmse_forecast_60, result.official_rmse_analysis, result.official_rmse_forecast_60] },
+        ...(o.smoother ? [{ name: `served (${o.smoother.name})`, values: [NaN, rmse(a.served60), NaN, rmse(off.served60)] }] : []),
         { name: 'persistence of the analysis', values: [NaN, result.rmse_analysis_persistence_60, NaN, result.official_rmse_analysis_persistence_60] },
         { name: 'persistence of the truth', values: [NaN, result.rmse_persistence_60, NaN, result.official_rmse_persistence_60] },
       ],
@@ -363,6 +404,7 @@ export const ANALYSIS_USAGE = [
   '--diurnal-sigma <K>       σ of each coefficient of the bias\'s diurnal cycle; 0 drops the diurnal parts (default: the batch\'s, 1)',
   '--diurnal-tau-h <h>       e-folding time of the diurnal coefficients (default: the batch\'s, 72)',
   '--area-slow-sigma <K>     σ of the area\'s slow level; 0 drops it (default: the batch\'s, 1)',
+  '--models <dir>            the served artifacts, for the BiLSTM\'s +60 min (default models/artifacts; without a bilstm model there, no served_60)',
   '--chart <file.svg>        where to write the chart (default data/eval/analysis.svg)',
 ].join('\n');
 
@@ -377,6 +419,7 @@ export const analysisEvaluator: Evaluator = {
         'station-lat': { type: 'string' }, 'station-lon': { type: 'string' }, 'pws-lat': { type: 'string' }, 'pws-lon': { type: 'string' },
         resolution: { type: 'string' }, chart: { type: 'string' }, 'slow-tau-h': { type: 'string' },
         'diurnal-sigma': { type: 'string' }, 'diurnal-tau-h': { type: 'string' }, 'area-slow-sigma': { type: 'string' },
+        models: { type: 'string' },
       },
       strict: true,
     });
@@ -404,21 +447,29 @@ export const analysisEvaluator: Evaluator = {
     };
     const resolution = num(values.resolution, 'resolution', 9);
     if (!(Number.isInteger(resolution) && resolution >= 7 && resolution <= 10)) throw new UsageError(`--resolution must be an integer from 7 to 10, got ${resolution}`);
-    return evaluateAnalysis({
-      crowd, background,
-      officials: datasets.filter((d) => d.kind === 'official-dwd' || d.kind === 'official-uco'),
-      pws: datasets.filter((d) => d.kind === 'amateur-pywws'),
-      dwdPosition: { lat: num(values['station-lat'], 'station-lat', TEMPELHOF.lat), lon: num(values['station-lon'], 'station-lon', TEMPELHOF.lon) },
-      pwsPosition: { lat: num(values['pws-lat'], 'pws-lat', FALKENSEE.lat), lon: num(values['pws-lon'], 'pws-lon', FALKENSEE.lon) },
-      range: { fromMs: time(values.from, 'from', -Infinity), toMs: time(values.to, 'to', Infinity) },
-      resolution,
-      ...(values['slow-tau-h'] !== undefined ? { slowTauH: positive(values['slow-tau-h'], 'slow-tau-h') } : {}),
-      ...(values['diurnal-sigma'] !== undefined ? { diurnalSigmaK: positive(values['diurnal-sigma'], 'diurnal-sigma', true) } : {}),
-      ...(values['diurnal-tau-h'] !== undefined ? { diurnalTauH: positive(values['diurnal-tau-h'], 'diurnal-tau-h') } : {}),
-      ...(values['area-slow-sigma'] !== undefined ? { areaSlowSigmaK: positive(values['area-slow-sigma'], 'area-slow-sigma', true) } : {}),
-      chart: values.chart ?? 'data/eval/analysis.svg',
-      progress: ctx.progress,
-    });
+    const modelsDir = resolve(values.models ?? 'models/artifacts');
+    const registry = await ModelRegistry.open(modelsDir, {});
+    const smoother = registry.card('bilstm') ? createOnnxSmoother(registry, 'bilstm') : undefined;
+    if (!smoother) ctx.progress(`no bilstm model in ${modelsDir}: no served_60 figures`);
+    try {
+      return await evaluateAnalysis({
+        crowd, background, ...(smoother ? { smoother } : {}),
+        officials: datasets.filter((d) => d.kind === 'official-dwd' || d.kind === 'official-uco'),
+        pws: datasets.filter((d) => d.kind === 'amateur-pywws'),
+        dwdPosition: { lat: num(values['station-lat'], 'station-lat', TEMPELHOF.lat), lon: num(values['station-lon'], 'station-lon', TEMPELHOF.lon) },
+        pwsPosition: { lat: num(values['pws-lat'], 'pws-lat', FALKENSEE.lat), lon: num(values['pws-lon'], 'pws-lon', FALKENSEE.lon) },
+        range: { fromMs: time(values.from, 'from', -Infinity), toMs: time(values.to, 'to', Infinity) },
+        resolution,
+        ...(values['slow-tau-h'] !== undefined ? { slowTauH: positive(values['slow-tau-h'], 'slow-tau-h') } : {}),
+        ...(values['diurnal-sigma'] !== undefined ? { diurnalSigmaK: positive(values['diurnal-sigma'], 'diurnal-sigma', true) } : {}),
+        ...(values['diurnal-tau-h'] !== undefined ? { diurnalTauH: positive(values['diurnal-tau-h'], 'diurnal-tau-h') } : {}),
+        ...(values['area-slow-sigma'] !== undefined ? { areaSlowSigmaK: positive(values['area-slow-sigma'], 'area-slow-sigma', true) } : {}),
+        chart: values.chart ?? 'data/eval/analysis.svg',
+        progress: ctx.progress,
+      });
+    } finally {
+      await registry.close();
+    }
   },
   table(r) {
     const lines = Object.entries(r).filter(([k]) => k !== 'detail').map(([k, v]) => `${k.padEnd(30)} ${String(v)}`);

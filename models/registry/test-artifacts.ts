@@ -43,11 +43,13 @@ export function writeAffine(dir: string, name: string, scale: number, version: s
   });
 }
 
-export function writeTestBilstm(dir: string, seed = 5): void {
+/** A BiLSTM test double with seeded weights, or with every weight 0 (`identity`: its output is the base trajectory). */
+export function writeTestBilstm(dir: string, seed = 5, o: { identity?: boolean } = {}): void {
   const layout = paramLayout({ inputs: FEATURES, hidden: 4, dense: 3, steps: SEQUENCE_STEPS, outSteps: TRAJECTORY_STEPS });
   const params = initParams(layout, seededRandom(seed));
+  if (o.identity) params.fill(0);
   writeModel(dir, 'bilstm', bilstmToOnnx({ layout, params, tempScaleK: TEMP_SCALE_K, metadata: { name: 'bilstm', version: `test.${seed}` } }), {
-    version: `test.${seed}`, description: 'test double with seeded weights',
+    version: `test.${seed}`, description: o.identity ? 'test double: every weight 0, so y = base' : 'test double with seeded weights',
     inputs: [{ name: 'x', dims: [SEQUENCE_STEPS, 'N', FEATURES], type: 'float32' }, { name: 'base', dims: ['N', TRAJECTORY_STEPS], type: 'float32' }],
     outputs: [{ name: 'y', dims: ['N', TRAJECTORY_STEPS], type: 'float32' }],
   });
