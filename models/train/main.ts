@@ -130,8 +130,10 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
   // lead 0 is the analysis, the best estimate at the place: the network corrects leads 5..60 only
   const shape: NetworkShape = { inputs: FEATURES, hidden: int(v['hidden'], '--hidden', 12, 1), dense: int(v['dense'], '--dense', 12, 1), steps: SEQUENCE_STEPS, outSteps: TRAJECTORY_STEPS, fixedOutputs: 1 };
   const scale = realNum(v['budget-scale'], '--budget-scale', 1);
-  const s1 = (b: number) => Math.max(1, Math.round(b * scale));
-  const budgets = { subHourlyWithBackground: s1(DEFAULT_BUDGETS.subHourlyWithBackground), subHourlyWithout: s1(DEFAULT_BUDGETS.subHourlyWithout), hourlyWithBackground: s1(DEFAULT_BUDGETS.hourlyWithBackground), hourlyWithout: s1(DEFAULT_BUDGETS.hourlyWithout) };
+  // the issues with a background are the batch's own case (it always has one, or labels the fallback)
+  const bgScale = scale * realNum(v['background-budget-scale'], '--background-budget-scale', 1);
+  const s1 = (b: number, f = scale) => Math.max(1, Math.round(b * f));
+  const budgets = { subHourlyWithBackground: s1(DEFAULT_BUDGETS.subHourlyWithBackground, bgScale), subHourlyWithout: s1(DEFAULT_BUDGETS.subHourlyWithout), hourlyWithBackground: s1(DEFAULT_BUDGETS.hourlyWithBackground, bgScale), hourlyWithout: s1(DEFAULT_BUDGETS.hourlyWithout) };
   const workers = int(v['workers'], '--workers', Math.max(1, availableParallelism()));
   const opts = {
     shape, seed, workers,
@@ -250,10 +252,10 @@ async function main(): Promise<void> {
   const [model, ...rest] = process.argv.slice(2);
   const { values: v } = parseArgs({
     args: rest, strict: true, allowPositionals: false,
-    options: Object.fromEntries(['data', 'out', 'seed', 'hidden', 'dense', 'epochs', 'patience', 'batch', 'chunk', 'lr', 'lr-decay', 'workers', 'budget-scale', 'revision-weight', 'lead-weighting', 'restart-every-h', 'cold-copies-every', 'cold-copies-max-steps'].map((k) => [k, { type: 'string' as const }])),
+    options: Object.fromEntries(['data', 'out', 'seed', 'hidden', 'dense', 'epochs', 'patience', 'batch', 'chunk', 'lr', 'lr-decay', 'workers', 'budget-scale', 'background-budget-scale', 'revision-weight', 'lead-weighting', 'restart-every-h', 'cold-copies-every', 'cold-copies-max-steps'].map((k) => [k, { type: 'string' as const }])),
   });
   if (model !== 'bilstm' && model !== 'ar') {
-    process.stderr.write(`usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 8] [--patience 2] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1] [--revision-weight ${DEFAULT_REVISION_WEIGHT}] [--lead-weighting ${DEFAULT_LEAD_WEIGHTING}|skill] [--restart-every-h ${DEFAULT_RESTART_EVERY_H} (0: none)] [--cold-copies-every N (0: none)] [--cold-copies-max-steps ${DEFAULT_COLD_COPIES.maxSteps}]\n`);
+    process.stderr.write(`usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 8] [--patience 2] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1] [--background-budget-scale 1] [--revision-weight ${DEFAULT_REVISION_WEIGHT}] [--lead-weighting ${DEFAULT_LEAD_WEIGHTING}|skill] [--restart-every-h ${DEFAULT_RESTART_EVERY_H} (0: none)] [--cold-copies-every N (0: none)] [--cold-copies-max-steps ${DEFAULT_COLD_COPIES.maxSteps}]\n`);
     process.exit(2);
   }
   if (v.data === undefined) {
