@@ -503,24 +503,24 @@ export class BatchWorker {
   }
 }
 
-/**
- * The background at each picked reading (its place, elevation and time), the fallback where none.
- * Where the field is linear in time across the window (no knot inside it: the usual case, with hourly
- * valid times and windows on clock boundaries), it is evaluated twice per place and interpolated;
- * otherwise at each reading.
- */
-/** `c` at the picked indices. */
 /** The clock's 5-minute slot a window's end falls in (the history's step). */
 function historySlot(timeMs: number): number {
   return Math.floor(timeMs / (SMOOTHER_STEP_MIN * MINUTE_MS));
 }
 
+/** `c` at the picked indices. */
 function pickColumn(c: ArrayLike<number>, pick: readonly number[]): Float64Array {
   const out = new Float64Array(pick.length);
   for (let k = 0; k < pick.length; k++) out[k] = c[pick[k]!]!;
   return out;
 }
 
+/**
+ * The background at each picked reading (its place, elevation and time), the fallback where none.
+ * Where the field is linear in time across the window (no knot inside it: the usual case, with hourly
+ * valid times and windows on clock boundaries), it is evaluated twice per place and interpolated;
+ * otherwise at each reading.
+ */
 function backgroundAtReadings(inputs: WindowInputs, pick: readonly number[], r: ReadingColumns, t0: number, t1: number): Float64Array {
   const out = new Float64Array(pick.length);
   const field = inputs.field;
