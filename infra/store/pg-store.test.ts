@@ -18,6 +18,22 @@ import { runRegistryContract } from './stations.contract.ts';
 import { freshDatabase, startPrivateServer, timescaleServerForTests, withDatabase, type FreshDatabase } from '../testing/timescaledb-server.ts';
 import { freePort } from '../testing/free-port.ts';
 import { waitFor } from '../testing/role-process.ts';
+import type { Store } from './store.ts';
+
+/** A transaction of `store` that runs `statement`, then holds its connection (and its locks) until `release`; `done` settles when it ends. */
+async function holdTransaction(store: Store, statement: string): Promise<{ release: () => void; done: Promise<void> }> {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let entered!: () => void;
+  const inside = new Promise<void>((r) => (entered = r));
+  const done = store.transaction(async (q) => {
+    await q.query(statement);
+    entered();
+    await held;
+  });
+  await Promise.race([inside, done]);
+  return { release, done };
+}
 
 const server = await timescaleServerForTests();
 const POOL_SIZE = 4;
@@ -87,16 +103,7 @@ if (typeof server !== 'string') {
     test('a query waits for a pool connection no longer than connectionTimeoutMs', async () => {
       const store = await PgStore.open(db.url, { poolSize: 1, connectionTimeoutMs: 300 });
       try {
-        let release!: () => void;
-        const held = new Promise<void>((r) => (release = r));
-        let entered!: () => void;
-        const inside = new Promise<void>((r) => (entered = r));
-        const tx = store.transaction(async (q) => {
-          await q.query('SELECT 1');
-          entered();
-          await held;
-        });
-        await inside;
+        const { release, done: tx } = await holdTransaction(store, 'SELECT 1');
         const t0 = Date.now();
         await assert.rejects(store.query('SELECT 1'), storeError('STORE_UNAVAILABLE', /within 300 ms \(STORE_CONNECT_TIMEOUT_MS\)/));
         const waited = Date.now() - t0;
@@ -189,16 +196,7 @@ if (typeof server !== 'string') {
         await store.query('CREATE TABLE IF NOT EXISTS copy_probe (k text PRIMARY KEY, v float8)');
         assert.equal(await store.copyFrom(rowsOf('a', 'bb')), 2);
         // Another session holds the table: the COPY waits on the lock until the server cancels it.
-        let release!: () => void;
-        const held = new Promise<void>((r) => (release = r));
-        let locked!: () => void;
-        const inside = new Promise<void>((r) => (locked = r));
-        const holder = probe.transaction(async (q) => {
-          await q.query('LOCK TABLE copy_probe IN ACCESS EXCLUSIVE MODE');
-          locked();
-          await held;
-        });
-        await inside;
+        const { release, done: holder } = await holdTransaction(probe, 'LOCK TABLE copy_probe IN ACCESS EXCLUSIVE MODE');
         const t0 = Date.now();
         await assert.rejects(store.copyFrom(rowsOf('c')), storeError('STORE_TIMEOUT', /300 ms \(STORE_STATEMENT_TIMEOUT_MS\)/));
         assert.ok(Date.now() - t0 < 5000, 'cancelled by the server, not waited out');
