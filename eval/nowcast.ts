@@ -65,10 +65,13 @@ export interface IssueFigures {
   arFallback: { hourly: number; persistence: number };
 }
 
-/** Every method on a set of issues; `hourlyRow(i)` tells which issues come from hourly series. */
-export async function evaluateIssues(issues: IssueSet, o: { smoother: OnnxSmoother; ar: ArModels; hourlyRow: (i: number) => boolean; blend?: IssueBlend; progress?: (m: string) => void }): Promise<IssueFigures> {
+/**
+ * Every method on a set of issues; `hourlyRow(i)` tells which issues come from hourly series. `raw`:
+ * the smoother's forecasts of these issues when the caller already has them (else computed here).
+ */
+export async function evaluateIssues(issues: IssueSet, o: { smoother: OnnxSmoother; ar: ArModels; hourlyRow: (i: number) => boolean; blend?: IssueBlend; raw?: Float64Array; progress?: (m: string) => void }): Promise<IssueFigures> {
   const ar = arForecasts(issues, o.ar);
-  const raw = await smootherForecasts(issues, o.smoother, o.progress);
+  const raw = o.raw ?? await smootherForecasts(issues, o.smoother, o.progress);
   const methods: Record<Method, Float64Array> = {
     persistence: persistenceForecasts(issues),
     ar: ar.values,
@@ -101,14 +104,17 @@ export const COLD_START_STEPS = [0, 6, 12] as const;
 
 /**
  * The network (raw) at a cold start: the 5-minute series' issues as if the batch had started `m`
- * steps before each (only the last m steps of history), MAE by lead; with the full history and
- * persistence on the same cases for comparison.
+ * steps before each (only the last m steps of history), MAE by lead; with the full history (`raw`:
+ * the smoother's forecasts of all `issues`) and persistence on the same cases for comparison.
  */
-export async function coldStartFigures(issues: IssueSet, o: { smoother: OnnxSmoother; use: (i: number) => boolean; progress?: (m: string) => void }): Promise<Record<string, Record<number, LeadScore>>> {
+export async function coldStartFigures(issues: IssueSet, o: { smoother: OnnxSmoother; raw: Float64Array; use: (i: number) => boolean; progress?: (m: string) => void }): Promise<Record<string, Record<number, LeadScore>>> {
+  const K = issues.trajectorySteps;
   const rows: number[] = [];
   for (let i = 0; i < issues.n; i++) if (o.use(i)) rows.push(i);
   const sub = subsetIssues(issues, rows);
-  const methods: Record<string, Float64Array> = { persistence: persistenceForecasts(sub), full: await smootherForecasts(sub, o.smoother) };
+  const full = new Float64Array(rows.length * K);
+  rows.forEach((r, q) => full.set(o.raw.subarray(r * K, (r + 1) * K), q * K));
+  const methods: Record<string, Float64Array> = { persistence: persistenceForecasts(sub), full };
   for (const m of COLD_START_STEPS) {
     o.progress?.(`cold start: history of ${m} steps`);
     methods[String(m)] = await smootherForecasts(keepLastHistory(sub, m), o.smoother);
@@ -204,8 +210,9 @@ export const nowcastEvaluator: Evaluator = {
     try {
       if (!registry.card('bilstm')) throw new UsageError(`${modelsDir}: no loadable bilstm model (${JSON.stringify(registry.health().models)})`);
       const smoother = createOnnxSmoother(registry, 'bilstm');
-      const f = await evaluateIssues(issues, { smoother, ar, hourlyRow, blend, progress });
-      const cold = await coldStartFigures(issues, { smoother, use: (i) => !hourlyRow(i), progress });
+      const raw = await smootherForecasts(issues, smoother, progress);
+      const f = await evaluateIssues(issues, { smoother, ar, hourlyRow, blend, raw, progress });
+      const cold = await coldStartFigures(issues, { smoother, raw, use: (i) => !hourlyRow(i), progress });
       const chart = resolve(v.chart ?? 'data/eval/nowcast.svg');
       mkdirSync(dirname(chart), { recursive: true });
       writeFileSync(chart, maeChartSvg(`Next-hour MAE at 5-minute stations (${split === 'all' ? 'all issues' : 'validation weeks'})`,
