@@ -6,7 +6,7 @@ import { initParams, paramLayout, type NetworkShape } from '../bilstm/network.ts
 import { ChunkRunner } from './chunk.ts';
 import { seededRandom } from './random.ts';
 
-for (const [gap, leadWeight] of [[1, undefined], [2, undefined], [1, [0.5, 3, 1, 0.25]]] as const) it(`loss with a partner ${gap} step(s) later and the revision penalty${leadWeight ? ', leads weighted' : ''}: analytic gradient = finite differences`, () => {
+for (const [gap, leadWeight, perIssue] of [[1, undefined, false], [2, undefined, false], [1, [0.5, 3, 1, 0.25], false], [1, undefined, true]] as const) it(`loss with a partner ${gap} step(s) later and the revision penalty${leadWeight ? ', leads weighted' : ''}${perIssue ? ', every issue weighing the same' : ''}: analytic gradient = finite differences`, () => {
   const shape: NetworkShape = { inputs: 3, hidden: 3, dense: 2, steps: 6, outSteps: 4 };
   const layout = paramLayout(shape);
   const random = seededRandom(9);
@@ -16,7 +16,8 @@ for (const [gap, leadWeight] of [[1, undefined], [2, undefined], [1, [0.5, 3, 1,
   const y = Float64Array.from({ length: rows * shape.outSteps }, () => random() - 0.5);
   y[5] = NaN;
   const baseN = Float64Array.from({ length: rows * shape.outSteps }, () => random());
-  const data = { x, y, order: Int32Array.of(0, 2), partner: Int32Array.of(1, -1, -1), partnerGap: Int32Array.of(gap, 0, 0), baseN, lambda: 3, ...(leadWeight ? { leadWeight } : {}) };
+  if (perIssue) y[9] = y[10] = NaN; // rows with 4, 3 and 2 targets: scales 1, 4/3 and 2
+  const data = { x, y, order: Int32Array.of(0, 2), partner: Int32Array.of(1, -1, -1), partnerGap: Int32Array.of(gap, 0, 0), baseN, lambda: 3, ...(leadWeight ? { leadWeight } : {}), perIssue };
   const runner = new ChunkRunner(layout);
   const grad = new Float64Array(layout.size);
   runner.run(p, data, 0, 2, grad);
@@ -61,4 +62,24 @@ it('lead weights multiply each lead\'s squared error', () => {
   const weighted = runner.run(p, { x, y, order: Int32Array.of(0), leadWeight: [2, 0.5, 7, 1] }, 0, 1);
   close(weighted.sum, 2 * 1 + 0.5 * 4 + 9, { atol: 1e-12 }, 'weighted');
   close(weighted.count, 3, { atol: 0 }, 'targets counted, not weighed');
+});
+
+it('every issue weighing the same: a row\'s squared error times (K − F) / its targets at the corrected leads; the penalty unscaled', () => {
+  // A network whose output is 0 (lead 0 fixed): the loss of a row is s Σ_k y_k², s = 3 / (its targets at leads 1…3).
+  const shape: NetworkShape = { inputs: 2, hidden: 2, dense: 2, steps: 5, outSteps: 4, fixedOutputs: 1 };
+  const layout = paramLayout(shape);
+  const p = new Float64Array(layout.size);
+  const x = new Float64Array(3 * shape.steps * shape.inputs);
+  const y = Float64Array.of(0, 1, 2, 3, /* hourly: one target */ 0, NaN, NaN, 4, /* none */ 0, NaN, NaN, NaN);
+  const runner = new ChunkRunner(layout);
+  const one = (r: number, perIssue: boolean) => runner.run(p, { x, y, order: Int32Array.of(r), perIssue }, 0, 1);
+  close(one(0, true).sum, 1 + 4 + 9, { atol: 1e-12 }, 'every lead with a target: unchanged');
+  close(one(1, false).sum, 16, { atol: 1e-12 }, 'hourly row, every target the same');
+  close(one(1, true).sum, 3 * 16, { atol: 1e-12 }, 'hourly row, every issue the same');
+  close(one(2, true).sum, 0, { atol: 0 }, 'no target: nothing');
+  // the revision penalty stays as it was
+  const baseN = Float64Array.of(0, 1, 2, 3, 10, 20, 30, 40, 0, 0, 0, 0);
+  const pair = (perIssue: boolean) => runner.run(p, { x, y, order: Int32Array.of(0), partner: Int32Array.of(1, -1, -1), partnerGap: Int32Array.of(1, 0, 0), baseN, lambda: 2, perIssue }, 0, 1);
+  close(pair(true).penalty, pair(false).penalty, { atol: 0 }, 'penalty');
+  close(pair(true).sum - pair(false).sum, 2 * 16, { atol: 1e-12 }, 'only the hourly partner\'s error grows (× 3)');
 });

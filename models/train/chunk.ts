@@ -9,6 +9,11 @@
  * the partner's squared error and the revision penalty (jumpiness between consecutive issues):
  *   λ Σ_{k=g}^{K−1} ((b'_{k−g} + p'_{k−g}) − (b_k + p_k))²
  * where b is the base trajectory over TEMP_SCALE_K: the two issues' forecasts for the same time.
+ *
+ * With `perIssue`, a row's squared error is scaled by (K − F) / n, n being its targets at the leads the
+ * network corrects (F fixed leads excluded): every issue weighs the same whatever its sampling (an
+ * hourly issue's one target at +60 min as much as a 5-minute issue's twelve), where by default every
+ * target does. The revision penalty is not scaled.
  */
 import { backward, createWorkspace, forward, squaredError, type ParamLayout, type Workspace } from '../bilstm/network.ts';
 
@@ -29,6 +34,15 @@ export interface ChunkData {
   lambda?: number;
   /** Per lead: the weight of its squared error (K values; absent: 1 each). */
   leadWeight?: ArrayLike<number>;
+  /** Scale each row's squared error so that every issue weighs the same (see above). */
+  perIssue?: boolean;
+}
+
+/** (K − F) / the targets of row r at leads F…K−1 (1 when it has none): a row's error scale when every issue weighs the same. */
+export function issueScale(y: ArrayLike<number>, r: number, K: number, F: number): number {
+  let n = 0;
+  for (let k = F; k < K; k++) if (!Number.isNaN(y[r * K + k]!)) n++;
+  return n > 0 ? (K - F) / n : 1;
 }
 
 export class ChunkRunner {
@@ -59,14 +73,14 @@ export class ChunkRunner {
       const r = d.order[q]!;
       const xAt = r * T * F;
       forward(this.layout, params, d.x, xAt, this.ws, this.out, 0);
-      const e = squaredError(this.out, 0, d.y, r * K, K, this.dOut, 0, d.leadWeight);
+      const e = this.error(this.out, d, r, this.dOut);
       sum += e.sum;
       count += e.count;
       const p = lambda > 0 && d.partner && d.baseN ? d.partner[r]! : -1;
       if (p >= 0) {
         const xAt2 = p * T * F;
         forward(this.layout, params, d.x, xAt2, this.ws2, this.out2, 0);
-        const e2 = squaredError(this.out2, 0, d.y, p * K, K, this.dOut2, 0, d.leadWeight);
+        const e2 = this.error(this.out2, d, p, this.dOut2);
         sum += e2.sum;
         count += e2.count;
         const b = d.baseN!;
@@ -84,5 +98,15 @@ export class ChunkRunner {
       if (grad && (e.count > 0 || p >= 0)) backward(this.layout, params, d.x, xAt, this.ws, this.dOut, 0, grad);
     }
     return { sum, count, penalty };
+  }
+
+  /** Row r's squared error and its gradient in dOut, scaled per issue when asked (the count too, so the loss stays a mean per target-equivalent). */
+  private error(out: Float64Array, d: ChunkData, r: number, dOut: Float64Array): { sum: number; count: number } {
+    const K = this.layout.shape.outSteps;
+    const e = squaredError(out, 0, d.y, r * K, K, dOut, 0, d.leadWeight);
+    if (!d.perIssue) return e;
+    const s = issueScale(d.y, r, K, this.layout.shape.fixedOutputs ?? 0);
+    for (let k = 0; k < K; k++) dOut[k] = dOut[k]! * s;
+    return { sum: e.sum * s, count: e.count * s };
   }
 }

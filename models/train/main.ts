@@ -50,6 +50,8 @@ export const DEFAULT_RESTART_EVERY_H = 16;
 export const DEFAULT_COLD_COPIES = { every: 4, maxSteps: 11 };
 /** How the squared errors of the leads are weighted: 'uniform' (1 each) or 'skill' (skillLeadWeights). */
 export const DEFAULT_LEAD_WEIGHTING: 'uniform' | 'skill' = 'uniform';
+/** How the issues' squared errors are weighted: 'target' (every target the same) or 'issue' (every issue the same; ChunkData.perIssue). */
+export const DEFAULT_ISSUE_WEIGHTING: 'target' | 'issue' = 'target';
 
 const SPLIT_RULE = `validation: every ${VALIDATION_EVERY_WEEKS}th epoch week (floor(t / 7 d) mod ${VALIDATION_EVERY_WEEKS} = ${VALIDATION_EVERY_WEEKS - 1}); training issues whose 2 h history or next hour reaches into a validation week are left out`;
 
@@ -147,6 +149,8 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
   if (!(revisionWeight >= 0)) throw new Error(`--revision-weight expects a number ≥ 0, got "${v['revision-weight']}"`);
   const leadWeighting = v['lead-weighting'] ?? DEFAULT_LEAD_WEIGHTING;
   if (leadWeighting !== 'uniform' && leadWeighting !== 'skill') throw new Error(`--lead-weighting expects uniform or skill, got "${leadWeighting}"`);
+  const issueWeighting = v['issue-weighting'] ?? DEFAULT_ISSUE_WEIGHTING;
+  if (issueWeighting !== 'target' && issueWeighting !== 'issue') throw new Error(`--issue-weighting expects target or issue, got "${issueWeighting}"`);
   // sources named relative to the data folder (a card carries no machine path)
   const stations = set.stations.map((st) => ({ ...st, source: relative(resolve(dataDir), st.source) || '.' }));
   const selected = selectTrainingSet(stations, budgets, { partners: revisionWeight > 0, filterRetention: stationFilterRetention(SMOOTHER_STEP_MIN, TRAJECTORY_STEPS - 1) });
@@ -176,7 +180,7 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
   const loadedS = (Date.now() - startedMs) / 1000;
   const leadWeight = leadWeighting === 'skill' ? skillLeadWeights(y, TRAJECTORY_STEPS, trainRows) : undefined;
   if (leadWeight) log(`lead weights (skill): ${Array.from(leadWeight, (w) => w.toFixed(2)).join(' ')}`);
-  const r = await trainNetwork({ x, y, trainRows, validationRows, partner, partnerGap, baseN }, { ...opts, revisionWeight, ...(leadWeight ? { leadWeight } : {}), bar });
+  const r = await trainNetwork({ x, y, trainRows, validationRows, partner, partnerGap, baseN }, { ...opts, revisionWeight, ...(leadWeight ? { leadWeight } : {}), issueWeighting, bar });
   log(`best epoch ${r.bestEpoch}: validation loss ${r.bestValidationLoss.toFixed(5)}; ${r.epochs.length} epochs in ${r.seconds.toFixed(0)} s${r.stoppedEarly ? ' (stopped early)' : ''}`);
 
   const weightsSha = sha256Hex(new Uint8Array(Float32Array.from(r.params).buffer));
@@ -212,13 +216,13 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
       split: SPLIT_RULE,
       inputs: `at a station: history = its readings on the 5-minute grid (nearest reading within ±2.5 min, gaps masked); filter = background + (reading − background at t0) × the batch's retention of a lasting bias at each lead (the filter's fast and slow levels at steady state: ${Array.from(stationFilterRetention(SMOOTHER_STEP_MIN, TRAJECTORY_STEPS - 1), (v) => v.toFixed(3)).join(', ')}) where the background (ERA5) covers, else the reading at lead 0 only; target = the readings at leads 0..60`,
       budgets, seed, options: { ...opts, shape: undefined },
-      loss: `mean squared error of (y − base) / ${TEMP_SCALE_K} K over the leads with a reading${leadWeight ? ', each lead weighted by the mean over leads of the base\'s squared error divided by its own (every lead the same say in skill terms; skillLeadWeights in models/train/trainer.ts)' : ''}, plus ${revisionWeight} × the squared revision between the forecasts of an issue and of the next one at the same station (within ${MAX_PARTNER_GAP * SMOOTHER_STEP_MIN} min) for the same times (models/train/chunk.ts)`,
+      loss: `mean squared error of (y − base) / ${TEMP_SCALE_K} K over the leads with a reading${leadWeight ? ', each lead weighted by the mean over leads of the base\'s squared error divided by its own (every lead the same say in skill terms; skillLeadWeights in models/train/trainer.ts)' : ''}${issueWeighting === 'issue' ? `, each issue\'s error scaled by ${TRAJECTORY_STEPS - 1} / its targets at leads 5…60 min (every issue the same say: an hourly issue\'s one target as much as a 5-minute issue\'s twelve)` : ''}, plus ${revisionWeight} × the squared revision between the forecasts of an issue and of the next one at the same station (within ${MAX_PARTNER_GAP * SMOOTHER_STEP_MIN} min) for the same times (models/train/chunk.ts)`,
       revisionWeight,
       coldStarts: restartSteps > 0
         ? `the history of each training and validation issue cut at simulated restarts of the batch every ${restartEveryH} h per station (phase a hash of the station; models/series/cold-start.ts), as after a fresh start the batch's history of a cell fills one step per window`
         : 'none: every issue has its full history',
       coldStartCopies: copiesEvery > 0 ? `a copy of one in ${copiesEvery} chosen issues, keeping only the last 0…${copiesMaxSteps} steps of its history (a hash of the row), without a revision partner` : 'none',
-      leadWeighting, ...(leadWeight ? { leadWeights: Array.from(leadWeight, (w) => Number(w.toFixed(4))) } : {}),
+      leadWeighting, issueWeighting, ...(leadWeight ? { leadWeights: Array.from(leadWeight, (w) => Number(w.toFixed(4))) } : {}),
       epochs: r.epochs, bestEpoch: r.bestEpoch, stoppedEarly: r.stoppedEarly,
       seconds: { loadingAndFeatures: Math.round(loadedS), training: Math.round(r.seconds) },
       crowd: 'not used: raw hourly snapshots of unscreened sensors (sun-exposed, indoor) would teach their errors',
@@ -252,10 +256,10 @@ async function main(): Promise<void> {
   const [model, ...rest] = process.argv.slice(2);
   const { values: v } = parseArgs({
     args: rest, strict: true, allowPositionals: false,
-    options: Object.fromEntries(['data', 'out', 'seed', 'hidden', 'dense', 'epochs', 'patience', 'batch', 'chunk', 'lr', 'lr-decay', 'workers', 'budget-scale', 'background-budget-scale', 'revision-weight', 'lead-weighting', 'restart-every-h', 'cold-copies-every', 'cold-copies-max-steps'].map((k) => [k, { type: 'string' as const }])),
+    options: Object.fromEntries(['data', 'out', 'seed', 'hidden', 'dense', 'epochs', 'patience', 'batch', 'chunk', 'lr', 'lr-decay', 'workers', 'budget-scale', 'background-budget-scale', 'revision-weight', 'lead-weighting', 'issue-weighting', 'restart-every-h', 'cold-copies-every', 'cold-copies-max-steps'].map((k) => [k, { type: 'string' as const }])),
   });
   if (model !== 'bilstm' && model !== 'ar') {
-    process.stderr.write(`usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 8] [--patience 2] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1] [--background-budget-scale 1] [--revision-weight ${DEFAULT_REVISION_WEIGHT}] [--lead-weighting ${DEFAULT_LEAD_WEIGHTING}|skill] [--restart-every-h ${DEFAULT_RESTART_EVERY_H} (0: none)] [--cold-copies-every N (0: none)] [--cold-copies-max-steps ${DEFAULT_COLD_COPIES.maxSteps}]\n`);
+    process.stderr.write(`usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 8] [--patience 2] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1] [--background-budget-scale 1] [--revision-weight ${DEFAULT_REVISION_WEIGHT}] [--lead-weighting ${DEFAULT_LEAD_WEIGHTING}|skill] [--issue-weighting ${DEFAULT_ISSUE_WEIGHTING}|${DEFAULT_ISSUE_WEIGHTING === 'target' ? 'issue' : 'target'}] [--restart-every-h ${DEFAULT_RESTART_EVERY_H} (0: none)] [--cold-copies-every N (0: none)] [--cold-copies-max-steps ${DEFAULT_COLD_COPIES.maxSteps}]\n`);
     process.exit(2);
   }
   if (v.data === undefined) {

@@ -21,6 +21,7 @@ export interface PoolBuffers {
   baseN?: SharedArrayBuffer;
   lambda: number;
   leadWeight?: number[];
+  perIssue?: boolean;
 }
 
 export interface ChunkSpec {
@@ -69,7 +70,7 @@ export function sharedInt32(n: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(n * 4));
 }
 
-export async function openPool(o: { shape: NetworkShape; x: Float32Array | Float64Array; y: Float64Array; partner?: Int32Array; partnerGap?: Int32Array; baseN?: Float64Array; lambda?: number; leadWeight?: ArrayLike<number>; rows: number; maxChunks: number; workers: number }): Promise<TrainingPool> {
+export async function openPool(o: { shape: NetworkShape; x: Float32Array | Float64Array; y: Float64Array; partner?: Int32Array; partnerGap?: Int32Array; baseN?: Float64Array; lambda?: number; leadWeight?: ArrayLike<number>; perIssue?: boolean; rows: number; maxChunks: number; workers: number }): Promise<TrainingPool> {
   const layout = paramLayout(o.shape);
   for (const [name, a] of [['x', o.x], ['y', o.y], ['partner', o.partner], ['partnerGap', o.partnerGap], ['baseN', o.baseN]] as const) if (a) if (!(a.buffer instanceof SharedArrayBuffer)) throw new TypeError(`${name} must live in a SharedArrayBuffer`);
   const params = sharedFloat64(layout.size);
@@ -79,11 +80,11 @@ export async function openPool(o: { shape: NetworkShape; x: Float32Array | Float
     x: o.x.buffer as SharedArrayBuffer, xFloat64: o.x instanceof Float64Array, y: o.y.buffer as SharedArrayBuffer,
     order: order.buffer as SharedArrayBuffer, params: params.buffer as SharedArrayBuffer, grads: grads.buffer as SharedArrayBuffer,
     ...(o.partner ? { partner: o.partner.buffer as SharedArrayBuffer } : {}), ...(o.partnerGap ? { partnerGap: o.partnerGap.buffer as SharedArrayBuffer } : {}), ...(o.baseN ? { baseN: o.baseN.buffer as SharedArrayBuffer } : {}), lambda: o.lambda ?? 0,
-    ...(o.leadWeight ? { leadWeight: Array.from(o.leadWeight) } : {}),
+    ...(o.leadWeight ? { leadWeight: Array.from(o.leadWeight) } : {}), ...(o.perIssue ? { perIssue: true } : {}),
   };
   if (o.workers === 0) {
     const runner = new ChunkRunner(layout);
-    const data = { x: o.x, y: o.y, order, ...(o.partner ? { partner: o.partner } : {}), ...(o.partnerGap ? { partnerGap: o.partnerGap } : {}), ...(o.baseN ? { baseN: o.baseN } : {}), lambda: o.lambda ?? 0, ...(o.leadWeight ? { leadWeight: o.leadWeight } : {}) };
+    const data = { x: o.x, y: o.y, order, ...(o.partner ? { partner: o.partner } : {}), ...(o.partnerGap ? { partnerGap: o.partnerGap } : {}), ...(o.baseN ? { baseN: o.baseN } : {}), lambda: o.lambda ?? 0, ...(o.leadWeight ? { leadWeight: o.leadWeight } : {}), ...(o.perIssue ? { perIssue: true } : {}) };
     return {
       workers: 0, params, order, grads,
       async run(chunks, gradient) {

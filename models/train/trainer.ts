@@ -44,6 +44,8 @@ export interface TrainOptions {
   revisionWeight?: number;
   /** Per-lead weights of the squared error (see skillLeadWeights); absent: 1 each. */
   leadWeight?: ArrayLike<number>;
+  /** `target` (default): every target weighs the same; `issue`: every issue does (see ChunkData.perIssue). */
+  issueWeighting?: 'target' | 'issue';
   bar?: ProgressBar;
   log?: (line: string) => void;
 }
@@ -104,7 +106,7 @@ export async function trainNetwork(data: TrainData, o: TrainOptions): Promise<Tr
   const chunksPerBatch = o.batchSize / o.chunkSize;
   const valChunks = Math.ceil(data.validationRows.length / o.chunkSize);
   const rows = Math.max(data.trainRows.length, data.validationRows.length);
-  const pool = await openPool({ shape: o.shape, x: data.x, y: data.y, ...(data.partner ? { partner: data.partner } : {}), ...(data.partnerGap ? { partnerGap: data.partnerGap } : {}), ...(data.baseN ? { baseN: data.baseN } : {}), lambda: o.revisionWeight ?? 0, ...(o.leadWeight ? { leadWeight: o.leadWeight } : {}), rows, maxChunks: Math.max(chunksPerBatch, 1), workers: o.workers });
+  const pool = await openPool({ shape: o.shape, x: data.x, y: data.y, ...(data.partner ? { partner: data.partner } : {}), ...(data.partnerGap ? { partnerGap: data.partnerGap } : {}), ...(data.baseN ? { baseN: data.baseN } : {}), lambda: o.revisionWeight ?? 0, ...(o.leadWeight ? { leadWeight: o.leadWeight } : {}), ...(o.issueWeighting === 'issue' ? { perIssue: true } : {}), rows, maxChunks: Math.max(chunksPerBatch, 1), workers: o.workers });
   const started = performance.now();
   try {
     pool.params.set(init);

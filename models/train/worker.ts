@@ -16,6 +16,7 @@ const data = {
   ...(buffers.baseN ? { baseN: new Float64Array(buffers.baseN) } : {}),
   lambda: buffers.lambda,
   ...(buffers.leadWeight ? { leadWeight: buffers.leadWeight } : {}),
+  ...(buffers.perIssue ? { perIssue: true } : {}),
 };
 const params = new Float64Array(buffers.params);
 const grads = new Float64Array(buffers.grads);
