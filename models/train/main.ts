@@ -51,7 +51,7 @@ export const DEFAULT_COLD_COPIES = { every: 4, maxSteps: 11 };
 /** How the squared errors of the leads are weighted: 'uniform' (1 each) or 'skill' (skillLeadWeights). */
 export const DEFAULT_LEAD_WEIGHTING: 'uniform' | 'skill' = 'uniform';
 /** How the issues' squared errors are weighted: 'target' (every target the same) or 'issue' (every issue the same; ChunkData.perIssue). */
-export const DEFAULT_ISSUE_WEIGHTING: 'target' | 'issue' = 'target';
+export const DEFAULT_ISSUE_WEIGHTING: 'target' | 'issue' = 'issue';
 
 const SPLIT_RULE = `validation: every ${VALIDATION_EVERY_WEEKS}th epoch week (floor(t / 7 d) mod ${VALIDATION_EVERY_WEEKS} = ${VALIDATION_EVERY_WEEKS - 1}); training issues whose 2 h history or next hour reaches into a validation week are left out`;
 
