@@ -58,6 +58,14 @@ describe('eval nowcast', () => {
     const tol = { atol: 1e-3 }; // figures are rounded to 3 decimals
     close(f.mae_60_persistence, (108 * 1.2 + 10 * 1) / 118, tol);
     close(f.mae_60_filter, f.mae_60_persistence, tol); // no background: the filter persists the analysis
+    // by station: the logger's persistence is off by 1.2 K at lead 60, the hourly series' by 1 K
+    const byId = Object.fromEntries(f.stations.map((st: { id: string }) => [st.id, st]));
+    assert.deepEqual(Object.keys(byId).sort(), ['dwd:433', 'pws:logger']);
+    assert.equal(byId['pws:logger'].n_60, 108);
+    assert.equal(byId['dwd:433'].n_60, 10);
+    close(byId['pws:logger'].mae_60.persistence, 1.2, tol);
+    close(byId['dwd:433'].mae_60.persistence, 1, tol);
+    close(byId['dwd:433'].mae_60.ar, 0, tol);
     close(f.mae_60_persistence_hourly, 1, tol);
     close(f.mae_15_persistence_5min, 0.3, tol);
     // AR doubles: the 5-minute one is persistence (zero coefficients); the hourly one extrapolates the last hour's change exactly
@@ -92,6 +100,9 @@ describe('eval nowcast', () => {
     const bad = run('--blend-w', '0');
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /wMin must be in \(0, 1\]/);
+    const badSplit = run('--split', 'test');
+    assert.equal(badSplit.status, 2);
+    assert.match(badSplit.stderr, /--split expects all, validation or train/);
   });
 
   it('a folder without station series is a usage error (exit 2)', () => {

@@ -58,6 +58,8 @@ export interface IssueFigures {
   subHourly: Record<Method, Record<number, LeadScore>>;
   lead60All: Record<Method, LeadScore>;
   lead60Hourly: Record<Method, LeadScore>;
+  /** Lead 60 by station series (the index into the list the issues came from). */
+  lead60BySeries: Record<number, Record<Method, LeadScore>>;
   jumpiness: Record<Method, number>;
   jumpinessPairs: number;
   /** The same by the pairs' gap [min] (5: consecutive 5-minute issues, the batch's cadence). */
@@ -82,6 +84,11 @@ export async function evaluateIssues(issues: IssueSet, o: { smoother: OnnxSmooth
   const sub = scoreLeads(issues, methods, LEAD_STEPS, (i) => !o.hourlyRow(i));
   const all = scoreLeads(issues, methods, [12]);
   const hourly = scoreLeads(issues, methods, [12], o.hourlyRow);
+  const lead60BySeries: IssueFigures['lead60BySeries'] = {};
+  for (const s of new Set(issues.series)) {
+    const r = scoreLeads(issues, methods, [12], (i) => issues.series[i] === s);
+    lead60BySeries[s] = Object.fromEntries(METHODS.map((m) => [m, r[m]![12]!])) as Record<Method, LeadScore>;
+  }
   const j = jumpiness(issues, methods, (i) => !o.hourlyRow(i));
   const byLeadMin = (r: Record<number, LeadScore>) => Object.fromEntries(LEAD_STEPS.map((k) => [k * 5, r[k]!]));
   return {
@@ -89,6 +96,7 @@ export async function evaluateIssues(issues: IssueSet, o: { smoother: OnnxSmooth
     subHourly: Object.fromEntries(METHODS.map((m) => [m, byLeadMin(sub[m]!)])) as IssueFigures['subHourly'],
     lead60All: Object.fromEntries(METHODS.map((m) => [m, all[m]![12]!])) as IssueFigures['lead60All'],
     lead60Hourly: Object.fromEntries(METHODS.map((m) => [m, hourly[m]![12]!])) as IssueFigures['lead60Hourly'],
+    lead60BySeries,
     jumpiness: j.byMethod as Record<Method, number>,
     jumpinessPairs: j.pairs,
     jumpinessByGapMin: Object.fromEntries(Object.entries(j.byGap).map(([g, v]) => [Number(g) * SMOOTHER_STEP_MIN, {
@@ -122,12 +130,15 @@ export async function coldStartFigures(issues: IssueSet, o: { smoother: OnnxSmoo
   return scoreLeads(sub, methods, LEAD_STEPS);
 }
 
+/** Which issues: all of them (held-back data), or only those of the training run's validation or training weeks. */
+export type IssueSplit = 'all' | 'validation' | 'train';
+
 /** The issues of every station series (all slots with a reading), restricted by split and time. */
-export function stationIssues(set: StationSeriesSet, o: { split: 'all' | 'validation'; fromMs: number; toMs: number }): { issues: IssueSet; hourlyRow: (i: number) => boolean; perStation: { id: string; issues: number }[] } {
+export function stationIssues(set: StationSeriesSet, o: { split: IssueSplit; fromMs: number; toMs: number }): { issues: IssueSet; hourlyRow: (i: number) => boolean; perStation: { id: string; issues: number }[] } {
   const list = set.stations.map((st) => {
     const slots = Array.from(issueSlots(st.series, { historySteps: HISTORY_STEPS, trajectorySteps: TRAJECTORY_STEPS, needTarget: false })).filter((slot) => {
       const t = slotTime(st.series, slot);
-      return t >= o.fromMs && t < o.toMs && (o.split === 'all' || splitOf(t) === 'validation');
+      return t >= o.fromMs && t < o.toMs && (o.split === 'all' || splitOf(t) === o.split);
     });
     return { series: st.series, background: st.background, slots };
   });
@@ -173,7 +184,7 @@ export const nowcastEvaluator: Evaluator = {
   usage: [
     '--data <dir>            folders of logging stations (pywws), official hourly series (DWD/UCO), optional background (ERA5)',
     '--models <dir>          the served artifacts (default models/artifacts)',
-    '--split all|validation  all issues (held-back data) or only the training run\'s validation weeks (default all)',
+    '--split all|validation|train  all issues (held-back data), or only the training run\'s validation weeks, or its training weeks (default all)',
     '--chart <file.svg>      where the chart goes (default data/eval/nowcast.svg)',
     '--from/--to <iso>       lead-0 times, to exclusive',
     '--pws-lat/--pws-lon     position of the logging station (default Falkensee, approximate)',
@@ -185,7 +196,7 @@ export const nowcastEvaluator: Evaluator = {
     const v = usageArgs(args);
     if (v.data === undefined) throw new UsageError('--data <dir> is required');
     const split = v.split ?? 'all';
-    if (split !== 'all' && split !== 'validation') throw new UsageError(`--split expects all or validation, got "${split}"`);
+    if (split !== 'all' && split !== 'validation' && split !== 'train') throw new UsageError(`--split expects all, validation or train, got "${split}"`);
     const modelsDir = resolve(v.models ?? 'models/artifacts');
     const pwsLat = num('--pws-lat', v['pws-lat']), pwsLon = num('--pws-lon', v['pws-lon']);
     const stLat = num('--station-lat', v['station-lat']), stLon = num('--station-lon', v['station-lon']);
@@ -215,7 +226,7 @@ export const nowcastEvaluator: Evaluator = {
       const cold = await coldStartFigures(issues, { smoother, raw, use: (i) => !hourlyRow(i), progress });
       const chart = resolve(v.chart ?? 'data/eval/nowcast.svg');
       mkdirSync(dirname(chart), { recursive: true });
-      writeFileSync(chart, maeChartSvg(`Next-hour MAE at 5-minute stations (${split === 'all' ? 'all issues' : 'validation weeks'})`,
+      writeFileSync(chart, maeChartSvg(`Next-hour MAE at 5-minute stations (${split === 'all' ? 'all issues' : `${split === 'train' ? 'training' : 'validation'} weeks`})`,
         METHODS.map((m) => ({ name: `${m}${m.startsWith('bilstm') ? `@${smoother.version}` : ''}`, points: [[0, 0], ...LEAD_STEPS.map((k): [number, number] => [k * 5, f.subHourly[m][k * 5]!.maeK])] })),
         `${f.subHourly.persistence[60]!.n} cases at lead 60 (5-minute series); data ${resolve(v.data)}`));
       progress(`chart ${chart}`);
@@ -244,7 +255,11 @@ export const nowcastEvaluator: Evaluator = {
         cold_start: Object.fromEntries(Object.entries(cold).map(([m, byLead]) => [m === 'full' || m === 'persistence' ? m : `history_${m}`, Object.fromEntries(LEAD_STEPS.map((k) => [`mae_${k * 5}`, r3(byLead[k]!.maeK)]))])),
         ar_fallback: f.arFallback, split, bilstm_version: smoother.version,
         skill: { bilstm_vs_persistence_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.persistence.maeK), bilstm_vs_ar_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.ar.maeK), jumpiness_bilstm_vs_filter: r3(f.jumpiness.bilstm / f.jumpiness.filter), jumpiness_bilstm_raw_vs_filter: r3(f.jumpiness.bilstm_raw / f.jumpiness.filter) },
-        stations: perStation, background: set.background ?? null, chart, elapsed_ms: Date.now() - started,
+        stations: perStation.map((p, s) => {
+          const r = f.lead60BySeries[s];
+          return { ...p, n_60: r?.persistence.n ?? 0, mae_60: Object.fromEntries(METHODS.map((m) => [m, r ? r3(r[m].maeK) : null])) };
+        }),
+        background: set.background ?? null, chart, elapsed_ms: Date.now() - started,
       });
       return out;
     } finally {

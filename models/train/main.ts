@@ -241,7 +241,8 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
       const sub = subsetIssues(selected.issues, rows);
       const hourlyIdx = new Set(set.stations.map((s, i) => (s.series.sampling === 'hourly' ? i : -1)).filter((i) => i >= 0));
       const f = await evaluateIssues(sub, { smoother: createOnnxSmoother(registry, 'bilstm'), ar, hourlyRow: (i) => hourlyIdx.has(sub.series[i]!) });
-      metrics['validation'] = { note: 'the validation weeks of the training data (never trained on); thinned like the training issues', ...f };
+      const { lead60BySeries: _bySeries, ...figures } = f; // by station: in eval nowcast's output, with the stations' ids
+      metrics['validation'] = { note: 'the validation weeks of the training data (never trained on); thinned like the training issues', ...figures };
     } finally {
       await registry.close();
     }
