@@ -103,6 +103,16 @@ describe('eval nowcast', () => {
     const badSplit = run('--split', 'test');
     assert.equal(badSplit.status, 2);
     assert.match(badSplit.stderr, /--split expects all, validation or train/);
+    const badEvery = run('--history-every', '0');
+    assert.equal(badEvery.status, 2);
+    assert.match(badEvery.stderr, /--history-every expects a positive integer/);
+    // an hourly history (every 12th step) on the logger: persistence and the filter do not use the history
+    const thin = run('--history-every', '12');
+    assert.equal(thin.status, 0, thin.stderr);
+    const ft = JSON.parse(thin.stdout.trim().split('\n').at(-1)!);
+    assert.equal(ft.history_every, 12);
+    assert.equal(ft.mae_60_persistence, f.mae_60_persistence);
+    assert.equal(ft.mae_60_filter, f.mae_60_filter);
   });
 
   it('a folder without station series is a usage error (exit 2)', () => {

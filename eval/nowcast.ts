@@ -19,7 +19,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BLEND_SHAPES, blendWeights, createOnnxSmoother, extractIssues, issueSlots, keepLastHistory, subsetIssues, ModelRegistry, slotTime, splitOf, HISTORY_STEPS, SERVED_BLEND, SMOOTHER_STEP_MIN, TRAJECTORY_STEPS, type ArModel, type BlendShape, type IssueBlend, type IssueSet, type OnnxSmoother } from '../models/index.ts';
+import { BLEND_SHAPES, blendWeights, createOnnxSmoother, extractIssues, issueSlots, keepLastHistory, subsetIssues, ModelRegistry, slotTime, splitOf, HISTORY_STEPS, SERVED_BLEND, SMOOTHER_STEP_MIN, thinHistory, TRAJECTORY_STEPS, type ArModel, type BlendShape, type IssueBlend, type IssueSet, type OnnxSmoother } from '../models/index.ts';
 import { parseUtcMs } from './csv.ts';
 import { stationFilterRetention } from '../pipeline/index.ts';
 import { UsageError, type Evaluator } from './evaluator.ts';
@@ -157,7 +157,7 @@ function usageArgs(args: string[]) {
       options: {
         data: { type: 'string' }, models: { type: 'string' }, split: { type: 'string' }, chart: { type: 'string' },
         from: { type: 'string' }, to: { type: 'string' }, 'pws-lat': { type: 'string' }, 'pws-lon': { type: 'string' },
-        'station-lat': { type: 'string' }, 'station-lon': { type: 'string' }, 'blend-w': { type: 'string' }, 'blend-shape': { type: 'string' },
+        'station-lat': { type: 'string' }, 'station-lon': { type: 'string' }, 'blend-w': { type: 'string' }, 'blend-shape': { type: 'string' }, 'history-every': { type: 'string' },
       },
     }).values;
   } catch (err) {
@@ -189,6 +189,7 @@ export const nowcastEvaluator: Evaluator = {
     '--from/--to <iso>       lead-0 times, to exclusive',
     '--pws-lat/--pws-lon     position of the logging station (default Falkensee, approximate)',
     '--station-lat/--station-lon  position of a DWD-format station (default Berlin-Tempelhof)',
+    '--history-every <n>     keep only every n-th step of each issue\'s history, counting back from lead 0 (12: hourly; default 1, all)',
     `--blend-w <w> --blend-shape ${BLEND_SHAPES.join('|')}  the served blend with the previous issue (default the served one: ${SERVED_BLEND.shape}, ${SERVED_BLEND.wMin}; 1 = none)`,
   ].join('\n'),
   async run({ args, progress }) {
@@ -207,13 +208,17 @@ export const nowcastEvaluator: Evaluator = {
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
+    const historyEvery = num('--history-every', v['history-every']) ?? 1;
+    if (!Number.isInteger(historyEvery) || historyEvery < 1) throw new UsageError(`--history-every expects a positive integer, got "${v['history-every']}"`);
     const set = await loadStationSeries(resolve(v.data), {
       progress,
       ...(pwsLat !== undefined && pwsLon !== undefined ? { pwsPosition: { lat: pwsLat, lon: pwsLon } } : {}),
       ...(stLat !== undefined && stLon !== undefined ? { dwdPosition: { lat: stLat, lon: stLon } } : {}),
     });
     if (set.stations.length === 0) throw new UsageError(`no station series in ${resolve(v.data)} (found: ${set.found.join('; ') || 'nothing'})`);
-    const { issues, hourlyRow, perStation } = stationIssues(set, { split, fromMs, toMs });
+    const all = stationIssues(set, { split, fromMs, toMs });
+    const { hourlyRow, perStation } = all;
+    const issues = historyEvery > 1 ? thinHistory(all.issues, historyEvery) : all.issues;
     if (issues.n === 0) throw new UsageError('no issue in the period');
     progress(`${issues.n} issues at ${set.stations.length} station series`);
     const ar = loadArModels(modelsDir);
@@ -253,7 +258,7 @@ export const nowcastEvaluator: Evaluator = {
           }])),
         }])),
         cold_start: Object.fromEntries(Object.entries(cold).map(([m, byLead]) => [m === 'full' || m === 'persistence' ? m : `history_${m}`, Object.fromEntries(LEAD_STEPS.map((k) => [`mae_${k * 5}`, r3(byLead[k]!.maeK)]))])),
-        ar_fallback: f.arFallback, split, bilstm_version: smoother.version,
+        ar_fallback: f.arFallback, split, history_every: historyEvery, bilstm_version: smoother.version,
         skill: { bilstm_vs_persistence_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.persistence.maeK), bilstm_vs_ar_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.ar.maeK), jumpiness_bilstm_vs_filter: r3(f.jumpiness.bilstm / f.jumpiness.filter), jumpiness_bilstm_raw_vs_filter: r3(f.jumpiness.bilstm_raw / f.jumpiness.filter) },
         stations: perStation.map((p, s) => {
           const r = f.lead60BySeries[s];

@@ -2,7 +2,7 @@
 export { biasAtLead, BIAS_PERSISTENCE_METHOD, type BiasPersistenceOptions, type LeadForecast } from './baselines/bias-persistence.ts';
 export { SMOOTHER_STEP_MIN, type SmootherInput, type NextHourSmoother } from './smoother.ts';
 export { resampleToGrid, stampedToGrid, backgroundOnGrid, slotTime, STEP_MS, type GridSeries } from './series/grid-series.ts';
-export { extractIssues, issueSlots, subsetIssues, type IssueSet, type IssueOptions } from './series/issues.ts';
+export { extractIssues, issueSlots, subsetIssues, thinHistory, type IssueSet, type IssueOptions } from './series/issues.ts';
 export { keepLastHistory, restartHistory } from './series/cold-start.ts';
 export { isValidationTime, splitOf, WEEK_MS, VALIDATION_EVERY_WEEKS, type SplitPart } from './series/time-split.ts';
 export { buildFeatures, HISTORY_STEPS, TRAJECTORY_STEPS, SEQUENCE_STEPS, FEATURES, FEATURE_NAMES, TEMP_SCALE_K } from './bilstm/features.ts';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { close } from '../../infra/testing/close.ts';
-import { extractIssues, issueSlots } from './issues.ts';
+import { extractIssues, issueSlots, thinHistory } from './issues.ts';
 import { splitOf, isValidationTime, WEEK_MS } from './time-split.ts';
 
 const T = Date.UTC(2017, 2, 1);
@@ -41,5 +41,15 @@ describe('issues at a station', () => {
     assert.equal(splitOf(w - 2 * 3_600_000), 'train');
     const weeks = Array.from({ length: 50 }, (_, k) => isValidationTime(k * WEEK_MS + 1)).filter(Boolean).length;
     assert.equal(weeks, 10);
+  });
+
+  it('a thinned history keeps the steps every n × 5 min back from lead 0', () => {
+    // 5 history steps: valid at t0 − 25, −20, −15, −10, −5 min
+    const set = { n: 1, historySteps: 5, trajectorySteps: 1, runTimeMs: new Float64Array(1), lat: new Float64Array(1), lon: new Float64Array(1), history: Float64Array.of(1, 2, 3, 4, 5), filter: new Float64Array(1), target: new Float64Array(1), series: new Int32Array(1), slot: new Int32Array(1) };
+    assert.deepEqual(Array.from(thinHistory(set, 2).history), [NaN, 2, NaN, 4, NaN]); // −20 and −10 min
+    assert.deepEqual(Array.from(thinHistory(set, 5).history), [1, NaN, NaN, NaN, NaN]); // −25 min
+    assert.deepEqual(Array.from(thinHistory(set, 1).history), [1, 2, 3, 4, 5]);
+    assert.deepEqual(Array.from(set.history), [1, 2, 3, 4, 5], 'the input is left as it was');
+    assert.throws(() => thinHistory(set, 0), /positive integer/);
   });
 });

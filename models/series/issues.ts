@@ -108,6 +108,16 @@ export function subsetIssues(s: IssueSet, rows: readonly number[]): IssueSet {
   };
 }
 
+/**
+ * The issues with a sparser history: only the steps `every` × 5 minutes apart counting back from lead 0
+ * are kept (12: the readings 1 and 2 hours before, as an hourly series has), the others NaN.
+ */
+export function thinHistory(s: IssueSet, every: number): IssueSet {
+  if (!Number.isInteger(every) || every < 1) throw new RangeError(`every must be a positive integer, got ${every}`);
+  const H = s.historySteps;
+  return { ...s, history: Float64Array.from(s.history, (v, q) => ((H - (q % H)) % every === 0 ? v : NaN)) };
+}
+
 /** Two issue sets of the same shape as one (a's rows, then b's). */
 export function concatIssues(a: IssueSet, b: IssueSet): IssueSet {
   if (a.historySteps !== b.historySteps || a.trajectorySteps !== b.trajectorySteps) throw new RangeError(`issue sets of different shapes: ${a.historySteps}/${a.trajectorySteps} and ${b.historySteps}/${b.trajectorySteps} steps`);
