@@ -39,7 +39,7 @@ export interface ChunkData {
 }
 
 /** (K − F) / the targets of row r at leads F…K−1 (1 when it has none): a row's error scale when every issue weighs the same. */
-export function issueScale(y: ArrayLike<number>, r: number, K: number, F: number): number {
+function issueScale(y: ArrayLike<number>, r: number, K: number, F: number): number {
   let n = 0;
   for (let k = F; k < K; k++) if (!Number.isNaN(y[r * K + k]!)) n++;
   return n > 0 ? (K - F) / n : 1;
