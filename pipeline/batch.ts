@@ -499,7 +499,7 @@ export class BatchWorker {
       qc, shards: stats.length,
       background: inputs.field === null ? (cellsRow.n > 0 ? 'none: readings median' : 'none, and no readings') : cellsRow.f > 0 ? `partial (${cellsRow.f} cells on the readings median)` : 'full',
     });
-    if (done) o.log.info({ role: 'pipeline', window: new Date(windowEndMs).toISOString(), readings: stats.reduce((a, s) => a + s.readings, 0), cells: cellsRow.n, qc, elapsedMs: now() - windowEndMs }, 'batch done');
+    if (done) o.log.info({ role: 'pipeline', window: new Date(windowEndMs).toISOString(), readings: stats.reduce((a, s) => a + s.readings, 0), cells: cellsRow.n, qc, sinceWindowEndMs: now() - windowEndMs }, 'batch done');
   }
 }
 
