@@ -5,7 +5,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { analysisEvaluator } from './analysis.ts';
+import { analysisEvaluator, steadyTrajectory } from './analysis.ts';
+import { close } from '../infra/testing/close.ts';
+import { stationFilterRetention } from '../pipeline/index.ts';
 import { UsageError } from './evaluator.ts';
 import { tempDir, TRUTH_POSITION, writeBaselineFixture } from './fixtures.ts';
 import { tempModelDir, writeTestBilstm } from '../models/registry/test-artifacts.ts';
@@ -68,9 +70,29 @@ describe('analysis evaluator', () => {
     writeTestBilstm(seeded, 2);
     const s = await analysisEvaluator.run({ args: [...args, '--models', seeded], progress: quiet });
     assert.notEqual(s.official_rmse_served_60, r.official_rmse_served_60, 'a network that corrects the trajectory scores otherwise');
+    // the trajectory the network was trained on instead of the batch's (its arithmetic: the last test)
+    const steady = await analysisEvaluator.run({ args: [...args, '--models', identity, '--smoother-trajectory', 'steady'], progress: quiet });
+    assert.equal(steady.served_60_trajectory, 'steady');
+    assert.equal(r.served_60_trajectory, 'five-part');
+    assert.ok(Number.isFinite(steady.official_rmse_served_60 as number));
+    // here QC keeps no reading, so every bias is 0 and both trajectories are the background's next hour
+    assert.equal(steady.official_rmse_served_60, r.official_rmse_served_60);
+    await assert.rejects(analysisEvaluator.run({ args: [...args, '--smoother-trajectory', 'flat'], progress: quiet }), /--smoother-trajectory must be five-part or steady/);
     const none = await analysisEvaluator.run({ args: [...args, '--models', tempModelDir()], progress: quiet });
     assert.equal(none.served_60_model, null);
     assert.equal(none.official_rmse_served_60, null);
     assert.equal(none.official_rmse_forecast_60, r.official_rmse_forecast_60);
+  });
+
+  it('the steady trajectory: the background at each lead plus the lead-0 bias times the share a lasting bias keeps', () => {
+    const K = 3, keep = stationFilterRetention(5, K - 1);
+    const bg = [Float64Array.of(1, 10), Float64Array.of(2, 11), Float64Array.of(4, 12)]; // two rows' background at leads 0, 5, 10 min
+    const tr = Float32Array.of(3, 0, 0, NaN, 0, 0); // lead-0 values 3 (bias 2) and none
+    steadyTrajectory(tr, K, (k) => bg[k]!);
+    close(tr[0]!, 1 + 2 * keep[0]!, { atol: 1e-6 }); // float32
+    close(tr[1]!, 2 + 2 * keep[1]!, { atol: 1e-6 });
+    close(tr[2]!, 4 + 2 * keep[2]!, { atol: 1e-6 });
+    assert.ok(Number.isNaN(tr[3]!) && tr[4] === 0 && tr[5] === 0, 'a row without a lead-0 value stays as it is');
+    assert.ok(keep[2]! < keep[1]! && keep[1]! <= 1, 'the share decays with lead');
   });
 });

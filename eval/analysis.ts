@@ -29,7 +29,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cellCenter, cellOf, localPlane, type LatLon } from '../infra/geo/index.ts';
 import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
-import { buildBackgroundField } from '../pipeline/index.ts';
+import { buildBackgroundField, stationFilterRetention } from '../pipeline/index.ts';
 import { emitCells } from '../pipeline/emit.ts';
 import { createOnnxSmoother, HISTORY_STEPS, ModelRegistry, TRAJECTORY_STEPS, SMOOTHER_STEP_MIN, type NextHourSmoother } from '../models/index.ts';
 import { analyseCells, biasAtLead, cellState, emptyCellStates, largeScaleBias, publishedVarK2, type AnalysisOptions, type CellAnalysis, type CellStates } from '../pipeline/analysis/cell-analysis.ts';
@@ -107,8 +107,30 @@ export interface AnalysisEvalOptions {
   areaSlowSigmaK?: number;
   /** The next-hour smoother the batch serves (none: no served_60 figures). */
   smoother?: NextHourSmoother;
+  /**
+   * The trajectory handed to the smoother: the filter's next hour as the batch hands it ('five-part',
+   * default), or the form the network was trained on at stations ('steady': the background + the
+   * lead-0 bias × the share a lasting bias keeps, stationFilterRetention), for comparison.
+   */
+  smootherTrajectory?: 'five-part' | 'steady';
   chart?: string;
   progress: (m: string) => void;
+}
+
+/**
+ * Replaces each row of a trajectory (n × K, lead 0 first) by the background at each lead plus the
+ * lead-0 bias times the share of a lasting bias that the batch's filter keeps (the form the network
+ * was trained on at stations); a row without a lead-0 value stays as it is. Pure.
+ */
+export function steadyTrajectory(trajectory: Float32Array, K: number, backgroundAt: (k: number) => ArrayLike<number>): void {
+  const keep = stationFilterRetention(SMOOTHER_STEP_MIN, K - 1);
+  const bg = Array.from({ length: K }, (_, k) => backgroundAt(k));
+  const n = trajectory.length / K;
+  for (let t = 0; t < n; t++) {
+    const a = trajectory[t * K]!;
+    if (!Number.isFinite(a)) continue;
+    for (let k = 0; k < K; k++) trajectory[t * K + k] = bg[k]![t]! + (a - bg[0]![t]!) * keep[k]!;
+  }
 }
 
 export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<string, unknown>> {
@@ -188,6 +210,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
     const emitted = emitCells(cells, h, centreSampler, null, { stepMin: SMOOTHER_STEP_MIN, steps: K - 1, hourlyMaxSteps: 0, process: analysis.process, pointVarK2 });
     const filter = new Float32Array(nt * K).fill(NaN), sigma = new Float32Array(nt * K).fill(NaN);
     emitted.forEach((e, t) => { if (e) for (let k = 0; k < K; k++) { filter[t * K + k] = e.tempsC[k]!; sigma[t * K + k] = e.sigmasC[k]!; } });
+    if (o.smootherTrajectory === 'steady') steadyTrajectory(filter, K, (k) => centreSampler(h + k * SMOOTHER_STEP_MIN * MINUTE_MS));
     const out = await o.smoother!.smooth({ runTimeMs: h, n: nt, historySteps: H, history, trajectorySteps: K, filter, filterSigma: sigma, lat: centreLat, lon: centreLon });
     // this hour's analyses become the history of the next issue
     hourlyAna.reverse();
@@ -335,6 +358,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
     pws_rmse_analysis_persistence_60: rmse(pw.analysisPersistence60),
     pws_rmse_served_60: o.smoother ? rmse(pw.served60) : null,
     served_60_model: o.smoother ? `${o.smoother.name}@${o.smoother.version}` : null,
+    served_60_trajectory: o.smoother ? (o.smootherTrajectory ?? 'five-part') : null,
     detail: {
       amateur_qc_passed: a, amateur_all: all, official: off, pws: pw,
       by_month: Object.fromEntries([...byMonth].map(([mo, s]) => [mo, { amateur: s.amateur.result(), official: s.official.result() }])),
@@ -405,6 +429,7 @@ export const ANALYSIS_USAGE = [
   '--diurnal-tau-h <h>       e-folding time of the diurnal coefficients (default: the batch\'s, 72)',
   '--area-slow-sigma <K>     σ of the area\'s slow level; 0 drops it (default: the batch\'s, 1)',
   '--models <dir>            the served artifacts, for the BiLSTM\'s +60 min (default models/artifacts; without a bilstm model there, no served_60)',
+  '--smoother-trajectory five-part|steady  the trajectory handed to the BiLSTM: the batch\'s (default) or the steady-bias form it was trained on',
   '--chart <file.svg>        where to write the chart (default data/eval/analysis.svg)',
 ].join('\n');
 
@@ -419,7 +444,7 @@ export const analysisEvaluator: Evaluator = {
         'station-lat': { type: 'string' }, 'station-lon': { type: 'string' }, 'pws-lat': { type: 'string' }, 'pws-lon': { type: 'string' },
         resolution: { type: 'string' }, chart: { type: 'string' }, 'slow-tau-h': { type: 'string' },
         'diurnal-sigma': { type: 'string' }, 'diurnal-tau-h': { type: 'string' }, 'area-slow-sigma': { type: 'string' },
-        models: { type: 'string' },
+        models: { type: 'string' }, 'smoother-trajectory': { type: 'string' },
       },
       strict: true,
     });
@@ -447,13 +472,15 @@ export const analysisEvaluator: Evaluator = {
     };
     const resolution = num(values.resolution, 'resolution', 9);
     if (!(Number.isInteger(resolution) && resolution >= 7 && resolution <= 10)) throw new UsageError(`--resolution must be an integer from 7 to 10, got ${resolution}`);
+    const smootherTrajectory = values['smoother-trajectory'] ?? 'five-part';
+    if (smootherTrajectory !== 'five-part' && smootherTrajectory !== 'steady') throw new UsageError(`--smoother-trajectory must be five-part or steady, got "${smootherTrajectory}"`);
     const modelsDir = resolve(values.models ?? 'models/artifacts');
     const registry = await ModelRegistry.open(modelsDir, {});
     const smoother = registry.card('bilstm') ? createOnnxSmoother(registry, 'bilstm') : undefined;
     if (!smoother) ctx.progress(`no bilstm model in ${modelsDir}: no served_60 figures`);
     try {
       return await evaluateAnalysis({
-        crowd, background, ...(smoother ? { smoother } : {}),
+        crowd, background, ...(smoother ? { smoother, smootherTrajectory } : {}),
         officials: datasets.filter((d) => d.kind === 'official-dwd' || d.kind === 'official-uco'),
         pws: datasets.filter((d) => d.kind === 'amateur-pywws'),
         dwdPosition: { lat: num(values['station-lat'], 'station-lat', TEMPELHOF.lat), lon: num(values['station-lon'], 'station-lon', TEMPELHOF.lon) },
