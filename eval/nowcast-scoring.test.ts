@@ -55,4 +55,53 @@ describe('nowcast scoring', () => {
     close(both.byGap[2]!.byLead[0]!.byMethod['m']!, 1, tol);
     assert.equal(both.byGap[2]!.byLead[0]!.comparisons, 1);
   });
+
+  it('jumpiness floor: each chain of revisions of one target time counts only its first-to-last change', () => {
+    // slots 0, 1, 2 (gap 1) and 4 (gap 2); K = 3, so issue s forecasts times s, s+1, s+2
+    //   issue 0: times 0,1,2 -> [0, 1, 2]; issue 1: times 1,2,3 -> [1.5, 4, 5]; issue 2: times 2,3,4 -> [3, 4, 0]; issue 3: times 4,5,6 -> [2, 0, 0]
+    // revisions, gap 1: time 1 1 -> 1.5 (0.5); time 2 2 -> 4 -> 3 (2, 1); time 3 5 -> 4 (1): mean 4.5 / 4
+    //            gap 2: time 4 0 -> 2 (2)
+    // chains:    gap 1: time 1 |1.5 - 1| = 0.5; time 2 |3 - 2| = 1 (the zigzag 2 -> 4 -> 3 costs 3); time 3 |4 - 5| = 1: 2.5 / 4
+    //            gap 2: time 4 |2 - 0| = 2: 2 / 1
+    const s = issues([[0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]], [0, 1, 2, 4], [0, 0, 0, 0]);
+    const j = jumpiness(s, { m: Float64Array.from([0, 1, 2, 1.5, 4, 5, 3, 4, 0, 2, 0, 0]) });
+    close(j.byGap[1]!.byMethod['m']!, 4.5 / 4, tol);
+    close(j.byGap[1]!.floorByMethod['m']!, 2.5 / 4, tol);
+    close(j.byGap[2]!.byMethod['m']!, 2, tol);
+    close(j.byGap[2]!.floorByMethod['m']!, 2, tol);
+    close(j.byMethod['m']!, 6.5 / 5, tol);
+    close(j.floorByMethod['m']!, 4.5 / 5, tol);
+    // a missing forecast breaks the chain: issue 1 has no value for time 2, so time 2 is compared nowhere
+    // in pair (0, 1) and starts a new chain in pair (1, 2)... which it cannot either (issue 1 is NaN there)
+    const broken = jumpiness(s, { m: Float64Array.from([0, 1, 2, 1.5, NaN, 5, 3, 4, 0, 2, 0, 0]) });
+    close(broken.byGap[1]!.byMethod['m']!, 1.5 / 2, tol);
+    close(broken.byGap[1]!.floorByMethod['m']!, 1.5 / 2, tol);
+  });
+
+  it('jumpiness floor: never above the jumpiness, and equal to it when every target time is revised one way', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const n = 400, K = 3;
+    const slots: number[] = [], series: number[] = [];
+    for (let i = 0, slot = 0, se = 0; i < n; i++) {
+      if (rand() < 0.05) { se++; slot = 0; }
+      slot += 1 + Math.floor(rand() * 3); // gaps 1..3 (3 = K: not compared)
+      slots.push(slot); series.push(se);
+    }
+    const s = issues(Array.from({ length: n }, () => [0, 0, 0]), slots, series);
+    const noisy = Float64Array.from({ length: n * K }, () => (rand() < 0.05 ? NaN : rand() * 4 - 2));
+    // one way: the forecast of time t issued at lead k is the truth of t plus 0.3 k (it only ever falls toward it)
+    const truth = (t: number, se: number) => Math.sin(t * 0.7 + se);
+    const monotone = Float64Array.from({ length: n * K }, (_, q) => { const i = Math.floor(q / K), k = q % K; return truth(slots[i]! + k, series[i]!) + 0.3 * k; });
+    const j = jumpiness(s, { noisy, monotone });
+    assert.ok(j.comparisons > 100);
+    for (const [g, v] of [['all', j] as const, ...Object.entries(j.byGap)]) {
+      assert.ok(v.floorByMethod['noisy']! <= v.byMethod['noisy']! + 1e-12, `gap ${g}`);
+    }
+    // with K = 3 only gap 1 revises a time twice; a chain of one revision is its own floor
+    assert.ok(j.byGap[1]!.floorByMethod['noisy']! < j.byGap[1]!.byMethod['noisy']!, 'random forecasts zigzag');
+    close(j.byGap[2]!.floorByMethod['noisy']!, j.byGap[2]!.byMethod['noisy']!, { atol: 1e-12 });
+    const m = jumpiness(s, { monotone });
+    close(m.floorByMethod['monotone']!, m.byMethod['monotone']!, { atol: 1e-12 });
+  });
 });

@@ -72,6 +72,10 @@ describe('eval nowcast', () => {
     close(f.mae_60_ar_hourly, 0, tol);
     close(f.jumpiness_persistence, 0.1, tol);
     close(f.jumpiness_filter, 0.1, tol);
+    // the logger rises steadily, so persistence revises every target time one way: its jumpiness is its floor
+    close(f.jumpiness_floor.persistence, 0.1, tol);
+    close(f.jumpiness_by_gap_min['5'].floor.persistence, 0.1, tol);
+    assert.ok(f.jumpiness_floor.bilstm <= f.jumpiness_bilstm + 1e-9);
     assert.ok(Number.isFinite(f.mae_60_bilstm) && Number.isFinite(f.jumpiness_bilstm));
     // the served BiLSTM is the raw one blended with the previous issue: lead 60 is never blended (no earlier forecast of it)
     for (const k of ['mae_60_bilstm_raw', 'rmse_60_bilstm_raw', 'jumpiness_bilstm_raw']) assert.ok(Number.isFinite(f[k]), `field ${k}`);

@@ -61,9 +61,11 @@ export interface IssueFigures {
   /** Lead 60 by station series (the index into the list the issues came from). */
   lead60BySeries: Record<number, Record<Method, LeadScore>>;
   jumpiness: Record<Method, number>;
+  /** The least jumpiness each method's first and last forecasts of every target time allow (nowcast-scoring's floor). */
+  jumpinessFloor: Record<Method, number>;
   jumpinessPairs: number;
   /** The same by the pairs' gap [min] (5: consecutive 5-minute issues, the batch's cadence). */
-  jumpinessByGapMin: Record<number, { comparisons: number; byMethod: Record<Method, number>; byLeadMin: Record<number, { comparisons: number; byMethod: Record<Method, number> }> }>;
+  jumpinessByGapMin: Record<number, { comparisons: number; byMethod: Record<Method, number>; floorByMethod: Record<Method, number>; byLeadMin: Record<number, { comparisons: number; byMethod: Record<Method, number> }> }>;
   arFallback: { hourly: number; persistence: number };
 }
 
@@ -98,9 +100,10 @@ export async function evaluateIssues(issues: IssueSet, o: { smoother: OnnxSmooth
     lead60Hourly: Object.fromEntries(METHODS.map((m) => [m, hourly[m]![12]!])) as IssueFigures['lead60Hourly'],
     lead60BySeries,
     jumpiness: j.byMethod as Record<Method, number>,
+    jumpinessFloor: j.floorByMethod as Record<Method, number>,
     jumpinessPairs: j.pairs,
     jumpinessByGapMin: Object.fromEntries(Object.entries(j.byGap).map(([g, v]) => [Number(g) * SMOOTHER_STEP_MIN, {
-      comparisons: v.comparisons, byMethod: v.byMethod as Record<Method, number>,
+      comparisons: v.comparisons, byMethod: v.byMethod as Record<Method, number>, floorByMethod: v.floorByMethod as Record<Method, number>,
       byLeadMin: Object.fromEntries(Object.entries(v.byLead).map(([k, l]) => [Number(k) * SMOOTHER_STEP_MIN, { comparisons: l.comparisons, byMethod: l.byMethod as Record<Method, number> }])),
     }])),
     arFallback: { hourly: ar.hourly, persistence: ar.persistence },
@@ -250,9 +253,11 @@ export const nowcastEvaluator: Evaluator = {
       for (const m of METHODS) out[`mae_60_${m}_hourly`] = r3(f.lead60Hourly[m].maeK);
       Object.assign(out, {
         n_5min_lead60: f.subHourly.persistence[60]!.n, n_hourly_lead60: f.lead60Hourly.persistence.n, issues: f.issues,
+        jumpiness_floor: Object.fromEntries(METHODS.map((m) => [m, r3(f.jumpinessFloor[m])])),
         jumpiness_pairs: f.jumpinessPairs,
         jumpiness_by_gap_min: Object.fromEntries(Object.entries(f.jumpinessByGapMin).map(([g, v]) => [g, {
           comparisons: v.comparisons, ...Object.fromEntries(METHODS.map((m) => [m, r3(v.byMethod[m])])), bilstm_vs_filter: r3(v.byMethod.bilstm / v.byMethod.filter),
+          floor: Object.fromEntries(METHODS.map((m) => [m, r3(v.floorByMethod[m])])),
           by_lead_min: Object.fromEntries(Object.entries(v.byLeadMin).map(([k, l]) => [k, {
             comparisons: l.comparisons, ...Object.fromEntries(METHODS.map((m) => [m, r3(l.byMethod[m])])),
           }])),
