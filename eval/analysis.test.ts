@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { analysisEvaluator, steadyTrajectory } from './analysis.ts';
+import { analysisEvaluator, historyFromTrajectories, steadyTrajectory } from './analysis.ts';
 import { close } from '../infra/testing/close.ts';
 import { stationFilterRetention } from '../pipeline/index.ts';
 import { UsageError } from './evaluator.ts';
@@ -78,10 +78,37 @@ describe('analysis evaluator', () => {
     // here QC keeps no reading, so every bias is 0 and both trajectories are the background's next hour
     assert.equal(steady.official_rmse_served_60, r.official_rmse_served_60);
     await assert.rejects(analysisEvaluator.run({ args: [...args, '--smoother-trajectory', 'flat'], progress: quiet }), /--smoother-trajectory must be five-part or steady/);
+    // the history: the batch's 5-minute analyses by default, the hourly ones alone on request (its arithmetic: historyFromTrajectories' test)
+    assert.equal(s.served_60_history, 'filled');
+    const hourly = await analysisEvaluator.run({ args: [...args, '--models', seeded, '--smoother-history', 'hourly'], progress: quiet });
+    assert.equal(hourly.served_60_history, 'hourly');
+    assert.ok(Number.isFinite(hourly.official_rmse_served_60 as number));
+    await assert.rejects(analysisEvaluator.run({ args: [...args, '--smoother-history', 'daily'], progress: quiet }), /--smoother-history must be filled or hourly/);
     const none = await analysisEvaluator.run({ args: [...args, '--models', tempModelDir()], progress: quiet });
     assert.equal(none.served_60_model, null);
     assert.equal(none.official_rmse_served_60, null);
     assert.equal(none.official_rmse_forecast_60, r.official_rmse_forecast_60);
+  });
+
+  it('the history from the trajectories emitted at the hours before: the analysis on the hour, the forecast between', () => {
+    // H = 24 steps of 5 min (2 h), K = 13 (leads 0..60); two cells; earlier[0] emitted 1 h before, earlier[1] 2 h before
+    const H = 24, K = 13, n = 2;
+    const traj = (base: number) => Float32Array.from({ length: n * K }, (_, q) => base + 100 * Math.floor(q / K) + (q % K)); // cell t, lead k -> base + 100 t + k
+    const earlier = [traj(1000), traj(2000)];
+    const h = historyFromTrajectories(earlier, n, H, K, true);
+    for (let t = 0; t < n; t++) {
+      for (let k = 0; k < 12; k++) assert.equal(h[t * H + k], 2000 + 100 * t + k, `cell ${t} step ${k}: 2 h before + ${k * 5} min`);
+      for (let k = 12; k < 24; k++) assert.equal(h[t * H + k], 1000 + 100 * t + (k - 12), `cell ${t} step ${k}: 1 h before + ${(k - 12) * 5} min`);
+    }
+    // hourly: the analyses 2 h and 1 h before only
+    const hourly = historyFromTrajectories(earlier, n, H, K, false);
+    for (let k = 0; k < H; k++) {
+      if (k === 0 || k === 12) assert.equal(hourly[H + k], (k === 0 ? 2000 : 1000) + 100);
+      else assert.ok(Number.isNaN(hourly[H + k]!), `step ${k} is missing`);
+    }
+    // an hour without an issue (a gap in the data) leaves its steps missing
+    const gap = historyFromTrajectories([traj(1000), null], n, H, K, true);
+    assert.ok(Number.isNaN(gap[0]!) && Number.isNaN(gap[11]!) && gap[12] === 1000 && gap[23] === 1011);
   });
 
   it('the steady trajectory: the background at each lead plus the lead-0 bias times the share a lasting bias keeps', () => {

@@ -113,8 +113,36 @@ export interface AnalysisEvalOptions {
    * lead-0 bias × the share a lasting bias keeps, stationFilterRetention), for comparison.
    */
   smootherTrajectory?: 'five-part' | 'steady';
+  /**
+   * The history handed to the smoother: the 5-minute analyses the batch would have made from these
+   * hourly readings ('filled', default: each hour's readings, then the filter's forecast in the windows
+   * without any, which are the emitted trajectories of the two hours before), or only the two hourly
+   * analyses, the other steps missing ('hourly'), for comparison.
+   */
+  smootherHistory?: 'filled' | 'hourly';
   chart?: string;
   progress: (m: string) => void;
+}
+
+/**
+ * The smoother's history at issue time h from the trajectories emitted at earlier issues (pure):
+ * `earlier[q]` holds n × K values (lead 0 first, 5-minute steps) emitted q + 1 hours before h, or null.
+ * history[t · H + k] is valid at h − (H − k) · 5 min; it takes the earlier trajectory that covers that
+ * time at lead 0 … 55 min, so with `filled` every step has a value (the analysis on the hour, the
+ * filter's forecast between), and without it only the hourly analyses (lead 0) do; the rest is NaN.
+ */
+export function historyFromTrajectories(earlier: readonly (Float32Array | null)[], n: number, H: number, K: number, filled: boolean): Float32Array {
+  const perHour = 60 / SMOOTHER_STEP_MIN;
+  const history = new Float32Array(n * H).fill(NaN);
+  for (let k = 0; k < H; k++) {
+    const back = H - k; // steps before h
+    const q = Math.ceil(back / perHour) - 1; // which earlier issue
+    const lead = (q + 1) * perHour - back;
+    const tr = earlier[q];
+    if (!tr || lead >= K || (!filled && lead !== 0)) continue;
+    for (let t = 0; t < n; t++) history[t * H + k] = tr[t * K + lead]!;
+  }
+  return history;
 }
 
 /**
@@ -191,30 +219,25 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
   let prevHour = NaN;
   let prevStates: CellAnalysis | undefined;
   let pointVarK2 = 0;
-  // The smoother's inputs and output by target: the analyses of the two hours before, and its +60 min issued an hour before.
-  const hourlyAna = [new Float64Array(nt).fill(NaN), new Float64Array(nt).fill(NaN)];
+  // The smoother's inputs and output by target: the trajectories emitted at the hours before, and its +60 min issued an hour before.
+  const historyHours = Math.ceil(HISTORY_STEPS / (60 / SMOOTHER_STEP_MIN));
+  let emittedBefore: (Float32Array | null)[] = new Array(historyHours).fill(null);
   let served60: Float64Array | null = null;
   const centreLat = Float32Array.from(centres, (c) => c.lat), centreLon = Float32Array.from(centres, (c) => c.lon);
   const centreSampler = field.sampler(centres);
 
-  /** The smoother's +60 min at every target, issued at h; shifts the hourly analyses (`consecutive`: h − 1 h was the hour before). */
+  /** The smoother's +60 min at every target, issued at h; keeps the emitted trajectory for the next issues (`consecutive`: h − 1 h was the hour before). */
   const smoothAt = async (h: number, cells: CellAnalysis, consecutive: boolean): Promise<Float64Array> => {
-    const H = HISTORY_STEPS, K = TRAJECTORY_STEPS, perHour = 60 / SMOOTHER_STEP_MIN;
-    if (!consecutive) { hourlyAna[0]!.fill(NaN); hourlyAna[1]!.fill(NaN); }
-    const history = new Float32Array(nt * H).fill(NaN);
-    for (let t = 0; t < nt; t++) {
-      // history[k] is valid at h − (H − k) · 5 min: the analysis an hour before at k = H − 12, two hours before at k = H − 24
-      history[t * H + H - perHour] = hourlyAna[0]![t]!;
-      if (H - 2 * perHour >= 0) history[t * H + H - 2 * perHour] = hourlyAna[1]![t]!;
-    }
+    const H = HISTORY_STEPS, K = TRAJECTORY_STEPS;
+    if (!consecutive) emittedBefore = emittedBefore.map(() => null);
+    const history = historyFromTrajectories(emittedBefore, nt, H, K, (o.smootherHistory ?? 'filled') === 'filled');
     const emitted = emitCells(cells, h, centreSampler, null, { stepMin: SMOOTHER_STEP_MIN, steps: K - 1, hourlyMaxSteps: 0, process: analysis.process, pointVarK2 });
     const filter = new Float32Array(nt * K).fill(NaN), sigma = new Float32Array(nt * K).fill(NaN);
     emitted.forEach((e, t) => { if (e) for (let k = 0; k < K; k++) { filter[t * K + k] = e.tempsC[k]!; sigma[t * K + k] = e.sigmasC[k]!; } });
+    // the batch's own trajectory (before any change below) is what its windows until the next hour analyse
+    emittedBefore = [Float32Array.from(filter), ...emittedBefore.slice(0, -1)];
     if (o.smootherTrajectory === 'steady') steadyTrajectory(filter, K, (k) => centreSampler(h + k * SMOOTHER_STEP_MIN * MINUTE_MS));
     const out = await o.smoother!.smooth({ runTimeMs: h, n: nt, historySteps: H, history, trajectorySteps: K, filter, filterSigma: sigma, lat: centreLat, lon: centreLon });
-    // this hour's analyses become the history of the next issue
-    hourlyAna.reverse();
-    emitted.forEach((e, t) => { hourlyAna[0]![t] = e ? e.tempsC[0]! : NaN; });
     return Float64Array.from({ length: nt }, (_, t) => out[t * K + K - 1]!);
   };
 
@@ -359,6 +382,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
     pws_rmse_served_60: o.smoother ? rmse(pw.served60) : null,
     served_60_model: o.smoother ? `${o.smoother.name}@${o.smoother.version}` : null,
     served_60_trajectory: o.smoother ? (o.smootherTrajectory ?? 'five-part') : null,
+    served_60_history: o.smoother ? (o.smootherHistory ?? 'filled') : null,
     detail: {
       amateur_qc_passed: a, amateur_all: all, official: off, pws: pw,
       by_month: Object.fromEntries([...byMonth].map(([mo, s]) => [mo, { amateur: s.amateur.result(), official: s.official.result() }])),
@@ -430,6 +454,7 @@ export const ANALYSIS_USAGE = [
   '--area-slow-sigma <K>     σ of the area\'s slow level; 0 drops it (default: the batch\'s, 1)',
   '--models <dir>            the served artifacts, for the BiLSTM\'s +60 min (default models/artifacts; without a bilstm model there, no served_60)',
   '--smoother-trajectory five-part|steady  the trajectory handed to the BiLSTM: the batch\'s (default) or the steady-bias form it was trained on',
+  '--smoother-history filled|hourly  the history handed to the BiLSTM: the 5-minute analyses the batch would make from hourly readings (default: the hour\'s analysis, the filter\'s forecast between) or the hourly analyses alone',
   '--chart <file.svg>        where to write the chart (default data/eval/analysis.svg)',
 ].join('\n');
 
@@ -444,7 +469,7 @@ export const analysisEvaluator: Evaluator = {
         'station-lat': { type: 'string' }, 'station-lon': { type: 'string' }, 'pws-lat': { type: 'string' }, 'pws-lon': { type: 'string' },
         resolution: { type: 'string' }, chart: { type: 'string' }, 'slow-tau-h': { type: 'string' },
         'diurnal-sigma': { type: 'string' }, 'diurnal-tau-h': { type: 'string' }, 'area-slow-sigma': { type: 'string' },
-        models: { type: 'string' }, 'smoother-trajectory': { type: 'string' },
+        models: { type: 'string' }, 'smoother-trajectory': { type: 'string' }, 'smoother-history': { type: 'string' },
       },
       strict: true,
     });
@@ -474,13 +499,15 @@ export const analysisEvaluator: Evaluator = {
     if (!(Number.isInteger(resolution) && resolution >= 7 && resolution <= 10)) throw new UsageError(`--resolution must be an integer from 7 to 10, got ${resolution}`);
     const smootherTrajectory = values['smoother-trajectory'] ?? 'five-part';
     if (smootherTrajectory !== 'five-part' && smootherTrajectory !== 'steady') throw new UsageError(`--smoother-trajectory must be five-part or steady, got "${smootherTrajectory}"`);
+    const smootherHistory = values['smoother-history'] ?? 'filled';
+    if (smootherHistory !== 'filled' && smootherHistory !== 'hourly') throw new UsageError(`--smoother-history must be filled or hourly, got "${smootherHistory}"`);
     const modelsDir = resolve(values.models ?? 'models/artifacts');
     const registry = await ModelRegistry.open(modelsDir, {});
     const smoother = registry.card('bilstm') ? createOnnxSmoother(registry, 'bilstm') : undefined;
     if (!smoother) ctx.progress(`no bilstm model in ${modelsDir}: no served_60 figures`);
     try {
       return await evaluateAnalysis({
-        crowd, background, ...(smoother ? { smoother, smootherTrajectory } : {}),
+        crowd, background, ...(smoother ? { smoother, smootherTrajectory, smootherHistory } : {}),
         officials: datasets.filter((d) => d.kind === 'official-dwd' || d.kind === 'official-uco'),
         pws: datasets.filter((d) => d.kind === 'amateur-pywws'),
         dwdPosition: { lat: num(values['station-lat'], 'station-lat', TEMPELHOF.lat), lon: num(values['station-lon'], 'station-lon', TEMPELHOF.lon) },
