@@ -117,6 +117,16 @@ describe('eval nowcast', () => {
     assert.equal(ft.history_every, 12);
     assert.equal(ft.mae_60_persistence, f.mae_60_persistence);
     assert.equal(ft.mae_60_filter, f.mae_60_filter);
+    assert.equal(ft.history_hold, false);
+    const held = run('--history-every', '12', '--history-hold');
+    assert.equal(held.status, 0, held.stderr);
+    const fh = JSON.parse(held.stdout.trim().split('\n').at(-1)!);
+    assert.equal(fh.history_hold, true);
+    assert.equal(fh.mae_60_persistence, f.mae_60_persistence);
+    assert.notEqual(fh.mae_5_bilstm_raw_5min, ft.mae_5_bilstm_raw_5min, 'a held history is another input than a missing one');
+    const holdAlone = run('--history-hold');
+    assert.equal(holdAlone.status, 2);
+    assert.match(holdAlone.stderr, /--history-hold needs --history-every/);
   });
 
   it('a folder without station series is a usage error (exit 2)', () => {

@@ -160,7 +160,7 @@ function usageArgs(args: string[]) {
       options: {
         data: { type: 'string' }, models: { type: 'string' }, split: { type: 'string' }, chart: { type: 'string' },
         from: { type: 'string' }, to: { type: 'string' }, 'pws-lat': { type: 'string' }, 'pws-lon': { type: 'string' },
-        'station-lat': { type: 'string' }, 'station-lon': { type: 'string' }, 'blend-w': { type: 'string' }, 'blend-shape': { type: 'string' }, 'history-every': { type: 'string' },
+        'station-lat': { type: 'string' }, 'station-lon': { type: 'string' }, 'blend-w': { type: 'string' }, 'blend-shape': { type: 'string' }, 'history-every': { type: 'string' }, 'history-hold': { type: 'boolean' },
       },
     }).values;
   } catch (err) {
@@ -193,6 +193,7 @@ export const nowcastEvaluator: Evaluator = {
     '--pws-lat/--pws-lon     position of the logging station (default Falkensee, approximate)',
     '--station-lat/--station-lon  position of a DWD-format station (default Berlin-Tempelhof)',
     '--history-every <n>     keep only every n-th step of each issue\'s history, counting back from lead 0 (12: hourly; default 1, all)',
+    '--history-hold          with --history-every: hold each kept step through the steps after it (the batch\'s analyses where readings are that rare) instead of leaving them missing',
     `--blend-w <w> --blend-shape ${BLEND_SHAPES.join('|')}  the served blend with the previous issue (default the served one: ${SERVED_BLEND.shape}, ${SERVED_BLEND.wMin}; 1 = none)`,
   ].join('\n'),
   async run({ args, progress }) {
@@ -221,7 +222,9 @@ export const nowcastEvaluator: Evaluator = {
     if (set.stations.length === 0) throw new UsageError(`no station series in ${resolve(v.data)} (found: ${set.found.join('; ') || 'nothing'})`);
     const all = stationIssues(set, { split, fromMs, toMs });
     const { hourlyRow, perStation } = all;
-    const issues = historyEvery > 1 ? thinHistory(all.issues, historyEvery) : all.issues;
+    const historyHold = v['history-hold'] === true;
+    if (historyHold && historyEvery === 1) throw new UsageError('--history-hold needs --history-every <n> with n > 1');
+    const issues = historyEvery > 1 ? thinHistory(all.issues, historyEvery, { hold: historyHold }) : all.issues;
     if (issues.n === 0) throw new UsageError('no issue in the period');
     progress(`${issues.n} issues at ${set.stations.length} station series`);
     const ar = loadArModels(modelsDir);
@@ -263,7 +266,7 @@ export const nowcastEvaluator: Evaluator = {
           }])),
         }])),
         cold_start: Object.fromEntries(Object.entries(cold).map(([m, byLead]) => [m === 'full' || m === 'persistence' ? m : `history_${m}`, Object.fromEntries(LEAD_STEPS.map((k) => [`mae_${k * 5}`, r3(byLead[k]!.maeK)]))])),
-        ar_fallback: f.arFallback, split, history_every: historyEvery, bilstm_version: smoother.version,
+        ar_fallback: f.arFallback, split, history_every: historyEvery, history_hold: historyHold, bilstm_version: smoother.version,
         skill: { bilstm_vs_persistence_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.persistence.maeK), bilstm_vs_ar_mae60: r3(f.lead60All.bilstm.maeK / f.lead60All.ar.maeK), jumpiness_bilstm_vs_filter: r3(f.jumpiness.bilstm / f.jumpiness.filter), jumpiness_bilstm_raw_vs_filter: r3(f.jumpiness.bilstm_raw / f.jumpiness.filter) },
         stations: perStation.map((p, s) => {
           const r = f.lead60BySeries[s];

@@ -51,5 +51,11 @@ describe('issues at a station', () => {
     assert.deepEqual(Array.from(thinHistory(set, 1).history), [1, 2, 3, 4, 5]);
     assert.deepEqual(Array.from(set.history), [1, 2, 3, 4, 5], 'the input is left as it was');
     assert.throws(() => thinHistory(set, 0), /positive integer/);
+    // held: each kept step's value through the steps after it; none before the first kept step
+    assert.deepEqual(Array.from(thinHistory(set, 2, { hold: true }).history), [NaN, 2, 2, 4, 4]);
+    assert.deepEqual(Array.from(thinHistory(set, 5, { hold: true }).history), [1, 1, 1, 1, 1]);
+    // by row
+    const two = { ...set, n: 2, history: Float64Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), runTimeMs: new Float64Array(2), lat: new Float64Array(2), lon: new Float64Array(2), series: new Int32Array(2), slot: new Int32Array(2) };
+    assert.deepEqual(Array.from(thinHistory(two, (i) => (i === 0 ? 5 : 2)).history), [1, NaN, NaN, NaN, NaN, NaN, 7, NaN, 9, NaN]);
   });
 });

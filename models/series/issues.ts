@@ -110,12 +110,27 @@ export function subsetIssues(s: IssueSet, rows: readonly number[]): IssueSet {
 
 /**
  * The issues with a sparser history: only the steps `every` × 5 minutes apart counting back from lead 0
- * are kept (12: the readings 1 and 2 hours before, as an hourly series has), the others NaN.
+ * are kept (12: the readings 1 and 2 hours before, as an hourly series has), the others NaN; with
+ * `hold`, each kept step's value is held through the steps after it instead (what the batch's analyses
+ * of a place with readings that rare look like without a background: its filter holds the bias), the
+ * steps before the first kept one NaN. `every` may differ by issue (a function of the row).
  */
-export function thinHistory(s: IssueSet, every: number): IssueSet {
-  if (!Number.isInteger(every) || every < 1) throw new RangeError(`every must be a positive integer, got ${every}`);
+export function thinHistory(s: IssueSet, every: number | ((row: number) => number), o: { hold?: boolean } = {}): IssueSet {
+  const everyOf = typeof every === 'number' ? () => every : every;
   const H = s.historySteps;
-  return { ...s, history: Float64Array.from(s.history, (v, q) => ((H - (q % H)) % every === 0 ? v : NaN)) };
+  const history = s.history.slice();
+  for (let i = 0; i < s.n; i++) {
+    const e = everyOf(i);
+    if (!Number.isInteger(e) || e < 1) throw new RangeError(`every must be a positive integer, got ${e}`);
+    let held = NaN;
+    for (let k = 0; k < H; k++) {
+      const at = i * H + k;
+      const kept = (H - k) % e === 0;
+      if (kept) held = history[at]!;
+      else history[at] = o.hold ? held : NaN;
+    }
+  }
+  return { ...s, history };
 }
 
 /** Two issue sets of the same shape as one (a's rows, then b's). */
