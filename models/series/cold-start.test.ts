@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { extractIssues } from './issues.ts';
-import { keepLastHistory, restartHistory, restartPhase } from './cold-start.ts';
+import { keepLastHistory, restartHistory, restartPhase, sparseHistoryCopies } from './cold-start.ts';
 
 const T = Date.UTC(2017, 2, 1);
 const series = (id: string, n: number) => ({ id, lat: 52.5, lon: 13.1, startMs: T, values: Float64Array.from({ length: n }, (_, k) => k), sampling: 'sub-hourly' as const });
@@ -46,5 +46,28 @@ describe('cold starts', () => {
     const phases = new Set(all);
     assert.ok(phases.size > 30, `${phases.size} distinct phases of 50`);
     assert.throws(() => restartHistory(issues, 0), /positive integer/);
+  });
+
+  it('sparse histories: a reading every e steps back from lead 0, held through the steps between', () => {
+    // issue 0 (slot 10) has history 6 7 8 9 (steps 4 … 1 before lead 0)
+    const two = sparseHistoryCopies(issues, [0], [2]);
+    assert.equal(two.n, 1);
+    assert.equal(known(two.history, 0), '6 6 8 8', 'the readings 4 and 2 steps back, each held for the step after it');
+    // e = 4: the reading 4 steps back (6), held to the last step
+    assert.equal(known(sparseHistoryCopies(issues, [0], [4]).history, 0), '6 6 6 6');
+    // e = 3: the reading 3 steps back (7), held; the step 4 back comes before any reading
+    assert.equal(known(sparseHistoryCopies(issues, [0], [3]).history, 0), '. 7 7 7');
+    // a missing reading holds nothing
+    const gap = { ...issues, history: Float64Array.from(issues.history, (v, q) => (q === 1 ? NaN : v)) };
+    assert.equal(known(sparseHistoryCopies(gap, [0], [3]).history, 0), '. . . .');
+    // the rest of the issue is the original's, and e is one of the choices by a hash of the row
+    const many = sparseHistoryCopies(issues, [0, 1, 2, 3, 4, 5, 6], [2, 4]);
+    assert.deepEqual(many.target, issues.target);
+    assert.deepEqual(many.filter, issues.filter);
+    const es = Array.from({ length: many.n }, (_, q) => (many.history[q * 4 + 1] === many.history[q * 4 + 2] ? 4 : 2));
+    assert.ok(es.includes(2) && es.includes(4), `both choices used: ${es.join(' ')}`);
+    assert.equal(known(issues.history, 0), '6 7 8 9', 'the input is not changed');
+    assert.throws(() => sparseHistoryCopies(issues, [0], [1]), /integer ≥ 2/);
+    assert.throws(() => sparseHistoryCopies(issues, [0], []), /integer ≥ 2/);
   });
 });

@@ -11,9 +11,14 @@
  *   the next one at the same station see the same restart, as the batch's consecutive windows do;
  * - `coldStartCopies(issues, rows, maxSteps)`: copies of the given issues, each keeping the last
  *   0 … maxSteps steps of its history (a hash of its row), for training on more early windows after
- *   a start than restarts alone give without taking full histories away.
+ *   a start than restarts alone give without taking full histories away;
+ * - `sparseHistoryCopies(issues, rows, everyChoices)`: copies whose history is what the batch makes of
+ *   a place whose readings come only every e steps (e one of `everyChoices`, a hash of the row): the
+ *   reading on each e-th step back from lead 0, held through the windows between (the filter's
+ *   forecast without a background), so that a jump at lead 0 after a flat stretch is learnt as news,
+ *   not as a trend.
  */
-import { subsetIssues, type IssueSet } from './issues.ts';
+import { subsetIssues, thinHistory, type IssueSet } from './issues.ts';
 
 function withHistory(issues: IssueSet, keep: (i: number) => number): IssueSet {
   const H = issues.historySteps;
@@ -55,4 +60,10 @@ export function restartHistory(issues: IssueSet, periodSteps: number): IssueSet 
 export function coldStartCopies(issues: IssueSet, rows: readonly number[], maxSteps: number): IssueSet {
   if (!Number.isInteger(maxSteps) || maxSteps < 0) throw new RangeError(`maxSteps must be a non-negative integer, got ${maxSteps}`);
   return withHistory(subsetIssues(issues, rows), (q) => restartPhase(rows[q]!, maxSteps + 1));
+}
+
+/** Copies of `rows` with sparse histories: every e-th step back from lead 0 kept and held forward, e from `everyChoices` by a hash of the row. */
+export function sparseHistoryCopies(issues: IssueSet, rows: readonly number[], everyChoices: readonly number[]): IssueSet {
+  if (everyChoices.length === 0 || everyChoices.some((e) => !Number.isInteger(e) || e < 2)) throw new RangeError(`every choice must be an integer ≥ 2, got ${everyChoices.join(', ')}`);
+  return thinHistory(subsetIssues(issues, rows), (q) => everyChoices[restartPhase(rows[q]!, everyChoices.length)]!, { hold: true });
 }

@@ -29,7 +29,7 @@ import { paramLayout, type NetworkShape } from '../bilstm/network.ts';
 import { bilstmToOnnx } from '../bilstm/onnx-export.ts';
 import { blendDescription, SERVED_BLEND } from '../bilstm/issue-blend.ts';
 import { skillLeadWeights, trainNetwork } from './trainer.ts';
-import { DEFAULT_BUDGETS, MAX_PARTNER_GAP, selectTrainingSet, tensorsOf, withColdStartCopies } from './training-set.ts';
+import { DEFAULT_BUDGETS, MAX_PARTNER_GAP, selectTrainingSet, tensorsOf, withColdStartCopies, withSparseHistoryCopies } from './training-set.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { sharedInt32 } from './pool.ts';
 
@@ -48,6 +48,12 @@ export const DEFAULT_REVISION_WEIGHT = 20;
 export const DEFAULT_RESTART_EVERY_H = 16;
 /** Cold-start copies (models/series/cold-start.ts): a copy of one chosen issue in four, with the last 0…11 steps of its history (the first hour after a start); every = 0 for none. */
 export const DEFAULT_COLD_COPIES = { every: 4, maxSteps: 11 };
+/**
+ * Sparse-history copies (models/series/cold-start.ts): a copy of one chosen issue in four whose history
+ * has a reading every 3, 6 or 12 steps (15, 30 or 60 min), held between, as the batch's analyses of a
+ * place whose readings come that rarely; every = 0 for none.
+ */
+export const DEFAULT_SPARSE_COPIES = { every: 4, steps: [3, 6, 12] };
 /** How the squared errors of the leads are weighted: 'uniform' (1 each) or 'skill' (skillLeadWeights). */
 export const DEFAULT_LEAD_WEIGHTING: 'uniform' | 'skill' = 'uniform';
 /** How the issues' squared errors are weighted: 'target' (every target the same) or 'issue' (every issue the same; ChunkData.perIssue). */
@@ -160,13 +166,17 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
   const restartSteps = Math.round((restartEveryH * 60) / SMOOTHER_STEP_MIN);
   const copiesEvery = int(v['cold-copies-every'], '--cold-copies-every', DEFAULT_COLD_COPIES.every, 0);
   const copiesMaxSteps = int(v['cold-copies-max-steps'], '--cold-copies-max-steps', DEFAULT_COLD_COPIES.maxSteps, 0);
-  const ts = copiesEvery > 0 ? withColdStartCopies(selected, { every: copiesEvery, maxSteps: copiesMaxSteps }) : selected;
+  const sparseEvery = int(v['sparse-copies-every'], '--sparse-copies-every', DEFAULT_SPARSE_COPIES.every, 0);
+  const sparseChoices = (v['sparse-copies-steps'] ?? DEFAULT_SPARSE_COPIES.steps.join(',')).split(',').map((x) => int(x, '--sparse-copies-steps', 0, 2));
+  const sparse = sparseEvery > 0 ? withSparseHistoryCopies(selected, { every: sparseEvery, everyChoices: sparseChoices, offset: 2 }) : selected;
+  const ts = copiesEvery > 0 ? withColdStartCopies(sparse, { every: copiesEvery, maxSteps: copiesMaxSteps }) : sparse;
   const trainRows = Int32Array.from({ length: ts.issues.n }, (_, i) => i).filter((i) => ts.part[i] === 0 && ts.unit[i] === 1);
   const validationRows = Int32Array.from({ length: ts.issues.n }, (_, i) => i).filter((i) => ts.part[i] === 1 && ts.unit[i] === 1);
   log(`${ts.issues.n} issues: ${trainRows.length} training, ${validationRows.length} validation (${SPLIT_RULE})`);
   for (const s of ts.summary) log(`  ${s.id} (${s.sampling}): ${s.train} training, ${s.validation} validation, ${s.withBackground} with background, ${s.fromIso ?? '-'} .. ${s.toIso ?? '-'}`);
   const trained = restartSteps > 0 ? restartHistory(ts.issues, restartSteps) : ts.issues;
-  if (copiesEvery > 0) log(`cold starts: ${ts.issues.n - selected.issues.n} copies (one of every ${copiesEvery} chosen issues) with the last 0…${copiesMaxSteps} steps of history`);
+  if (sparseEvery > 0) log(`sparse histories: ${sparse.issues.n - selected.issues.n} copies (one of every ${sparseEvery} chosen issues) with a reading every ${sparseChoices.join(' or ')} steps, held between`);
+  if (copiesEvery > 0) log(`cold starts: ${ts.issues.n - sparse.issues.n} copies (one of every ${copiesEvery} chosen issues) with the last 0…${copiesMaxSteps} steps of history`);
   if (restartSteps > 0) log(`cold starts: a simulated restart every ${restartEveryH} h per station (${((100 * Math.min(HISTORY_STEPS, restartSteps)) / restartSteps).toFixed(1)} % of issues within 2 h of one)`);
   const { x, y, baseN } = tensorsOf(trained);
   const partner = sharedInt32(ts.issues.n);
@@ -221,6 +231,7 @@ async function trainBilstm(dataDir: string, outDir: string, v: Record<string, st
       coldStarts: restartSteps > 0
         ? `the history of each training and validation issue cut at simulated restarts of the batch every ${restartEveryH} h per station (phase a hash of the station; models/series/cold-start.ts), as after a fresh start the batch's history of a cell fills one step per window`
         : 'none: every issue has its full history',
+      sparseHistoryCopies: sparseEvery > 0 ? `a copy of one in ${sparseEvery} chosen issues whose history has a reading every ${sparseChoices.join(' or ')} steps back from lead 0 (a hash of the row), held between, as the batch's analyses of a place whose readings come that rarely; without a revision partner` : 'none',
       coldStartCopies: copiesEvery > 0 ? `a copy of one in ${copiesEvery} chosen issues, keeping only the last 0…${copiesMaxSteps} steps of its history (a hash of the row), without a revision partner` : 'none',
       leadWeighting, issueWeighting, ...(leadWeight ? { leadWeights: Array.from(leadWeight, (w) => Number(w.toFixed(4))) } : {}),
       epochs: r.epochs, bestEpoch: r.bestEpoch, stoppedEarly: r.stoppedEarly,
@@ -257,10 +268,10 @@ async function main(): Promise<void> {
   const [model, ...rest] = process.argv.slice(2);
   const { values: v } = parseArgs({
     args: rest, strict: true, allowPositionals: false,
-    options: Object.fromEntries(['data', 'out', 'seed', 'hidden', 'dense', 'epochs', 'patience', 'batch', 'chunk', 'lr', 'lr-decay', 'workers', 'budget-scale', 'background-budget-scale', 'revision-weight', 'lead-weighting', 'issue-weighting', 'restart-every-h', 'cold-copies-every', 'cold-copies-max-steps'].map((k) => [k, { type: 'string' as const }])),
+    options: Object.fromEntries(['data', 'out', 'seed', 'hidden', 'dense', 'epochs', 'patience', 'batch', 'chunk', 'lr', 'lr-decay', 'workers', 'budget-scale', 'background-budget-scale', 'revision-weight', 'lead-weighting', 'issue-weighting', 'restart-every-h', 'cold-copies-every', 'cold-copies-max-steps', 'sparse-copies-every', 'sparse-copies-steps'].map((k) => [k, { type: 'string' as const }])),
   });
   if (model !== 'bilstm' && model !== 'ar') {
-    process.stderr.write(`usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 8] [--patience 2] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1] [--background-budget-scale 1] [--revision-weight ${DEFAULT_REVISION_WEIGHT}] [--lead-weighting ${DEFAULT_LEAD_WEIGHTING}|skill] [--issue-weighting ${DEFAULT_ISSUE_WEIGHTING}|${DEFAULT_ISSUE_WEIGHTING === 'target' ? 'issue' : 'target'}] [--restart-every-h ${DEFAULT_RESTART_EVERY_H} (0: none)] [--cold-copies-every N (0: none)] [--cold-copies-max-steps ${DEFAULT_COLD_COPIES.maxSteps}]\n`);
+    process.stderr.write(`usage: npm run train -- <bilstm|ar> --data <dir> [--out models/artifacts] [--seed 1] [--hidden 12] [--dense 12] [--epochs 8] [--patience 2] [--batch 128] [--chunk 16] [--lr 0.003] [--lr-decay 0.9] [--workers N] [--budget-scale 1] [--background-budget-scale 1] [--revision-weight ${DEFAULT_REVISION_WEIGHT}] [--lead-weighting ${DEFAULT_LEAD_WEIGHTING}|skill] [--issue-weighting ${DEFAULT_ISSUE_WEIGHTING}|${DEFAULT_ISSUE_WEIGHTING === 'target' ? 'issue' : 'target'}] [--restart-every-h ${DEFAULT_RESTART_EVERY_H} (0: none)] [--cold-copies-every N (0: none)] [--cold-copies-max-steps ${DEFAULT_COLD_COPIES.maxSteps}] [--sparse-copies-every N (0: none)] [--sparse-copies-steps ${DEFAULT_SPARSE_COPIES.steps.join(',')}]\n`);
     process.exit(2);
   }
   if (v.data === undefined) {

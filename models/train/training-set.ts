@@ -6,7 +6,7 @@
  * rare kinds (the year with a background) are not drowned by the long series without one.
  */
 import { concatIssues, extractIssues, issueSlots, type IssueSet } from '../series/issues.ts';
-import { coldStartCopies } from '../series/cold-start.ts';
+import { coldStartCopies, sparseHistoryCopies } from '../series/cold-start.ts';
 import { slotTime, type GridSeries } from '../series/grid-series.ts';
 import { splitOf } from '../series/time-split.ts';
 import { buildFeatures, FEATURES, HISTORY_STEPS, SEQUENCE_STEPS, TEMP_SCALE_K, TRAJECTORY_STEPS } from '../bilstm/features.ts';
@@ -132,11 +132,24 @@ export function selectTrainingSet(stations: readonly StationInput[], budgets: Bu
  * maxSteps steps only; same part; no partner). The rows before are unchanged.
  */
 export function withColdStartCopies(ts: TrainingSet, o: { every: number; maxSteps: number }): TrainingSet {
-  if (!Number.isInteger(o.every) || o.every < 1) throw new RangeError(`every must be a positive integer, got ${o.every}`);
+  return withCopies(ts, o.every, (rows) => coldStartCopies(ts.issues, rows, o.maxSteps));
+}
+
+/**
+ * The set with a sparse-history copy of every `every`-th chosen issue appended (readings every e steps
+ * only, held between; e from `everyChoices`; same part; no partner). `offset` shifts which issues are
+ * chosen, so that these and the cold-start copies come from different issues. The rows before are unchanged.
+ */
+export function withSparseHistoryCopies(ts: TrainingSet, o: { every: number; everyChoices: readonly number[]; offset?: number }): TrainingSet {
+  return withCopies(ts, o.every, (rows) => sparseHistoryCopies(ts.issues, rows, o.everyChoices), o.offset ?? 0);
+}
+
+function withCopies(ts: TrainingSet, every: number, copy: (rows: number[]) => IssueSet, offset = 0): TrainingSet {
+  if (!Number.isInteger(every) || every < 1) throw new RangeError(`every must be a positive integer, got ${every}`);
   const rows: number[] = [];
   let k = 0;
-  for (let i = 0; i < ts.issues.n; i++) if (ts.unit[i] === 1 && k++ % o.every === 0) rows.push(i);
-  const copies = coldStartCopies(ts.issues, rows, o.maxSteps);
+  for (let i = 0; i < ts.issues.n; i++) if (ts.unit[i] === 1 && (k++ + offset) % every === 0) rows.push(i);
+  const copies = copy(rows);
   const n = ts.issues.n, m = rows.length;
   const grow = <T extends Uint8Array | Int32Array>(a: T, make: (n: number) => T, tail: (q: number) => number): T => {
     const out = make(n + m);
