@@ -71,8 +71,8 @@ describe('nowcast scoring', () => {
     close(j.byGap[2]!.floorByMethod['m']!, 2, tol);
     close(j.byMethod['m']!, 6.5 / 5, tol);
     close(j.floorByMethod['m']!, 4.5 / 5, tol);
-    // a missing forecast breaks the chain: issue 1 has no value for time 2, so time 2 is compared nowhere
-    // in pair (0, 1) and starts a new chain in pair (1, 2)... which it cannot either (issue 1 is NaN there)
+    // a missing forecast drops its comparisons: issue 1 has none of time 2, so time 2 is compared in neither
+    // pair; gap 1 keeps time 1 (0.5) and time 3 (1), each a chain of one revision, its own floor
     const broken = jumpiness(s, { m: Float64Array.from([0, 1, 2, 1.5, NaN, 5, 3, 4, 0, 2, 0, 0]) });
     close(broken.byGap[1]!.byMethod['m']!, 1.5 / 2, tol);
     close(broken.byGap[1]!.floorByMethod['m']!, 1.5 / 2, tol);

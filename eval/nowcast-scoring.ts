@@ -80,7 +80,7 @@ export function jumpiness(issues: IssueSet, methods: Record<string, Float64Array
   // open chains by target slot: the first forecast of each method, the last, the last issue's row and the gap
   type Chain = { first: Float64Array; last: Float64Array; lastRow: number; gap: number };
   const chains = new Map<number, Chain>();
-  const close = (c: Chain) => {
+  const closeChain = (c: Chain) => {
     const f = gapSums.get(c.gap)!.floor;
     for (let q = 0; q < names.length; q++) {
       const d = Math.abs(c.last[q]! - c.first[q]!);
@@ -119,7 +119,7 @@ export function jumpiness(issues: IssueSet, methods: Record<string, Float64Array
       const target = issues.slot[i]! + k;
       let c = chains.get(target);
       if (!c || c.lastRow !== i || c.gap !== g) {
-        if (c) close(c);
+        if (c) closeChain(c);
         c = { first: Float64Array.from(names, (m) => methods[m]![i * K + k]!), last: new Float64Array(names.length), lastRow: j, gap: g };
         chains.set(target, c);
       }
@@ -128,9 +128,9 @@ export function jumpiness(issues: IssueSet, methods: Record<string, Float64Array
     }
     if (any) pairs++;
     // a chain that issue j did not extend is over
-    for (const [t, c] of chains) if (c.lastRow !== j) { close(c); chains.delete(t); }
+    for (const [t, c] of chains) if (c.lastRow !== j) { closeChain(c); chains.delete(t); }
   }
-  for (const c of chains.values()) close(c);
+  for (const c of chains.values()) closeChain(c);
   const mean = (t: Float64Array, n: number) => Object.fromEntries(names.map((m, q) => [m, n ? t[q]! / n : NaN]));
   const byGap: Jumpiness['byGap'] = {};
   for (const [g, v] of [...gapSums].sort((a, b) => a[0] - b[0])) {

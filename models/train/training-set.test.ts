@@ -2,7 +2,7 @@
 // the same part of the split; none for hourly series.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_PARTNER_GAP, selectTrainingSet, withColdStartCopies } from './training-set.ts';
+import { MAX_PARTNER_GAP, selectTrainingSet, withColdStartCopies, withSparseHistoryCopies } from './training-set.ts';
 import { splitOf } from '../series/time-split.ts';
 import type { GridSeries } from '../series/grid-series.ts';
 
@@ -68,4 +68,25 @@ it('cold-start copies: one of every k chosen issues appended with a short histor
     lengths.add(kept);
   });
   assert.ok(lengths.size >= 4, `kept lengths ${[...lengths].join(', ')}`);
+});
+
+it('sparse-history copies: other issues than the cold-start ones, in their part, without a partner, a reading every e steps held', () => {
+  const ts = selectTrainingSet([{ series: series(1), background: null, source: 'test' }], big);
+  const out = withSparseHistoryCopies(ts, { every: 4, everyChoices: [3, 6], offset: 2 });
+  const chosen = Array.from(ts.unit.keys()).filter((i) => ts.unit[i] === 1);
+  const copied = chosen.filter((_, k) => (k + 2) % 4 === 0);
+  assert.ok(copied.every((row) => chosen.indexOf(row) % 4 !== 0), 'none of the issues the cold-start copies take (k mod 4 = 0)');
+  assert.equal(out.issues.n, ts.issues.n + copied.length);
+  assert.deepEqual(out.issues.history.subarray(0, ts.issues.history.length), ts.issues.history);
+  const H = ts.issues.historySteps;
+  copied.forEach((row, q) => {
+    const c = ts.issues.n + q;
+    assert.equal(out.issues.slot[c], ts.issues.slot[row]);
+    assert.equal(out.part[c], ts.part[row]);
+    assert.equal(out.unit[c], 1);
+    assert.equal(out.partner[c], -1);
+    // the last step before lead 0 holds a reading 3 or 6 steps back (this test series has no gaps)
+    const h = out.issues.history.subarray(c * H, (c + 1) * H), orig = ts.issues.history.subarray(row * H, (row + 1) * H);
+    assert.ok(h[H - 1] === orig[H - 3] || h[H - 1] === orig[H - 6], `row ${row}`);
+  });
 });

@@ -138,7 +138,8 @@ export function withColdStartCopies(ts: TrainingSet, o: { every: number; maxStep
 /**
  * The set with a sparse-history copy of every `every`-th chosen issue appended (readings every e steps
  * only, held between; e from `everyChoices`; same part; no partner). `offset` shifts which issues are
- * chosen, so that these and the cold-start copies come from different issues. The rows before are unchanged.
+ * chosen, so that these and the cold-start copies come from different issues (those, appended after,
+ * may also copy some of these: a cold start at a sparse place). The rows before are unchanged.
  */
 export function withSparseHistoryCopies(ts: TrainingSet, o: { every: number; everyChoices: readonly number[]; offset?: number }): TrainingSet {
   return withCopies(ts, o.every, (rows) => sparseHistoryCopies(ts.issues, rows, o.everyChoices), o.offset ?? 0);
