@@ -2,7 +2,7 @@
 // the same part of the split; none for hourly series.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_PARTNER_GAP, selectTrainingSet, withColdStartCopies, withSparseHistoryCopies } from './training-set.ts';
+import { MAX_PARTNER_GAP, selectTrainingSet, withColdStartCopies, withSparseHistoryCopies, type TrainingSet } from './training-set.ts';
 import { splitOf } from '../series/time-split.ts';
 import type { GridSeries } from '../series/grid-series.ts';
 
@@ -41,6 +41,16 @@ it('hourly series get no partners', () => {
   assert.ok(Array.from(ts.partner).every((p) => p === -1));
 });
 
+/** Row c of `out` is a copy of row `row` of `ts`: same slot, part and targets, chosen, without a partner. */
+function assertCopyOf(out: TrainingSet, ts: TrainingSet, c: number, row: number): void {
+  const K = ts.issues.trajectorySteps;
+  assert.equal(out.issues.slot[c], ts.issues.slot[row]);
+  assert.equal(out.part[c], ts.part[row]);
+  assert.equal(out.unit[c], 1);
+  assert.equal(out.partner[c], -1);
+  assert.deepEqual(out.issues.target.subarray(c * K, (c + 1) * K), ts.issues.target.subarray(row * K, (row + 1) * K));
+}
+
 it('cold-start copies: one of every k chosen issues appended with a short history, in its part, without a partner', () => {
   const ts = selectTrainingSet([{ series: series(1), background: null, source: 'test' }], big);
   const out = withColdStartCopies(ts, { every: 3, maxSteps: 5 });
@@ -50,15 +60,11 @@ it('cold-start copies: one of every k chosen issues appended with a short histor
   // the rows before are unchanged
   assert.deepEqual(out.issues.history.subarray(0, ts.issues.history.length), ts.issues.history);
   assert.deepEqual(Array.from(out.partner.subarray(0, ts.issues.n)), Array.from(ts.partner));
-  const H = ts.issues.historySteps, K = ts.issues.trajectorySteps;
+  const H = ts.issues.historySteps;
   const lengths = new Set<number>();
   copied.forEach((row, q) => {
     const c = ts.issues.n + q;
-    assert.equal(out.issues.slot[c], ts.issues.slot[row]);
-    assert.equal(out.part[c], ts.part[row]);
-    assert.equal(out.unit[c], 1);
-    assert.equal(out.partner[c], -1);
-    assert.deepEqual(out.issues.target.subarray(c * K, (c + 1) * K), ts.issues.target.subarray(row * K, (row + 1) * K));
+    assertCopyOf(out, ts, c, row);
     // a suffix of the original history is kept, 0…5 steps of it, the rest NaN
     const h = out.issues.history.subarray(c * H, (c + 1) * H), orig = ts.issues.history.subarray(row * H, (row + 1) * H);
     let kept = 0;
@@ -81,10 +87,7 @@ it('sparse-history copies: other issues than the cold-start ones, in their part,
   const H = ts.issues.historySteps;
   copied.forEach((row, q) => {
     const c = ts.issues.n + q;
-    assert.equal(out.issues.slot[c], ts.issues.slot[row]);
-    assert.equal(out.part[c], ts.part[row]);
-    assert.equal(out.unit[c], 1);
-    assert.equal(out.partner[c], -1);
+    assertCopyOf(out, ts, c, row);
     // the last step before lead 0 holds a reading 3 or 6 steps back (this test series has no gaps)
     const h = out.issues.history.subarray(c * H, (c + 1) * H), orig = ts.issues.history.subarray(row * H, (row + 1) * H);
     assert.ok(h[H - 1] === orig[H - 3] || h[H - 1] === orig[H - 6], `row ${row}`);
