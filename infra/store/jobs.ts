@@ -9,6 +9,11 @@
  * Only the jobs of the application's own hypertables and continuous aggregates are run: a server's
  * non-superuser owner may not run TimescaleDB's internal jobs (policy_job_stat_history_retention
  * fails with "permission denied for table bgw_job_stat_history"); the server's scheduler runs those.
+ *
+ * A refresh that meets another session's refresh of the same aggregate (the server's scheduler, or
+ * another process running these jobs) is refused at once ("could not refresh continuous aggregate …
+ * due to a concurrent refresh"); it is tried again after a short wait, doubling, a few times, since
+ * the other refresh may still fail and roll back.
  */
 import type { Logger } from '../log.ts';
 import type { Queryable } from './store.ts';
@@ -23,9 +28,16 @@ export interface JobRun {
   hypertable: string | null;
   ok: boolean;
   error?: string;
-  /** Wall time of the job [ms]. */
+  /** Wall time of the job [ms], every attempt included. */
   durationMs: number;
+  /** How many times it was called (more than 1 only after concurrent refreshes). */
+  attempts: number;
 }
+
+/** Attempts at a job that meets a concurrent refresh, and the wait before the second [ms] (doubling). */
+export const CONCURRENT_REFRESH_RETRY = { attempts: 4, firstWaitMs: 100 };
+
+const CONCURRENT_REFRESH = /due to a concurrent refresh/i;
 
 interface JobRow {
   job_id: number;
@@ -59,18 +71,27 @@ export const OWN_JOBS_SQL = `
                     AND pg_has_role(current_user, c.relowner, 'USAGE'))`;
 
 /** Runs each of the application's scheduled policy jobs once; a failing job does not stop the others. */
-export async function runTimescaleJobs(store: Queryable): Promise<JobRun[]> {
+export async function runTimescaleJobs(store: Queryable, retry: { attempts: number; firstWaitMs: number } = CONCURRENT_REFRESH_RETRY): Promise<JobRun[]> {
   const jobs = await store.query<JobRow>(OWN_JOBS_SQL);
   const ordered = [...jobs.rows].sort((a, b) => (PROC_ORDER[a.proc_name] ?? 9) - (PROC_ORDER[b.proc_name] ?? 9) || a.job_id - b.job_id);
   const runs: JobRun[] = [];
   for (const job of ordered) {
     const t0 = performance.now();
     const base = { jobId: job.job_id, name: job.application_name, proc: job.proc_name, hypertable: job.hypertable_name };
-    try {
-      await store.query('CALL run_job($1)', [job.job_id]);
-      runs.push({ ...base, ok: true, durationMs: Math.round(performance.now() - t0) });
-    } catch (err) {
-      runs.push({ ...base, ok: false, error: err instanceof Error ? err.message : String(err), durationMs: Math.round(performance.now() - t0) });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.query('CALL run_job($1)', [job.job_id]);
+        runs.push({ ...base, ok: true, durationMs: Math.round(performance.now() - t0), attempts: attempt });
+        break;
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        if (CONCURRENT_REFRESH.test(error) && attempt < retry.attempts) {
+          await new Promise((r) => setTimeout(r, retry.firstWaitMs * 2 ** (attempt - 1)));
+          continue;
+        }
+        runs.push({ ...base, ok: false, error, durationMs: Math.round(performance.now() - t0), attempts: attempt });
+        break;
+      }
     }
   }
   return runs;
