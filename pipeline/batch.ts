@@ -292,10 +292,17 @@ export class BatchWorker {
       const missing = reach.filter((id) => !inputs.records.has(id));
       if (missing.length > 0) {
         const read = this.#timed('read', () => getBlobs(o.store, inputs.prevEndMs!, 'records', missing));
-        for (const id of missing) inputs.records.set(id, read.then((blobs) => {
-          const b = blobs.find((x) => x.shard === id);
-          return b ? decodeRecords(b.body) : { records: new Map(), lastSeenMs: new Map() };
-        }));
+        for (const id of missing) {
+          const decoded = read.then((blobs) => {
+            const b = blobs.find((x) => x.shard === id);
+            return b ? decodeRecords(b.body) : { records: new Map(), lastSeenMs: new Map() };
+          });
+          // A failed read (the store gone mid-window) rejects every shard's promise: the one awaited below
+          // throws to the task's retry; the others must not be unhandled rejections (they end the process),
+          // nor stay cached for the retry to meet again.
+          decoded.catch(() => { if (inputs.records.get(id) === decoded) inputs.records.delete(id); });
+          inputs.records.set(id, decoded);
+        }
       }
       for (const id of reach) {
         const { records, lastSeenMs } = await inputs.records.get(id)!;
