@@ -45,6 +45,15 @@ describe('analysis evaluator', () => {
     assert.equal(off.forecast60!.rmseK, off.backgroundAt60!.rmseK);
     assert.equal(r.official_rmse_held_bias_60, off.backgroundAt60!.rmseK);
     assert.equal(off.forecast60!.n, 6); // the first hour has no hour before it
+    // The centred figures split the same errors: per method, rmse² = crmse² + offset² over the same pairs.
+    type Centred = Record<string, { crmseK: number; rmsOffsetK: number; rmseK: number; n: number; groups: number }>;
+    const cOff = (r.detail as { centred: { official: Centred } }).centred.official;
+    for (const [m, plain] of [['analysis', off.analysis!], ['forecast60', off.forecast60!]] as const) {
+      assert.equal(cOff[m]!.n, plain.n, m);
+      assert.ok(cOff[m]!.groups >= 1 && cOff[m]!.crmseK <= plain.rmseK + 1e-4, m);
+      close(Math.hypot(cOff[m]!.crmseK, cOff[m]!.rmsOffsetK), plain.rmseK, { atol: 2e-4 }); // figures rounded to 4 digits
+    }
+    assert.equal(r.official_crmse_forecast_60, cOff.forecast60!.crmseK);
     const other = await analysisEvaluator.run({ args: [...args, '--slow-tau-h', '1', '--diurnal-tau-h', '12', '--diurnal-sigma', '0.5'], progress: quiet });
     assert.deepEqual((other.detail as Parts).bias_parts.map((p) => [p.tau_h, p.sigma_k]), [[3, 1], [1, 1], [12, 0.5], [12, 0.5], [24, 1]]);
     const noDiurnal = await analysisEvaluator.run({ args: [...args, '--diurnal-sigma', '0', '--area-slow-sigma', '0.5'], progress: quiet });

@@ -44,7 +44,7 @@ import {
   detectDatasets, FALKENSEE, hourlyNearest, TEMPELHOF, loadCrowdByHour, loadCrowdStations, loadDwdTruth, loadEra5Background, loadPywwsSeries, loadUcoTruth,
   type Dataset, type TimeRange,
 } from './datasets.ts';
-import { ErrorAccumulator, roundFigures, SpreadSkillAccumulator, type ErrorStats } from './metrics.ts';
+import { CentredErrorAccumulator, ErrorAccumulator, roundFigures, SpreadSkillAccumulator, type ErrorStats } from './metrics.ts';
 import { UsageError, type Evaluator } from './evaluator.ts';
 import { barChartSvg } from './bar-chart.ts';
 
@@ -74,6 +74,15 @@ class Scores {
   readonly heldBias60 = new ErrorAccumulator();
   readonly served60 = new ErrorAccumulator();
   readonly spread = new SpreadSkillAccumulator();
+  /** The same errors with each truth station's own mean error taken out (see CentredErrorAccumulator). */
+  readonly centred = {
+    analysis: new CentredErrorAccumulator(), forecast60: new CentredErrorAccumulator(), persistence60: new CentredErrorAccumulator(),
+    analysisPersistence60: new CentredErrorAccumulator(), served60: new CentredErrorAccumulator(),
+  };
+  centredResult(): Record<keyof Scores['centred'], ReturnType<CentredErrorAccumulator['result']>> {
+    const c = this.centred;
+    return { analysis: c.analysis.result(), forecast60: c.forecast60.result(), persistence60: c.persistence60.result(), analysisPersistence60: c.analysisPersistence60.result(), served60: c.served60.result() };
+  }
   result(): Record<string, ErrorStats | ReturnType<SpreadSkillAccumulator['result']>> {
     return {
       background: this.background.result(), nearest: this.nearest.result(), analysis: this.analysis.result(),
@@ -289,24 +298,34 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
     let m = byMonth.get(month);
     if (!m) byMonth.set(month, (m = { amateur: new Scores(), official: new Scores() }));
     const hasPrev = prevHour === h - HOUR_MS && prevStates !== undefined;
-    const score = (sets: Scores[], t: number, truth: number, prevTruth: number | undefined, nearest: number) => {
+    const score = (sets: Scores[], station: string | number, t: number, truth: number, prevTruth: number | undefined, nearest: number) => {
       const centre = centres[t]!;
       const bg = field.at(centre, h);
       const ana = bg + cells.biasK[t]!;
       for (const s of sets) {
         s.background.add(bg, truth);
         s.analysis.add(ana, truth);
+        s.centred.analysis.add(station, ana, truth);
         s.spread.add(ana, Math.sqrt(publishedVarK2(cells.varK2[t]!, pointVarK2)), truth);
         if (Number.isFinite(nearest)) s.nearest.add(nearest, truth);
         if (hasPrev) {
           const f = biasAtLead(cellState(prevStates!, t, analysis.process), h - HOUR_MS, LEAD_60_MS, analysis.process);
           s.forecast60.add(bg + f.biasK, truth);
-          s.analysisPersistence60.add(field.at(centre, h - HOUR_MS) + prevStates!.biasK[t]!, truth);
+          s.centred.forecast60.add(station, bg + f.biasK, truth);
+          const held = field.at(centre, h - HOUR_MS) + prevStates!.biasK[t]!;
+          s.analysisPersistence60.add(held, truth);
+          s.centred.analysisPersistence60.add(station, held, truth);
           s.backgroundAt60.add(bg, truth);
           // Diagnostic: the background's hourly change with the bias held (no decay at all).
           s.heldBias60.add(bg + prevStates!.biasK[t]!, truth);
-          if (prevTruth !== undefined) s.persistence60.add(prevTruth, truth);
-          if (served60 && Number.isFinite(served60[t]!)) s.served60.add(served60[t]!, truth);
+          if (prevTruth !== undefined) {
+            s.persistence60.add(prevTruth, truth);
+            s.centred.persistence60.add(station, prevTruth, truth);
+          }
+          if (served60 && Number.isFinite(served60[t]!)) {
+            s.served60.add(served60[t]!, truth);
+            s.centred.served60.add(station, served60[t]!, truth);
+          }
         }
       }
     };
@@ -327,16 +346,16 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
       const t = stationTarget[st]!;
       withheldSeen.add(st);
       withheldReadings++;
-      score([amateurAll], t, raw, prevTemp.get(st), NaN);
+      score([amateurAll], st, t, raw, prevTemp.get(st), NaN);
       if (out.qc.sensorReason[si] !== 0) return;
       withheldKept++;
-      score([amateur, m!.amateur], t, truth, prevTemp.get(st), nearestTemp({ x: sx[st]!, y: sy[st]! }));
+      score([amateur, m!.amateur], st, t, truth, prevTemp.get(st), nearestTemp({ x: sx[st]!, y: sy[st]! }));
     });
     truths.forEach((tr, i) => {
       const truth = tr.byHour.get(h);
       if (truth === undefined) return;
       const p = plane.project(tr.position);
-      score(tr.kind === 'official' ? [official, m!.official] : [pws], truthTarget[i]!, truth, tr.byHour.get(h - HOUR_MS), nearestTemp(p));
+      score(tr.kind === 'official' ? [official, m!.official] : [pws], tr.id, truthTarget[i]!, truth, tr.byHour.get(h - HOUR_MS), nearestTemp(p));
     });
 
     if (o.smoother) served60 = await smoothAt(h, cells, hasPrev);
@@ -350,6 +369,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
 
   const a = amateur.result(), all = amateurAll.result(), off = official.result(), pw = pws.result();
   const rmse = (s: unknown) => (s as ErrorStats).rmseK;
+  const ca = amateur.centredResult(), co = official.centredResult(), cp = pws.centredResult();
   const result = {
     n_points: (a.analysis as ErrorStats).n,
     withheld_stations: withheldSeen.size,
@@ -374,17 +394,32 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
     official_n: (off.analysis as ErrorStats).n,
     within_one_sigma: (a.spread as { withinOneSigma: number }).withinOneSigma,
     official_within_one_sigma: (off.spread as { withinOneSigma: number }).withinOneSigma,
+    crmse_analysis: ca.analysis.crmseK,
+    crmse_forecast_60: ca.forecast60.crmseK,
+    crmse_persistence_60: ca.persistence60.crmseK,
+    crmse_analysis_persistence_60: ca.analysisPersistence60.crmseK,
+    crmse_served_60: o.smoother ? ca.served60.crmseK : null,
+    rms_station_offset_analysis: ca.analysis.rmsOffsetK,
+    official_crmse_analysis: co.analysis.crmseK,
+    official_crmse_forecast_60: co.forecast60.crmseK,
+    official_crmse_persistence_60: co.persistence60.crmseK,
+    official_crmse_served_60: o.smoother ? co.served60.crmseK : null,
     pws_rmse_background: rmse(pw.background),
     pws_rmse_analysis: rmse(pw.analysis),
     pws_rmse_forecast_60: rmse(pw.forecast60),
     pws_rmse_persistence_60: rmse(pw.persistence60),
     pws_rmse_analysis_persistence_60: rmse(pw.analysisPersistence60),
     pws_rmse_served_60: o.smoother ? rmse(pw.served60) : null,
+    pws_crmse_analysis: cp.analysis.crmseK,
+    pws_crmse_forecast_60: cp.forecast60.crmseK,
+    pws_crmse_persistence_60: cp.persistence60.crmseK,
+    pws_crmse_served_60: o.smoother ? cp.served60.crmseK : null,
     served_60_model: o.smoother ? `${o.smoother.name}@${o.smoother.version}` : null,
     served_60_trajectory: o.smoother ? (o.smootherTrajectory ?? 'five-part') : null,
     served_60_history: o.smoother ? (o.smootherHistory ?? 'filled') : null,
     detail: {
       amateur_qc_passed: a, amateur_all: all, official: off, pws: pw,
+      centred: { amateur_qc_passed: ca, official: co, pws: cp },
       by_month: Object.fromEntries([...byMonth].map(([mo, s]) => [mo, { amateur: s.amateur.result(), official: s.official.result() }])),
       qc_reasons: Object.fromEntries(QC_REASONS.map((r, i) => [r, reasonCounts[i]])),
       hours: hours.length,

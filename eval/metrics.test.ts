@@ -1,12 +1,33 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { close } from '../infra/testing/close.ts';
-import { ErrorAccumulator, errorStats, GAUSSIAN_ONE_SIGMA, rmseSkill, roundFigures, spreadSkill } from './metrics.ts';
+import { CentredErrorAccumulator, ErrorAccumulator, errorStats, GAUSSIAN_ONE_SIGMA, rmseSkill, roundFigures, spreadSkill } from './metrics.ts';
 
 // Tolerance: these are a handful of exact decimal operations, so 1e-12 K is ample for rounding.
 const TOL = { atol: 1e-12 };
 
 describe('metrics', () => {
+  it('centred RMSE: each group’s own offset taken out (hand-computed), and rmse² = crmse² + offset²', () => {
+    // group a: errors 1, 3 (mean 2, deviations ±1); group b: errors -1, -1, -4 (mean -2, deviations 1, 1, -2).
+    // crmse² = (1 + 1 + 1 + 1 + 4) / 5 = 8/5; offset² = (2·4 + 3·4) / 5 = 4; rmse² = (1+9+1+1+16)/5 = 28/5.
+    const c = new CentredErrorAccumulator();
+    [[1, 0], [3, 0]].forEach(([f, t]) => c.add('a', f!, t!));
+    [[9, 10], [0, 1], [-4, 0]].forEach(([f, t]) => c.add('b', f!, t!));
+    assert.equal(c.add('b', NaN, 1), false);
+    const r = c.result();
+    assert.equal(r.n, 5);
+    assert.equal(r.groups, 2);
+    close(r.crmseK, Math.sqrt(8 / 5), TOL);
+    close(r.rmsOffsetK, 2, TOL);
+    close(r.rmseK, Math.sqrt(28 / 5), TOL);
+    close(r.rmseK, errorStats([1, 3, 9, 0, -4], [0, 0, 10, 1, 0]).rmseK, TOL);
+    // A constant offset per group is all offset; no pairs gives NaN.
+    const k = new CentredErrorAccumulator();
+    k.add(1, 5, 3); k.add(1, 7, 5); k.add(2, 0, 1);
+    close(k.result().crmseK, 0, TOL);
+    assert.ok(Number.isNaN(new CentredErrorAccumulator().result().crmseK));
+  });
+
   it('bias, MAE, RMSE of errors +1, -2, +4 (hand-computed)', () => {
     // e = forecast - truth = [1, -2, 4]: bias 3/3 = 1, MAE 7/3, RMSE sqrt(21/3) = sqrt(7)
     const s = errorStats([11, 8, 14], [10, 10, 10]);

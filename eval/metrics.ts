@@ -50,6 +50,50 @@ export class ErrorAccumulator {
   }
 }
 
+/**
+ * The error split into each group's own constant offset and what varies around it (the centred RMSE of
+ * a Taylor diagram, pooled over groups): with e_gi the i-th error of group g and ē_g its mean,
+ *   crmse² = Σ_g Σ_i (e_gi − ē_g)² / N,   rmsOffset² = Σ_g n_g ē_g² / N,   rmse² = crmse² + rmsOffset².
+ * For a station whose truth is a sensor's reading, ē_g holds the sensor's own offset (siting, sun,
+ * housing) as much as the method's, so crmse is what a method gets right of the sensor's changes.
+ */
+export interface CentredErrorStats {
+  crmseK: number;
+  rmsOffsetK: number;
+  rmseK: number;
+  n: number;
+  groups: number;
+}
+
+export class CentredErrorAccumulator {
+  private readonly groups = new Map<string | number, { n: number; sum: number; sumSq: number }>();
+
+  /** Adds a pair to a group; pairs with a non-finite member are ignored (returns false). */
+  add(group: string | number, forecast: number, truth: number): boolean {
+    const e = forecast - truth;
+    if (!Number.isFinite(e)) return false;
+    let g = this.groups.get(group);
+    if (!g) this.groups.set(group, (g = { n: 0, sum: 0, sumSq: 0 }));
+    g.n++;
+    g.sum += e;
+    g.sumSq += e * e;
+    return true;
+  }
+
+  result(): CentredErrorStats {
+    let n = 0, within = 0, offset = 0;
+    for (const g of this.groups.values()) {
+      const mean = g.sum / g.n;
+      n += g.n;
+      // Σ (e − ē)² = Σ e² − n ē², summed per group (each group's errors are a few kelvin, so no cancellation worth a two-pass sum).
+      within += Math.max(0, g.sumSq - g.n * mean * mean);
+      offset += g.n * mean * mean;
+    }
+    if (n === 0) return { crmseK: NaN, rmsOffsetK: NaN, rmseK: NaN, n: 0, groups: 0 };
+    return { crmseK: Math.sqrt(within / n), rmsOffsetK: Math.sqrt(offset / n), rmseK: Math.sqrt((within + offset) / n), n, groups: this.groups.size };
+  }
+}
+
 export function errorStats(forecasts: readonly number[], truths: readonly number[]): ErrorStats {
   if (forecasts.length !== truths.length) throw new RangeError(`forecasts (${forecasts.length}) and truths (${truths.length}) differ in length`);
   const a = new ErrorAccumulator();
