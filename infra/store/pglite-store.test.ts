@@ -67,3 +67,29 @@ test('window readings: the binary COPY path gives exactly the text path\'s colum
     await store.close();
   }
 });
+
+test('binary COPY out: concurrent copies each get their own bytes; a failed one leaves the next intact', async () => {
+  const store = await openStore('memory://');
+  try {
+    const copyOut = store.copyOut!.bind(store);
+    const expected = async (q: string) => {
+      // The binary COPY of n int8 rows is a fixed header, per row 2 + 4 + 8 bytes, and a 2-byte trailer.
+      const n = Number((await store.query<{ n: string }>(`SELECT count(*)::text AS n FROM (${q}) s`)).rows[0]!.n);
+      return 19 + n * 14 + 2;
+    };
+    const queries = ['SELECT g::int8 FROM generate_series(1, 50000) g', 'SELECT g::int8 FROM generate_series(1, 7) g', 'SELECT g::int8 * 3 FROM generate_series(1, 20000) g'];
+    const [a, bad, b, c] = await Promise.allSettled([copyOut(queries[0]!), copyOut('SELECT no_such_column'), copyOut(queries[1]!), copyOut(queries[2]!)]);
+    assert.equal(bad.status, 'rejected');
+    for (const [r, q] of [[a, queries[0]!], [b, queries[1]!], [c, queries[2]!]] as const) {
+      assert.equal(r.status, 'fulfilled');
+      const bytes = (r as PromiseFulfilledResult<Uint8Array>).value;
+      assert.equal(bytes.length, await expected(q));
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      // The last row's value (big-endian int8 after its 2-byte field count and 4-byte length).
+      const last = view.getBigInt64(bytes.length - 2 - 8);
+      assert.equal(last, q === queries[0] ? 50000n : q === queries[1] ? 7n : 60000n);
+    }
+  } finally {
+    await store.close();
+  }
+});

@@ -17,6 +17,7 @@ import { StoreError } from './store-error.ts';
 import { diskFullOr, holdsDatabase, initialiseDataDir, prepareDataDir } from './data-dir.ts';
 import type { BulkRows, Queryable, QueryResult, Store } from './store.ts';
 import { copyFromStatement } from './copy-statement.ts';
+import { CopySink, type EmscriptenFs } from './pglite-copy-sink.ts';
 
 export class StoreUrlError extends Error {
   override readonly name = 'StoreUrlError';
@@ -135,6 +136,7 @@ export interface PgliteStoreOptions {
 export class PgliteStore implements Store {
   readonly kind = 'pglite' as const;
   #db: PGlite;
+  #copySink: CopySink | undefined;
   #closed = false;
   readonly #unlock: () => void;
   /** `memory://` or the absolute data directory. */
@@ -224,13 +226,14 @@ export class PgliteStore implements Store {
     }
   }
 
-  /** COPY (query) TO '/dev/blob' (FORMAT binary): a large result without a protocol message per row. */
+  /**
+   * COPY (query) TO a device of ours (FORMAT binary): a large result without a protocol message per row,
+   * gathered in one buffer (pglite-copy-sink.ts) rather than PGlite's /dev/blob, which keeps a part per row.
+   */
   async copyOut(query: string): Promise<Uint8Array> {
     try {
-      const r = await this.#db.query(`COPY (${query}) TO '/dev/blob' WITH (FORMAT binary)`);
-      const blob = (r as { blob?: Blob }).blob;
-      if (!blob) throw new Error('COPY TO /dev/blob returned no data');
-      return new Uint8Array(await blob.arrayBuffer());
+      this.#copySink ??= new CopySink(this.#db.Module.FS as EmscriptenFs);
+      return await this.#copySink.collect((path) => this.#db.query(`COPY (${query}) TO '${path}' WITH (FORMAT binary)`));
     } catch (err) {
       throw await this.#named(quiet(err));
     }
