@@ -34,6 +34,7 @@ const REVIEWED: Record<string, string> = {
   'infra/store/readings.ts: INSERT_READINGS': 'a constant of that module',
   'infra/store/readings.ts: UPSERT_SENSORS': 'a constant of that module',
   'infra/store/store.contract.ts: insert': 'a constant of the contract tests',
+  'infra/store/pglite-store.ts: path': 'the path of the adapter\'s own COPY device (pglite-copy-sink.ts), a constant',
   'infra/store/pglite-store.ts: query': 'copyOut wraps its caller\'s query in COPY … TO; COPY takes no parameters, so the one caller (reading-window.ts) writes only finite numbers into it, checked by literal()',
   'infra/store/readings.ts: SAVEPOINT': 'a constant savepoint name of that module',
   "infra/store/store.contract.ts: READING_COLUMNS.join(', ')": 'the constant list of the readings\' column names (infra/store/readings.ts)',
