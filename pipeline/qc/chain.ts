@@ -95,14 +95,16 @@ export interface QcOutput {
   records: SensorRecord[];
 }
 
-function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  values.sort((a, b) => a - b);
-  const m = values.length >> 1;
-  return values.length % 2 ? values[m]! : (values[m - 1]! + values[m]!) / 2;
+/** The median of `v[0..n)`, sorting that part of `v` in place (numerically, natively). */
+function sortedMedian(v: Float64Array, n: number): number {
+  if (n === 0) return NaN;
+  const w = n === v.length ? v : v.subarray(0, n);
+  w.sort();
+  const m = n >> 1;
+  return n % 2 ? w[m]! : (w[m - 1]! + w[m]!) / 2;
 }
 
-/** The median of `of[idx[0..n)]` (the same value `median` gives), through a typed scratch array sorted natively. */
+/** The median of `of[idx[0..n)]` (as `sortedMedian`), through a typed scratch array sorted natively. */
 function medianOf(of: Float64Array, idx: ArrayLike<number>, n: number, scratch: Float64Array): number {
   if (n === 0) return NaN;
   const v = scratch.subarray(0, n);
@@ -165,26 +167,38 @@ export function runQcChain(input: QcInput, o: QcOptions, stageMs?: Record<string
   const firstReason = new Uint8Array(ns);
   const readingsOf = new Int32Array(ns);
   const tracks = records.map((rec) => ({ lastTimeMs: rec.lastTimeMs, lastTempC: rec.lastTempC, flatValueC: rec.flatValueC, flatSinceMs: rec.flatSinceMs, flatCount: rec.flatCount }));
+  // Scratch for one sensor's readings at a time, grown to the longest run (no arrays per sensor: with
+  // 100,000 sensors those were most of the window's garbage).
+  let cap = 16;
+  let scrIdx = new Int32Array(cap), scrTime = new Float64Array(cap), scrTemp = new Float64Array(cap), scrInn = new Float64Array(cap), scrReason = new Uint8Array(cap);
   for (let start = 0; start < nr;) {
     const si = r.sensor[start]!;
     let end = start;
     while (end < nr && r.sensor[end] === si) end++;
     readingsOf[si] = end - start;
-    const idx: number[] = [];
-    for (let i = start; i < end; i++) if (reason[i] === 0) idx.push(i);
-    const sub = new Uint8Array(idx.length);
-    tracks[si] = temporalChecks(idx.map((i) => r.timeMs[i]!), idx.map((i) => r.tempC[i]!), tracks[si]!, o.temporal, sub);
-    idx.forEach((i, k) => (reason[i] = sub[k]!));
-    const inn: number[] = [], tem: number[] = [];
+    if (end - start > cap) {
+      cap = Math.max(end - start, 2 * cap);
+      scrIdx = new Int32Array(cap); scrTime = new Float64Array(cap); scrTemp = new Float64Array(cap); scrInn = new Float64Array(cap); scrReason = new Uint8Array(cap);
+    }
+    let m = 0;
+    for (let i = start; i < end; i++) {
+      if (reason[i] !== 0) continue;
+      scrIdx[m] = i; scrTime[m] = r.timeMs[i]!; scrTemp[m] = r.tempC[i]!; scrReason[m] = 0;
+      m++;
+    }
+    tracks[si] = temporalChecks(scrTime.subarray(0, m), scrTemp.subarray(0, m), tracks[si]!, o.temporal, scrReason.subarray(0, m));
+    for (let k = 0; k < m; k++) reason[scrIdx[k]!] = scrReason[k]!;
+    let kept = 0;
     for (let i = start; i < end; i++) {
       if (reason[i] === 0) {
-        inn.push(r.tempC[i]! - r.backgroundC[i]!);
-        tem.push(r.tempC[i]!);
+        scrInn[kept] = r.tempC[i]! - r.backgroundC[i]!;
+        scrTemp[kept] = r.tempC[i]!;
+        kept++;
         newestMs[si] = r.timeMs[i]!;
       } else if (firstReason[si] === 0) firstReason[si] = reason[i]!;
     }
-    innovationK[si] = median(inn);
-    tempC[si] = median(tem);
+    innovationK[si] = sortedMedian(scrInn, kept);
+    tempC[si] = sortedMedian(scrTemp, kept);
     start = end;
   }
 
