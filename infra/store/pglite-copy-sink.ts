@@ -4,7 +4,7 @@
  *
  * PGlite's own `/dev/blob` keeps every write as a separate copy and joins them in a `Blob`: COPY TO a
  * file writes once per row, so a million-row window became a million small arrays, a Blob of a million
- * parts and a read of it back (about 2.5 s of a 30 s window and much of its garbage). Here each write is
+ * parts and a read of it back (3.5 s of the million-reading window's read, and much of its garbage). Here each write is
  * appended in place to a buffer that doubles when full; what COPY wrote is taken as one Uint8Array.
  *
  * One device per engine; the writes of one COPY at a time: `collect` runs its callbacks one after the

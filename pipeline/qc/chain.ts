@@ -104,14 +104,10 @@ function sortedMedian(v: Float64Array, n: number): number {
   return n % 2 ? w[m]! : (w[m - 1]! + w[m]!) / 2;
 }
 
-/** The median of `of[idx[0..n)]` (as `sortedMedian`), through a typed scratch array sorted natively. */
+/** The median of `of[idx[0..n)]`, gathered into `scratch` (length >= n) and taken there. */
 function medianOf(of: Float64Array, idx: ArrayLike<number>, n: number, scratch: Float64Array): number {
-  if (n === 0) return NaN;
-  const v = scratch.subarray(0, n);
-  for (let j = 0; j < n; j++) v[j] = of[idx[j]!]!;
-  v.sort();
-  const m = n >> 1;
-  return n % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+  for (let j = 0; j < n; j++) scratch[j] = of[idx[j]!]!;
+  return sortedMedian(scratch, n);
 }
 
 function checkInput(input: QcInput): void {
