@@ -14,6 +14,7 @@
 /** The part of Emscripten's FS that a device needs (PGlite's `Module.FS`). */
 export interface EmscriptenFs {
   makedev(major: number, minor: number): number;
+  getDevice(dev: number): unknown;
   registerDevice(dev: number, ops: DeviceOps): void;
   mkdev(path: string, dev: number): void;
   analyzePath(path: string): { exists: boolean };
@@ -26,8 +27,13 @@ interface DeviceOps {
   write(stream: unknown, buffer: Uint8Array, offset: number, length: number, position?: number): number;
 }
 
-/** PGlite registers /dev/blob as (64, 0); this device takes the next major number. */
-const DEVICE_MAJOR = 65;
+/**
+ * Where the search for a free device number starts. Emscripten numbers the devices it creates from
+ * major 64 up (/dev/random, /dev/urandom, ...), and PGlite puts /dev/blob on (64, 0), over /dev/random:
+ * taking (65, 0) would have replaced /dev/urandom, which the engine reads for gen_random_uuid() and
+ * its other strong random numbers. So the first number nobody registered, from well above those.
+ */
+const FIRST_MAJOR = 200;
 
 export class CopySink {
   readonly path: string;
@@ -39,7 +45,9 @@ export class CopySink {
   constructor(fs: EmscriptenFs, path = '/dev/copy-sink') {
     this.path = path;
     if (fs.analyzePath(path).exists) throw new Error(`${path} already exists in the engine's file system`);
-    const dev = fs.makedev(DEVICE_MAJOR, 0);
+    let major = FIRST_MAJOR;
+    while (fs.getDevice(fs.makedev(major, 0)) !== undefined) major++;
+    const dev = fs.makedev(major, 0);
     fs.registerDevice(dev, {
       open: () => undefined,
       close: () => undefined,

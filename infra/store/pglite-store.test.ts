@@ -68,6 +68,20 @@ test('window readings: the binary COPY path gives exactly the text path\'s colum
   }
 });
 
+test('binary COPY out leaves the engine\'s own devices alone: strong random numbers still work after it', async () => {
+  const store = await openStore('memory://');
+  try {
+    const uuid = async () => (await store.query<{ u: string }>('SELECT gen_random_uuid()::text AS u')).rows[0]!.u;
+    const before = await uuid();
+    assert.equal((await store.copyOut!('SELECT 1::int8')).length, 19 + 14 + 2);
+    const after = await uuid();
+    assert.match(after, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.notEqual(after, before);
+  } finally {
+    await store.close();
+  }
+});
+
 test('binary COPY out: concurrent copies each get their own bytes; a failed one leaves the next intact', async () => {
   const store = await openStore('memory://');
   try {
