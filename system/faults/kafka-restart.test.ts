@@ -157,13 +157,17 @@ describe('the Kafka broker killed and restarted under a stream of HTTP submissio
     assert.equal(unexpected, '');
     assert.equal(accepted.size, sent, 'every reading was accepted in the end');
 
-    let storedSoFar = 0;
+    let storedSoFar = new Set<string>();
     const stored = await waitFor(`all ${accepted.size} accepted readings stored`, async () => {
       const r = await store!.query<{ sensor_id: string; t: number; temp_c: number }>(`SELECT sensor_id, (extract(epoch FROM time) * 1000)::float8 AS t, temp_c FROM readings WHERE sensor_id = ANY($1::text[])`, [ids]);
-      storedSoFar = r.rows.length;
+      storedSoFar = new Set(r.rows.map((row) => `${row.sensor_id}@${row.t}`));
       return r.rows.length >= accepted.size ? r.rows : undefined;
     }, { timeoutMs: 120_000, everyMs: 500 }).catch((err: Error) => {
-      throw new Error(`${err.message}: ${storedSoFar} stored; the last warnings and errors:\n${recent.join('\n')}`);
+      // Which readings are missing, and whether each was accepted at once or on a retry (it was
+      // refused before), to tell the producer's side from the consumer's.
+      const retried = new Set(retry.map((p) => `${ids[p.station]}@${p.timeMs}`));
+      const missing = [...accepted.keys()].filter((k) => !storedSoFar.has(k)).slice(0, 20).map((k) => `${k} (${new Date(Number(k.split('@')[1])).toISOString()}, ${retried.has(k) ? 'accepted on a retry' : 'accepted at once'})`);
+      throw new Error(`${err.message}: ${storedSoFar.size} stored; missing: ${missing.join(', ')}; the last warnings and errors:\n${recent.join('\n')}`);
     });
     const storedMap = new Map(stored.map((r) => [`${r.sensor_id}@${r.t}`, r.temp_c]));
     assert.equal(stored.length, storedMap.size, 'no reading stored twice');
