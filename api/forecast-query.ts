@@ -176,6 +176,28 @@ export function axisLength(a: Axis): number {
   return Math.max(0, Math.ceil((a.endMs - a.startMs) / a.stepMs));
 }
 
+/**
+ * One stepped axis (hourly, 15-minute): explicit start and end (local), or steps from the current
+ * step, or the days' range. Returns the axis, or the message when the parameters disagree.
+ */
+function steppedAxis(stepMs: number, forecast: number | undefined, past: number | undefined, start: number | undefined, end: number | undefined, names: readonly [string, string], days: Axis, nowMs: number, off: number): { axis: Axis; error?: string } {
+  let error: string | undefined;
+  if ((start === undefined) !== (end === undefined)) {
+    error = `Parameter '${names[0]}' and '${names[1]}' must both be set.`;
+  } else if (start !== undefined && end !== undefined) {
+    if (end < start) error = `Parameter '${names[1]}' must not be before '${names[0]}'.`;
+    return { axis: { startMs: Math.floor((start - off) / stepMs) * stepMs, endMs: end - off + stepMs, stepMs }, error };
+  }
+  if (forecast !== undefined || past !== undefined) {
+    const ref = Math.floor((nowMs + off) / stepMs) * stepMs - off;
+    return { axis: { startMs: ref - (past ?? 0) * stepMs, endMs: forecast !== undefined ? ref + forecast * stepMs : days.endMs, stepMs }, error };
+  }
+  return { axis: { startMs: days.startMs, endMs: days.endMs, stepMs }, error };
+}
+
+const HOUR_NAMES = ['start_hour', 'end_hour'] as const;
+const MINUTELY_15_NAMES = ['start_minutely_15', 'end_minutely_15'] as const;
+
 /** Open-Meteo's time ranges: days from local midnight, or steps from the current step, or explicit dates. */
 export function timeAxes(q: ForecastQuery, nowMs: number, offsetS: number): { hourly: Axis; minutely15: Axis; daily: Axis; error?: string } {
   const off = offsetS * 1000;
@@ -189,22 +211,10 @@ export function timeAxes(q: ForecastQuery, nowMs: number, offsetS: number): { ho
     if (q.end_date < q.start_date) error = "Parameter 'end_date' must not be before 'start_date'.";
     days = { startMs: q.start_date - off, endMs: q.end_date + DAY_MS - off, stepMs: DAY_MS };
   }
-  const stepped = (stepMs: number, forecast: number | undefined, past: number | undefined, start: number | undefined, end: number | undefined, names: [string, string]): Axis => {
-    if ((start === undefined) !== (end === undefined)) {
-      error ??= `Parameter '${names[0]}' and '${names[1]}' must both be set.`;
-    } else if (start !== undefined && end !== undefined) {
-      if (end < start) error ??= `Parameter '${names[1]}' must not be before '${names[0]}'.`;
-      return { startMs: Math.floor((start - off) / stepMs) * stepMs, endMs: end - off + stepMs, stepMs };
-    }
-    if (forecast !== undefined || past !== undefined) {
-      const ref = Math.floor((nowMs + off) / stepMs) * stepMs - off;
-      return { startMs: ref - (past ?? 0) * stepMs, endMs: forecast !== undefined ? ref + forecast * stepMs : days.endMs, stepMs };
-    }
-    return { startMs: days.startMs, endMs: days.endMs, stepMs };
-  };
-  const hourly = stepped(HOUR_MS, q.forecast_hours, q.past_hours, q.start_hour, q.end_hour, ['start_hour', 'end_hour']);
-  const minutely15 = stepped(15 * MINUTE_MS, q.forecast_minutely_15, q.past_minutely_15, q.start_minutely_15, q.end_minutely_15, ['start_minutely_15', 'end_minutely_15']);
-  return { hourly, minutely15, daily: days, ...(error ? { error } : {}) };
+  const hourly = steppedAxis(HOUR_MS, q.forecast_hours, q.past_hours, q.start_hour, q.end_hour, HOUR_NAMES, days, nowMs, off);
+  const minutely15 = steppedAxis(15 * MINUTE_MS, q.forecast_minutely_15, q.past_minutely_15, q.start_minutely_15, q.end_minutely_15, MINUTELY_15_NAMES, days, nowMs, off);
+  error ??= hourly.error ?? minutely15.error;
+  return { hourly: hourly.axis, minutely15: minutely15.axis, daily: days, ...(error ? { error } : {}) };
 }
 
 const partials = new Map<string, z.ZodType<Partial<ForecastQuery>>>();

@@ -68,6 +68,7 @@ export interface ForecastAnswer {
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+const SIGMA_NOTE = 'temperature_2m_sigma';
 
 function describeBatches(ledger: LedgerState | null): string {
   if (!ledger?.last) return 'No batch run has finished yet.';
@@ -107,6 +108,39 @@ function parseElevations(raw: string | undefined, n: number): (number | null)[] 
   return parts.length === 1 ? new Array<number | null>(n).fill(vals[0]!) : vals;
 }
 
+// The helpers below are module functions, not closures made per request: under the TypeScript loader
+// each closure made costs a defineProperty of its name, which was a tenth of a forecast's time.
+
+/** A served variable's value, rounded to 0.01 in the asked unit; null where nothing is known or not served. */
+function pickValue(name: string, v: Valued | null, fahrenheit: boolean): number | null {
+  if (!v || Number.isNaN(v.tempC)) return null;
+  if (name === 'temperature_2m') return round2(fahrenheit ? v.tempC * 1.8 + 32 : v.tempC);
+  if (name === 'temperature_2m_sigma') return Number.isNaN(v.sigmaC) ? null : round2(fahrenheit ? v.sigmaC * 1.8 : v.sigmaC);
+  return null;
+}
+
+/** Cell i's values of `names` over `axis`; the axis's times are made once per request (`axisTimes`). */
+function sectionValues(snap: Snapshot, i: number, names: string[], axis: Axis, axisTimes: Map<string, number[]>, fahrenheit: boolean): SectionValues {
+  const len = axisLength(axis);
+  const key = `${axis.startMs}/${axis.stepMs}/${len}`;
+  let timesMs = axisTimes.get(key);
+  if (!timesMs) {
+    timesMs = new Array<number>(len);
+    for (let k = 0; k < len; k++) timesMs[k] = axis.startMs + k * axis.stepMs;
+    axisTimes.set(key, timesMs);
+  }
+  const served = names.includes('temperature_2m') || names.includes(SIGMA_NOTE);
+  const vals = new Array<Valued | null>(served ? len : 0);
+  for (let k = 0; k < vals.length; k++) vals[k] = snap.at(i, timesMs[k]!);
+  const variables: { name: string; values: (number | null)[] }[] = [];
+  for (const name of names) {
+    const values = new Array<number | null>(len);
+    for (let k = 0; k < len; k++) values[k] = served ? pickValue(name, vals[k]!, fahrenheit) : null;
+    variables.push({ name, values });
+  }
+  return { timesMs, intervalS: axis.stepMs / 1000, variables };
+}
+
 /** Computes the forecast of every point of a parsed query. Throws ApiError. */
 export function answerForecast(q: ForecastQuery, deps: ForecastDeps): ForecastAnswer {
   const nowMs = (deps.now ?? Date.now)();
@@ -133,30 +167,8 @@ export function answerForecast(q: ForecastQuery, deps: ForecastDeps): ForecastAn
   }
   const snap = servingSnapshot(deps, nowMs);
   const stale = nowMs - snap.runTimeMs > 2 * deps.batchIntervalMs + deps.batchLagMs;
-  const convT = (v: number) => round2(fahrenheit ? v * 1.8 + 32 : v);
-  const convS = (v: number) => round2(fahrenheit ? v * 1.8 : v);
-  const pick = (name: string, v: Valued | null): number | null => {
-    if (!v || Number.isNaN(v.tempC)) return null;
-    if (name === 'temperature_2m') return convT(v.tempC);
-    if (name === 'temperature_2m_sigma') return Number.isNaN(v.sigmaC) ? null : convS(v.sigmaC);
-    return null;
-  };
   // Each axis's times once per request, shared by every point (and formatted once, see pointJson).
   const axisTimes = new Map<string, number[]>();
-  const section = (i: number, names: string[], axis: Axis): SectionValues => {
-    const len = axisLength(axis);
-    const key = `${axis.startMs}/${axis.stepMs}/${len}`;
-    let timesMs = axisTimes.get(key);
-    if (!timesMs) {
-      timesMs = new Array<number>(len);
-      for (let k = 0; k < len; k++) timesMs[k] = axis.startMs + k * axis.stepMs;
-      axisTimes.set(key, timesMs);
-    }
-    const served = names.some((nm) => nm === 'temperature_2m' || nm === 'temperature_2m_sigma');
-    const vals = served ? timesMs.map((t) => snap.at(i, t)) : [];
-    return { timesMs, intervalS: axis.stepMs / 1000, variables: names.map((name) => ({ name, values: served ? vals.map((v) => pick(name, v)) : new Array<null>(len).fill(null) })) };
-  };
-
   const points: PointForecast[] = [];
   for (let p = 0; p < n; p++) {
     const cell = cellOf({ lat: q.latitude[p]!, lon: q.longitude[p]! }, deps.resolution);
@@ -178,15 +190,17 @@ export function answerForecast(q: ForecastQuery, deps: ForecastDeps): ForecastAn
       const stepMs = 5 * MINUTE_MS;
       const t = Math.max(snap.runTimeMs, Math.floor(nowMs / stepMs) * stepMs);
       const v = snap.at(i, t);
-      pf.current = { timeMs: t, intervalS: stepMs / 1000, variables: want.current.map((name) => ({ name, value: pick(name, v) })) };
+      const variables: { name: string; value: number | null }[] = [];
+      for (const name of want.current) variables.push({ name, value: pickValue(name, v, fahrenheit) });
+      pf.current = { timeMs: t, intervalS: stepMs / 1000, variables };
     }
     if (want.minutely_5) {
       const r = snap.run;
-      pf.minutely_5 = section(i, want.minutely_5, { startMs: r.runTimeMs, endMs: r.runTimeMs + r.stepsPerCell * r.stepMin * MINUTE_MS, stepMs: r.stepMin * MINUTE_MS });
+      pf.minutely_5 = sectionValues(snap, i, want.minutely_5, { startMs: r.runTimeMs, endMs: r.runTimeMs + r.stepsPerCell * r.stepMin * MINUTE_MS, stepMs: r.stepMin * MINUTE_MS }, axisTimes, fahrenheit);
     }
-    if (want.minutely_15) pf.minutely_15 = section(i, want.minutely_15, axes.minutely15);
-    if (want.hourly) pf.hourly = section(i, want.hourly, axes.hourly);
-    if (want.daily) pf.daily = section(i, want.daily, axes.daily);
+    if (want.minutely_15) pf.minutely_15 = sectionValues(snap, i, want.minutely_15, axes.minutely15, axisTimes, fahrenheit);
+    if (want.hourly) pf.hourly = sectionValues(snap, i, want.hourly, axes.hourly, axisTimes, fahrenheit);
+    if (want.daily) pf.daily = sectionValues(snap, i, want.daily, axes.daily, axisTimes, fahrenheit);
     points.push(pf);
   }
   const ledger = deps.live.status.ledger;
@@ -197,19 +211,52 @@ export function answerForecast(q: ForecastQuery, deps: ForecastDeps): ForecastAn
   };
 }
 
-const SIGMA_NOTE = 'temperature_2m_sigma';
 
 /** Formatted time axes, shared between requests (the same run's axes recur) [bounded]. */
 const timeStrings = new Map<string, unknown[]>();
 
+/** A time on the answer's axis: epoch seconds, or local ISO 8601 to the minute (a day's date alone). */
+function formatTime(a: ForecastAnswer, t: number, day: boolean): number | string {
+  if (a.unixtime) return Math.floor(t / 1000);
+  const iso = isoMinute(t, a.zone.offsetS);
+  return day ? iso.slice(0, 10) : iso;
+}
+
+/** Variable names with the sigma added beside a temperature (JSON always carries both). */
+function withSigma(names: string[]): string[] {
+  return names.includes('temperature_2m') && !names.includes(SIGMA_NOTE) ? [...names, SIGMA_NOTE] : names;
+}
+
+const unitOf = (name: string, unit: string) => (name === 'temperature_2m' || name === SIGMA_NOTE ? unit : '');
+
+/** One section's `<key>_units` and `<key>` members of a point's body. */
+function sectionJson(out: Record<string, unknown>, a: ForecastAnswer, key: Section, s: SectionValues | undefined, formatted: Map<number[], unknown[]>, day: boolean): void {
+  if (!s) return;
+  const unit = a.fahrenheit ? '°F' : '°C';
+  const units: Record<string, string> = { time: a.unixtime ? 'unixtime' : 'iso8601' };
+  let time = formatted.get(s.timesMs);
+  if (!time) {
+    const cacheKey = `${s.timesMs[0]}/${s.intervalS}/${s.timesMs.length}/${a.zone.offsetS}/${a.unixtime}/${day}`;
+    time = timeStrings.get(cacheKey);
+    if (!time) {
+      time = new Array<unknown>(s.timesMs.length);
+      for (let k = 0; k < time.length; k++) time[k] = formatTime(a, s.timesMs[k]!, day);
+      if (timeStrings.size >= 256) timeStrings.delete(timeStrings.keys().next().value!);
+      timeStrings.set(cacheKey, time);
+    }
+    formatted.set(s.timesMs, time);
+  }
+  const body: Record<string, unknown> = { time };
+  for (const name of withSigma(s.variables.map((v) => v.name))) {
+    units[name] = unitOf(name, unit);
+    body[name] = s.variables.find((v) => v.name === name)?.values ?? [];
+  }
+  out[`${key}_units`] = units;
+  out[key] = body;
+}
+
 /** The Open-Meteo JSON body of one point (keys in Open-Meteo's order, then ours). */
 export function pointJson(a: ForecastAnswer, pf: PointForecast, generationMs: number, formatted = new Map<number[], unknown[]>()): Record<string, unknown> {
-  const unit = a.fahrenheit ? '°F' : '°C';
-  const timeUnit = a.unixtime ? 'unixtime' : 'iso8601';
-  const fmt = (t: number) => (a.unixtime ? Math.floor(t / 1000) : isoMinute(t, a.zone.offsetS));
-  const fmtDay = (t: number) => (a.unixtime ? Math.floor(t / 1000) : isoMinute(t, a.zone.offsetS).slice(0, 10));
-  const unitOf = (name: string) => (name === 'temperature_2m' || name === SIGMA_NOTE ? unit : '');
-  const withSigma = (names: string[]) => (names.includes('temperature_2m') && !names.includes(SIGMA_NOTE) ? [...names, SIGMA_NOTE] : names);
   const out: Record<string, unknown> = {
     latitude: pf.latitude,
     longitude: pf.longitude,
@@ -227,44 +274,21 @@ export function pointJson(a: ForecastAnswer, pf: PointForecast, generationMs: nu
     stale: pf.stale,
   };
   if (a.batch.failing) out.batch_status = { failing: true, reason: a.batch.lastError, failed_at: a.batch.lastErrorAtMs === null ? null : new Date(a.batch.lastErrorAtMs).toISOString(), last_good_run: a.batch.lastGoodRunMs === null ? null : new Date(a.batch.lastGoodRunMs).toISOString() };
-  const sectionJson = (key: Section, s: SectionValues | undefined, day = false) => {
-    if (!s) return;
-    const names = withSigma(s.variables.map((v) => v.name));
-    const units: Record<string, string> = { time: timeUnit };
-    let time = formatted.get(s.timesMs);
-    if (!time) {
-      const key = `${s.timesMs[0]}/${s.intervalS}/${s.timesMs.length}/${a.zone.offsetS}/${a.unixtime}/${day}`;
-      time = timeStrings.get(key);
-      if (!time) {
-        time = s.timesMs.map(day ? fmtDay : fmt);
-        if (timeStrings.size >= 256) timeStrings.delete(timeStrings.keys().next().value!);
-        timeStrings.set(key, time);
-      }
-      formatted.set(s.timesMs, time);
-    }
-    const body: Record<string, unknown> = { time };
-    for (const name of names) {
-      units[name] = unitOf(name);
-      body[name] = s.variables.find((v) => v.name === name)?.values ?? [];
-    }
-    out[`${key}_units`] = units;
-    out[key] = body;
-  };
   if (pf.current) {
-    const names = withSigma(pf.current.variables.map((v) => v.name));
-    const units: Record<string, string> = { time: timeUnit, interval: 'seconds' };
-    const body: Record<string, unknown> = { time: fmt(pf.current.timeMs), interval: pf.current.intervalS };
-    for (const name of names) {
-      units[name] = unitOf(name);
+    const unit = a.fahrenheit ? '°F' : '°C';
+    const units: Record<string, string> = { time: a.unixtime ? 'unixtime' : 'iso8601', interval: 'seconds' };
+    const body: Record<string, unknown> = { time: formatTime(a, pf.current.timeMs, false), interval: pf.current.intervalS };
+    for (const name of withSigma(pf.current.variables.map((v) => v.name))) {
+      units[name] = unitOf(name, unit);
       body[name] = pf.current.variables.find((v) => v.name === name)?.value ?? null;
     }
     out.current_units = units;
     out.current = body;
   }
-  sectionJson('minutely_15', pf.minutely_15);
-  sectionJson('minutely_5', pf.minutely_5);
-  sectionJson('hourly', pf.hourly);
-  sectionJson('daily', pf.daily, true);
+  sectionJson(out, a, 'minutely_15', pf.minutely_15, formatted, false);
+  sectionJson(out, a, 'minutely_5', pf.minutely_5, formatted, false);
+  sectionJson(out, a, 'hourly', pf.hourly, formatted, false);
+  sectionJson(out, a, 'daily', pf.daily, formatted, true);
   return out;
 }
 
@@ -289,6 +313,10 @@ export function forecastAnswer(query: unknown, deps: ForecastDeps): HttpAnswer {
 /** Adds temperature_2m_sigma to each requested JSON section listing temperature_2m (flatbuffers gets exactly what was asked). */
 function withSigmaValues(q: ForecastQuery): ForecastQuery {
   if (q.format === 'flatbuffers') return q;
-  const add = (names: string[] | undefined) => (names && names.includes('temperature_2m') && !names.includes(SIGMA_NOTE) ? [...names, SIGMA_NOTE] : names);
-  return { ...q, current: add(q.current), minutely_5: add(q.minutely_5), minutely_15: add(q.minutely_15), hourly: add(q.hourly) };
+  if (q.current === undefined && q.minutely_5 === undefined && q.minutely_15 === undefined && q.hourly === undefined) return q;
+  return { ...q, current: addSigma(q.current), minutely_5: addSigma(q.minutely_5), minutely_15: addSigma(q.minutely_15), hourly: addSigma(q.hourly) };
+}
+
+function addSigma(names: string[] | undefined): string[] | undefined {
+  return names && withSigma(names);
 }
