@@ -4,6 +4,7 @@
  * window at once: 100,000 cells by default. Inputs are synthetic but shaped like the batch's (a
  * diurnal history with 10 % gaps, a trajectory, a tenth of the cells without background). Reports
  * the median of the runs after one warm-up, and the shipped model's training time from its card.
+ * Defaults are the batch's: onnxruntime threads = the machine's cores, one batch at a time.
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -12,7 +13,7 @@ import { createOnnxSmoother, ModelRegistry, HISTORY_STEPS, TRAJECTORY_STEPS, SMO
 import type { Benchmark } from './benchmark.ts';
 
 function parse(args: string[]): { cells: number; runs: number; models: string; batch: number; threads: number; concurrency: number } {
-  const o = { cells: 100_000, runs: 3, models: 'models/artifacts', batch: SMOOTHER_BATCH_CELLS, threads: 1, concurrency: availableParallelism() };
+  const o = { cells: 100_000, runs: 3, models: 'models/artifacts', batch: SMOOTHER_BATCH_CELLS, threads: availableParallelism(), concurrency: 1 };
   for (let i = 0; i < args.length; i += 2) {
     const flag = args[i], v = args[i + 1];
     if (flag === '--models' && v) { o.models = v; continue; }

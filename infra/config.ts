@@ -124,6 +124,8 @@ const schema = z.object({
   MODELS_DIR: z.string().min(1).optional(),
   /** How often the model folder is checked for new artifacts [ms]; 0 = never (load once). */
   MODELS_POLL_MS: int(0, 3_600_000).default(5000),
+  /** onnxruntime threads per model session; 0 = onnxruntime's own choice. Default: the machine's cores. */
+  MODEL_THREADS: int(0, 256).optional(),
   /** The model that smooths the batch's next hour; `none` keeps the filter's trajectory. */
   SMOOTHER: z.string().regex(/^(none|[a-z0-9][a-z0-9._-]{0,63})$/, 'a model name or none').default('bilstm'),
 
@@ -163,7 +165,7 @@ export type Config = Readonly<{
     mapThreads: number | undefined;
   }>;
   api: Readonly<{ headersTimeoutMs: number; requestTimeoutMs: number; rateLimitPerMin: number; timezone: string; trustProxy: number; snapshotPollMs: number; tileCacheEntries: number; pastKeepMs: number }>;
-  models: Readonly<{ /** null: the shipped artifacts. */ dir: string | null; pollMs: number; smoother: string | null }>;
+  models: Readonly<{ /** null: the shipped artifacts. */ dir: string | null; pollMs: number; smoother: string | null; /** onnxruntime threads per session; null: the machine's cores. */ threads: number | null }>;
   sim: Readonly<{ enabled: boolean; seed: number; officialStations: number; amateurSensors: number; amateurIntervalMs: number }>;
   submission: Readonly<{ adminToken: string | undefined; backlogMs: number; jsonMaxReadings: number; arrowMaxRows: number; arrowMaxBytes: number; registrationsPerHour: number; publishTimeoutMs: number }>;
 }>;
@@ -280,7 +282,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retentionMs: e.NOWCAST_RETENTION_MS ?? (simEnabled ? 3_600_000 : 86_400_000),
     }),
     api: Object.freeze({ headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, rateLimitPerMin: e.RATE_LIMIT_PER_MIN, timezone: e.CITY_TIMEZONE, trustProxy: e.TRUST_PROXY, snapshotPollMs: e.SNAPSHOT_POLL_MS, tileCacheEntries: 4096, pastKeepMs: 6 * 3_600_000 }),
-    models: Object.freeze({ dir: e.MODELS_DIR ?? null, pollMs: e.MODELS_POLL_MS, smoother: e.SMOOTHER === 'none' ? null : e.SMOOTHER }),
+    models: Object.freeze({ dir: e.MODELS_DIR ?? null, pollMs: e.MODELS_POLL_MS, smoother: e.SMOOTHER === 'none' ? null : e.SMOOTHER, threads: e.MODEL_THREADS ?? null }),
     submission: Object.freeze({ adminToken: e.ADMIN_TOKEN, backlogMs: e.INGEST_BACKLOG_MS, jsonMaxReadings: e.SUBMIT_MAX_READINGS, arrowMaxRows: e.SUBMIT_MAX_ROWS, arrowMaxBytes: e.SUBMIT_MAX_BYTES, registrationsPerHour: e.REGISTRATIONS_PER_HOUR, publishTimeoutMs: e.SUBMIT_PUBLISH_TIMEOUT_MS }),
     sim: Object.freeze({ enabled: simEnabled, seed: e.SIM_SEED, officialStations: e.SIM_OFFICIAL_STATIONS, amateurSensors: e.SIM_AMATEUR_SENSORS, amateurIntervalMs: e.SIM_AMATEUR_INTERVAL_MS }),
   };

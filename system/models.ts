@@ -9,6 +9,7 @@ export const SHIPPED_MODELS_DIR = fileURLToPath(new URL('../models/artifacts/', 
 export function openModelRegistry(config: Config, log: Logger): Promise<ModelRegistry> {
   return ModelRegistry.open(config.models.dir ?? SHIPPED_MODELS_DIR, {
     pollMs: config.models.pollMs,
+    ...(config.models.threads !== null ? { intraOpThreads: config.models.threads } : {}),
     expected: config.models.smoother ? [config.models.smoother] : [],
     log: log.child({ component: 'models' }),
   });

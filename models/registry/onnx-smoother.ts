@@ -6,7 +6,6 @@
  * malformed or the run fails; the batch then keeps the filter's trajectory. A cell with neither a
  * trajectory nor any history comes back NaN (nothing to smooth).
  */
-import { availableParallelism } from 'node:os';
 import type { NextHourSmoother, SmootherInput } from '../smoother.ts';
 import { buildFeatures, checkFeatureInput, FEATURES, SEQUENCE_STEPS, TRAJECTORY_STEPS } from '../bilstm/features.ts';
 import type { ModelRegistry } from './registry.ts';
@@ -29,10 +28,14 @@ export interface OnnxSmoother extends NextHourSmoother {
   smooth(input: SmootherRowsInput): Promise<Float32Array>;
 }
 
-export function createOnnxSmoother(registry: ModelRegistry, name = 'bilstm', o: { batchCells?: number; /** batches in flight at once (onnxruntime-node runs them on its own threads) */ concurrency?: number } = {}): OnnxSmoother {
+/**
+ * `concurrency`: batches in flight at once (default 1). onnxruntime-node runs a session on the calling
+ * thread, so batches in flight only interleave their feature building with the runs; the cores are
+ * used by the session's own intra-op threads (the registry's `intraOpThreads`).
+ */
+export function createOnnxSmoother(registry: ModelRegistry, name = 'bilstm', o: { batchCells?: number; concurrency?: number } = {}): OnnxSmoother {
   const maxBatch = o.batchCells ?? SMOOTHER_BATCH_CELLS;
-  // onnxruntime's LSTM kernel uses extra intra-op threads poorly: independent batches in flight, one per core, do better
-  const concurrency = Math.max(1, o.concurrency ?? availableParallelism());
+  const concurrency = Math.max(1, o.concurrency ?? 1);
   return {
     name,
     get version() {

@@ -14,6 +14,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Logger } from '../../infra/log.ts';
 import { modelCardSchema, sha256Hex, type ModelCard, type TensorSpec } from './model-card.ts';
@@ -56,7 +57,11 @@ export interface RegistryOptions {
   pollMs?: number;
   /** Models that must be present; a missing one makes the registry degraded. */
   expected?: readonly string[];
-  /** onnxruntime intra-op threads per session (default 1: callers run batches side by side instead; 0: onnxruntime's default, one per core). */
+  /**
+   * onnxruntime intra-op threads per session (default: the machine's cores; 0: onnxruntime's own choice).
+   * onnxruntime-node runs a session on the calling thread (run() is synchronous under its promise), so
+   * runs never overlap and these threads are the only parallelism a run gets.
+   */
   intraOpThreads?: number;
 }
 
@@ -181,7 +186,7 @@ export class ModelRegistry {
       slot.triedStamp = stamp;
       let session: ort.InferenceSession;
       try {
-        session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: this.o.intraOpThreads ?? 1, graphOptimizationLevel: 'all' });
+        session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: this.o.intraOpThreads ?? availableParallelism(), graphOptimizationLevel: 'all' });
         const missing = card.inputs.filter((i) => !session.inputNames.includes(i.name)).map((i) => i.name);
         if (missing.length > 0) { await session.release(); throw new Error(`the model has no input ${missing.join(', ')} named by its card`); }
       } catch (err) {
