@@ -88,6 +88,14 @@ describe('config', () => {
     });
   });
 
+  it('model sessions\' onnxruntime threads: the machine\'s cores unless set, 0 for onnxruntime\'s own choice, a bad value named', () => {
+    assert.equal(loadConfig({}).models.threads, null);
+    assert.equal(loadConfig({ MODEL_THREADS: '3' }).models.threads, 3);
+    assert.equal(loadConfig({ MODEL_THREADS: '0' }).models.threads, 0);
+    assert.throws(() => loadConfig({ MODEL_THREADS: '-1' }), (e: unknown) => e instanceof ConfigError && /MODEL_THREADS/.test(e.message));
+    assert.throws(() => loadConfig({ MODEL_THREADS: 'two' }), (e: unknown) => e instanceof ConfigError && /MODEL_THREADS/.test(e.message));
+  });
+
   it('refuses a partition resolution not coarser than the grid', () => {
     assert.throws(() => loadConfig({ H3_RESOLUTION: '7', H3_PARTITION_RESOLUTION: '7' }), /coarser/);
   });
