@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ModelError, ModelRegistry } from './registry.ts';
 import { createOnnxSmoother } from './onnx-smoother.ts';
 import { tempModelDir, writeAffine, writeTestBilstm } from './test-artifacts.ts';
@@ -121,5 +122,32 @@ describe('model registry', () => {
     } finally {
       await r.close();
     }
+  });
+
+  it('the shipped BiLSTM gives the same rows, bit for bit, on one or two onnxruntime threads and in batches of any size', async () => {
+    // Pipeline workers may differ in MODEL_THREADS; their nowcasts must not.
+    const shipped = fileURLToPath(new URL('../artifacts/', import.meta.url));
+    const n = 3000;
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const input = {
+      runTimeMs: Date.UTC(2017, 5, 3, 14), n, historySteps: HISTORY_STEPS,
+      history: Float32Array.from({ length: n * HISTORY_STEPS }, () => (rand() < 0.1 ? NaN : 15 + 8 * rand())),
+      trajectorySteps: TRAJECTORY_STEPS, filter: Float32Array.from({ length: n * TRAJECTORY_STEPS }, () => 15 + 8 * rand()),
+      filterSigma: new Float32Array(n * TRAJECTORY_STEPS).fill(0.8),
+      lat: Float32Array.from({ length: n }, () => 52.35 + 0.33 * rand()), lon: Float32Array.from({ length: n }, () => 13.08 + 0.68 * rand()),
+    };
+    const rows: Float32Array[] = [];
+    for (const [threads, batchCells] of [[1, 4096], [2, 4096], [2, 700]] as const) {
+      const r = await ModelRegistry.open(shipped, { expected: ['bilstm'], pollMs: 0, intraOpThreads: threads });
+      try {
+        rows.push(await createOnnxSmoother(r, 'bilstm', { batchCells }).smooth(input));
+      } finally {
+        await r.close();
+      }
+    }
+    assert.ok(rows[0]!.every(Number.isFinite));
+    assert.deepEqual(Array.from(rows[1]!), Array.from(rows[0]!), 'two threads: the same rows as one');
+    assert.deepEqual(Array.from(rows[2]!), Array.from(rows[0]!), 'batches of 700: the same rows');
   });
 });
