@@ -202,6 +202,11 @@ describe('api', () => {
       ['latitude=52.5&longitude=13.4&forecast_days=17', /Forecast days is invalid/], ['latitude=52.5&longitude=13.4&start_date=2026-11-01', /must both be set/],
       ['latitude=52.5&longitude=13.4&format=csv', /ForecastResultFormat/], [`latitude=${Array(1001).fill('52.5').join(',')}&longitude=13.4`, /more than 1000/],
       [`latitude=52.5&longitude=13.4&hourly=${'x'.repeat(5000)}`, /invalid String value/],
+      ['latitude=52.5&longitude=13.4&start_hour=2026-11-01T10:00', /^Parameter 'start_hour' and 'end_hour' must both be set\.$/],
+      ['latitude=52.5&longitude=13.4&start_minutely_15=2026-11-01T10:00&end_minutely_15=2026-11-01T09:00', /^Parameter 'end_minutely_15' must not be before 'start_minutely_15'\.$/],
+      // several disagreements: the days' first, then the hours', then the quarter-hours'
+      ['latitude=52.5&longitude=13.4&end_minutely_15=2026-11-01T10:00&start_hour=2026-11-01T10:00', /^Parameter 'start_hour' and 'end_hour' must both be set\.$/],
+      ['latitude=52.5&longitude=13.4&end_hour=2026-11-01T10:00&end_date=2026-11-01', /^Parameter 'start_date' and 'end_date' must both be set\.$/],
     ];
     for (const [q, reason] of cases) {
       const r = await getJson(`${base}/v1/forecast?${q}`);
