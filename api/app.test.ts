@@ -18,7 +18,7 @@ import { API_ERRORS, ApiError } from './errors.ts';
 import { LiveSnapshot, storeRunSource } from './live-snapshot.ts';
 import { decodePalettePng } from './png.ts';
 import { mercatorX, mercatorY } from './snapshot.ts';
-import { paletteIndex } from './colour-scale.ts';
+import { DIFFERENCE_SCALE, paletteIndex } from './colour-scale.ts';
 import type { ApiModuleFactory } from './module.ts';
 import { z } from 'zod';
 
@@ -296,6 +296,23 @@ describe('api', () => {
     assert.equal(tj.body.tilejson, '3.0.0');
     assert.match(tj.body.tiles[0], /\/tiles\/\{z\}\/\{x\}\/\{y\}\.png$/);
     assert.equal(tj.body.temperature_scale.colors.length, 11);
+    assert.deepEqual(tj.body.layers, ['temperature', 'difference']);
+    assert.deepEqual([tj.body.difference_scale.min_c, tj.body.difference_scale.max_c], [-3, 3]);
+    assert.equal(tj.body.difference_medians_c.length, tj.body.leads_min.length);
+    assert.equal(tj.body.difference_medians_c[12], 7, 'lead 60: every cell 7 °C, so the median too');
+
+    // The difference layer: its own ETag and cache entry; every cell at the median here, so the middle colour.
+    const d = await fetch(`${base}/tiles/${z}/${x}/${y}.png?lead=60&layer=difference`);
+    assert.equal(d.status, 200);
+    assert.notEqual(d.headers.get('etag'), etag);
+    const dp = decodePalettePng(new Uint8Array(await d.arrayBuffer()));
+    const dPainted = dp.indices.filter((i) => i !== 0);
+    assert.equal(dPainted.length, painted.length, 'the same pixels painted');
+    assert.ok(dPainted.every((i) => i === paletteIndex(0, DIFFERENCE_SCALE)));
+    assert.equal((await fetch(`${base}/tiles/${z}/${x}/${y}.png?lead=60&layer=difference`, { headers: { 'if-none-match': etag } })).status, 200, 'the temperature tile\'s ETag does not match the difference tile');
+    const badLayer = await getJson(`${base}/tiles/${z}/${x}/${y}.png?layer=anomaly`);
+    assert.equal(badLayer.status, 400);
+    assert.match(badLayer.body.reason, /Parameter 'layer' must be one of temperature, difference\. Given: 'anomaly'/);
   });
 
   it('/v1/cells as GeoJSON hexagons and as Arrow IPC', async () => {

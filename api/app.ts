@@ -111,7 +111,7 @@ export function createApp(deps: AppDeps): ApiHandler {
   const tileDeps = { live, batchIntervalMs: config.batch.intervalMs, cache: new TileCache(config.api.tileCacheEntries), now };
   // The hot routes answer (and compress) by themselves; the fast path serves the same answers.
   app.get('/v1/forecast', (req, res) => writeAnswer(res, forecastAnswer(req.query, forecastDeps), req.get('accept-encoding')));
-  app.get('/tiles/:z/:x/:file', (req, res) => writeAnswer(res, tileAnswer(req.params as { z: string; x: string; file: string }, req.query.lead, req.get('if-none-match'), tileDeps), req.get('accept-encoding')));
+  app.get('/tiles/:z/:x/:file', (req, res) => writeAnswer(res, tileAnswer(req.params as { z: string; x: string; file: string }, { lead: req.query.lead, layer: req.query.layer }, req.get('if-none-match'), tileDeps), req.get('accept-encoding')));
 
   const compress = compression({ threshold: 1024 });
   app.use((req, res, next) => (req.headers['accept-encoding'] ? compress(req, res, next) : next()));

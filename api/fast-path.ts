@@ -59,7 +59,7 @@ export function fastPath(deps: FastPathDeps, fallback: RequestListener): Request
           throw new ApiError('INVALID_PARAMETER', 'A tile is /tiles/{z}/{x}/{y}.png with non-negative integers.');
         }
         const inm = req.headers['if-none-match'];
-        answer = tileAnswer(params, query.lead, typeof inm === 'string' ? inm : undefined, deps.tiles);
+        answer = tileAnswer(params, { lead: query.lead, layer: query.layer }, typeof inm === 'string' ? inm : undefined, deps.tiles);
       } else {
         answer = forecastAnswer(query, deps.forecast);
       }

@@ -78,7 +78,7 @@ describe('the map page in headless chromium', () => {
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  it('shows tiles, moves the slider, and a click charts the forecast with its band and sources', { timeout: 120_000 }, async (t) => {
+  it('shows tiles, moves the slider, switches to the difference layer, and a click charts the forecast with its band and sources', { timeout: 120_000 }, async (t) => {
     if (missing) {
       const reason = `${CHROMIUM} is missing: run bash infra/browser/install-chromium.sh`;
       if (process.env.CI === 'true') assert.fail(`${reason} (CI=true: a missing browser is a failure)`);
@@ -111,6 +111,11 @@ describe('the map page in headless chromium', () => {
     await page.locator('#lead').fill('30');
     assert.match(await page.locator('#lead-label').innerText(), /\+30 min/);
     await until(() => tiles.some((x) => x.painted > 0 && /lead=30/.test(x.url)), 'a non-empty tile at lead 30 after the slider moved');
+
+    await page.locator('#layer').selectOption('difference');
+    await until(() => tiles.some((x) => x.painted > 0 && /lead=30&layer=difference/.test(x.url)), 'a non-empty difference tile after the layer changed');
+    assert.match(await page.locator('#legend-unit').innerText(), /K from the median of the covered cells \(-?\d+(\.\d+)? °C\)/);
+    assert.deepEqual(await page.locator('#legend-ticks span').allInnerTexts(), ['-3', '-1.8', '-0.6', '+0.6', '+1.8', '+3']);
 
     const box = (await page.locator('#map').boundingBox())!;
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);

@@ -7,8 +7,8 @@ import { cellOf, cellsCoveringBBox } from '../infra/geo/index.ts';
 import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
 import { close } from '../infra/testing/close.ts';
 import { Snapshot, mercatorX, mercatorY } from './snapshot.ts';
-import { renderTileIndices } from './tiles.ts';
-import { paletteIndex } from './colour-scale.ts';
+import { medianAt, renderTileIndices } from './tiles.ts';
+import { colourOf, DIFFERENCE_SCALE, paletteIndex, paletteRgb, TEMPERATURE_SCALE } from './colour-scale.ts';
 
 const T0 = Date.UTC(2026, 10, 1, 12, 0);
 
@@ -102,5 +102,42 @@ describe('snapshot', () => {
     const px = renderTileIndices(s, z, Math.floor(fx), Math.floor(fy), 0)!;
     const i = s.index.get(cellOf({ lat: 52.52, lon: 13.405 }, 9))!;
     assert.equal(px[Math.floor((fy % 1) * 256) * 256 + Math.floor((fx % 1) * 256)], paletteIndex(5 + (i % 7)));
+  });
+
+  it('the difference layer: each cell against the median of the cells with a value at that lead, on the -3…+3 K scale', () => {
+    const box = { south: 52.50, west: 13.38, north: 52.53, east: 13.43 };
+    const cells = cellsCoveringBBox(box, 9);
+    // lead 0: 5 + i mod 7, one cell missing; lead 1: every cell 7.5 except the missing one
+    const missing = 3;
+    const s = Snapshot.build(run(cells, { temp: (i, k) => (i === missing ? NaN : k === 0 ? 5 + (i % 7) : 7.5) }), { keepPastMs: HOUR_MS });
+    const values = cells.map((_, i) => 5 + (i % 7)).filter((_, i) => i !== missing).sort((a, b) => a - b);
+    const n = values.length;
+    const expected = n % 2 === 1 ? values[(n - 1) / 2]! : (values[n / 2 - 1]! + values[n / 2]!) / 2;
+    assert.equal(medianAt(s, 0), expected, `median of ${n} values`);
+    assert.equal(medianAt(s, 1), 7.5);
+    const empty = Snapshot.build(run(cells, { temp: () => NaN }), { keepPastMs: HOUR_MS });
+    assert.ok(Number.isNaN(medianAt(empty, 0)), 'no values: no median');
+    const z = 16;
+    const fx = mercatorX(13.405) * 2 ** z, fy = mercatorY(52.52) * 2 ** z;
+    const at = Math.floor((fy % 1) * 256) * 256 + Math.floor((fx % 1) * 256);
+    const i = s.index.get(cellOf({ lat: 52.52, lon: 13.405 }, 9))!;
+    assert.notEqual(i, missing);
+    const diff = renderTileIndices(s, z, Math.floor(fx), Math.floor(fy), 0, 'difference')!;
+    assert.equal(diff[at], paletteIndex(5 + (i % 7) - expected, DIFFERENCE_SCALE));
+    const flat = renderTileIndices(s, z, Math.floor(fx), Math.floor(fy), 1, 'difference')!;
+    assert.ok(flat.every((p) => p === 0 || p === paletteIndex(0, DIFFERENCE_SCALE)), 'equal to the median: the middle colour');
+    assert.equal(renderTileIndices(s, z, Math.floor(fx), Math.floor(fy), 0)![at], paletteIndex(5 + (i % 7)), 'the temperature layer unchanged');
+  });
+
+  it('colour scales: ends and middle are ColorBrewer anchors, values beyond the ends clamp, both fit an 8-bit palette', () => {
+    assert.deepEqual(colourOf(0, DIFFERENCE_SCALE), [0xf7, 0xf7, 0xf7], 'no difference: RdBu\'s middle');
+    assert.deepEqual(colourOf(-3, DIFFERENCE_SCALE), [0x05, 0x30, 0x61]);
+    assert.deepEqual(colourOf(9, DIFFERENCE_SCALE), [0x67, 0x00, 0x1f], 'beyond +3 K: the warm end');
+    assert.deepEqual(colourOf(10, TEMPERATURE_SCALE), [0xff, 0xff, 0xbf], '10 °C: RdYlBu\'s middle');
+    assert.equal(paletteIndex(-3, DIFFERENCE_SCALE), 1);
+    assert.equal(paletteIndex(3, DIFFERENCE_SCALE), 121, '6 K in steps of 0.05 K');
+    assert.equal(paletteIndex(0.024, DIFFERENCE_SCALE), paletteIndex(0, DIFFERENCE_SCALE), 'quantised to the step');
+    assert.equal(paletteRgb(DIFFERENCE_SCALE).length, 3 * 122);
+    assert.equal(paletteRgb(TEMPERATURE_SCALE).length, 3 * 202);
   });
 });

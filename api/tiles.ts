@@ -1,6 +1,8 @@
 /**
- * Map tiles: 256 px Web Mercator PNGs rendered on the server from the snapshot's H3 cells, on the
- * fixed colour scale (colour-scale.ts), transparent where there is no data. A pixel takes the
+ * Map tiles: 256 px Web Mercator PNGs rendered on the server from the snapshot's H3 cells, on a
+ * fixed colour scale (colour-scale.ts), transparent where there is no data. Two layers: the
+ * temperature, and its difference from the median of the covered cells at the same lead (the
+ * street-scale contrasts, which the temperature scale shows barely). A pixel takes the
  * colour of the cell containing its centre: each outline is projected to pixels and filled by
  * scanlines with a half-open rule, so neighbours neither overlap nor leave gaps at any zoom.
  * Rendered tiles are cached per run (LRU); the ETag names the run and the lead.
@@ -8,7 +10,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { ApiError } from './errors.ts';
-import { paletteIndex, paletteRgb, PALETTE_CLASSES, scaleLegend } from './colour-scale.ts';
+import { DIFFERENCE_SCALE, paletteClasses, paletteIndex, paletteRgb, scaleLegend, TEMPERATURE_SCALE, type ColourScale } from './colour-scale.ts';
 import { encodePalettePng } from './png.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { SnapshotView } from './forecast.ts';
@@ -17,37 +19,64 @@ import type { HttpAnswer } from './http-answer.ts';
 export const TILE_SIZE = 256;
 export const MAX_ZOOM = 20;
 
-const PALETTE = paletteRgb();
-const ALPHA = (() => {
-  const a = new Uint8Array(PALETTE_CLASSES + 1).fill(255);
-  a[0] = 0;
-  return a;
-})();
+/** What a tile shows: the temperature, or its difference from the covered cells' median at that lead. */
+export const TILE_LAYERS = ['temperature', 'difference'] as const;
+export type TileLayer = (typeof TILE_LAYERS)[number];
+
+const SCALES: Record<TileLayer, Readonly<ColourScale>> = { temperature: TEMPERATURE_SCALE, difference: DIFFERENCE_SCALE };
+
+function palette(scale: Readonly<ColourScale>): { rgb: Uint8Array; alpha: Uint8Array } {
+  const alpha = new Uint8Array(paletteClasses(scale) + 1).fill(255);
+  alpha[0] = 0;
+  return { rgb: paletteRgb(scale), alpha };
+}
+const PALETTES: Record<TileLayer, { rgb: Uint8Array; alpha: Uint8Array }> = { temperature: palette(TEMPERATURE_SCALE), difference: palette(DIFFERENCE_SCALE) };
 
 /** A fully transparent tile (outside the data). */
-const EMPTY_TILE = encodePalettePng(TILE_SIZE, TILE_SIZE, new Uint8Array(TILE_SIZE * TILE_SIZE), PALETTE, ALPHA, 9);
+const EMPTY_TILE = encodePalettePng(TILE_SIZE, TILE_SIZE, new Uint8Array(TILE_SIZE * TILE_SIZE), PALETTES.temperature.rgb, PALETTES.temperature.alpha, 9);
 
-const leadColours = new WeakMap<Snapshot, Map<number, Uint8Array>>();
+const leadColours = new WeakMap<Snapshot, Map<string, Uint8Array>>();
+const leadMedians = new WeakMap<Snapshot, Map<number, number>>();
 
-/** Palette index per cell at lead step k (cached per snapshot). */
-function coloursAt(s: Snapshot, k: number): Uint8Array {
+/** The median temperature of the cells with a value at lead step k [°C]; NaN when none has one (cached per snapshot). */
+export function medianAt(s: Snapshot, k: number): number {
+  let m = leadMedians.get(s);
+  if (!m) leadMedians.set(s, (m = new Map()));
+  let med = m.get(k);
+  if (med === undefined) {
+    const v = new Float64Array(s.size);
+    let n = 0;
+    for (let i = 0; i < s.size; i++) {
+      const t = s.minutely(i, k).tempC;
+      if (!Number.isNaN(t)) v[n++] = t;
+    }
+    const sorted = v.subarray(0, n).sort();
+    med = n === 0 ? NaN : n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+    m.set(k, med);
+  }
+  return med;
+}
+
+/** Palette index per cell at lead step k on a layer (cached per snapshot). */
+function coloursAt(s: Snapshot, k: number, layer: TileLayer): Uint8Array {
   let m = leadColours.get(s);
   if (!m) leadColours.set(s, (m = new Map()));
-  let c = m.get(k);
+  let c = m.get(`${layer}/${k}`);
   if (!c) {
     c = new Uint8Array(s.size);
-    for (let i = 0; i < s.size; i++) c[i] = paletteIndex(s.minutely(i, k).tempC);
-    m.set(k, c);
+    const ref = layer === 'difference' ? medianAt(s, k) : 0;
+    for (let i = 0; i < s.size; i++) c[i] = paletteIndex(s.minutely(i, k).tempC - ref, SCALES[layer]);
+    m.set(`${layer}/${k}`, c);
   }
   return c;
 }
 
-/** Renders tile (z, x, y) of lead step k to palette indices. Pure. */
-export function renderTileIndices(s: Snapshot, z: number, x: number, y: number, k: number): Uint8Array | null {
+/** Renders tile (z, x, y) of lead step k on a layer to palette indices. Pure. */
+export function renderTileIndices(s: Snapshot, z: number, x: number, y: number, k: number, layer: TileLayer = 'temperature'): Uint8Array | null {
   const g = s.geometry;
   const scale = 2 ** z;
   const tx0 = x / scale, tx1 = (x + 1) / scale, ty0 = y / scale, ty1 = (y + 1) / scale;
-  const colours = coloursAt(s, k);
+  const colours = coloursAt(s, k, layer);
   const px = new Uint8Array(TILE_SIZE * TILE_SIZE);
   const sx = scale * TILE_SIZE;
   let any = false;
@@ -95,9 +124,9 @@ export function renderTileIndices(s: Snapshot, z: number, x: number, y: number, 
   return any ? px : null;
 }
 
-export function renderTilePng(s: Snapshot, z: number, x: number, y: number, k: number): Buffer {
-  const idx = renderTileIndices(s, z, x, y, k);
-  return idx ? encodePalettePng(TILE_SIZE, TILE_SIZE, idx, PALETTE, ALPHA) : EMPTY_TILE;
+export function renderTilePng(s: Snapshot, z: number, x: number, y: number, k: number, layer: TileLayer = 'temperature'): Buffer {
+  const idx = renderTileIndices(s, z, x, y, k, layer);
+  return idx ? encodePalettePng(TILE_SIZE, TILE_SIZE, idx, PALETTES[layer].rgb, PALETTES[layer].alpha) : EMPTY_TILE;
 }
 
 /** A bounded LRU of rendered tiles of the current run. */
@@ -143,7 +172,17 @@ export function leadStep(raw: unknown, s: Snapshot | null): number {
   return Number(raw) / stepMin;
 }
 
-export const tileQuery = z.object({ lead: z.string().optional().describe('Minutes after the run: 0 to 60 in steps of 5 (default 0)') });
+/** `layer`: temperature (default) or difference. */
+export function tileLayer(raw: unknown): TileLayer {
+  if (raw === undefined) return 'temperature';
+  if (typeof raw === 'string' && (TILE_LAYERS as readonly string[]).includes(raw)) return raw as TileLayer;
+  throw new ApiError('INVALID_PARAMETER', `Parameter 'layer' must be one of ${TILE_LAYERS.join(', ')}. Given: '${String(raw).slice(0, 20)}'.`);
+}
+
+export const tileQuery = z.object({
+  lead: z.string().optional().describe('Minutes after the run: 0 to 60 in steps of 5 (default 0)'),
+  layer: z.string().optional().describe("temperature (default), or difference: the cell's temperature minus the median of the covered cells at that lead, on a scale of -3 to +3 K"),
+});
 export const tilePath = z.object({ z: z.string().describe(`Zoom 0..${MAX_ZOOM}`), x: z.string(), y: z.string() });
 
 export interface TileDeps {
@@ -154,7 +193,7 @@ export interface TileDeps {
 }
 
 /** The answer to GET /tiles/{z}/{x}/{file} (file = `{y}.png`). Throws ApiError. */
-export function tileAnswer(params: { z: string; x: string; file: string }, lead: unknown, ifNoneMatch: string | undefined, deps: TileDeps): HttpAnswer {
+export function tileAnswer(params: { z: string; x: string; file: string }, query: { lead?: unknown; layer?: unknown }, ifNoneMatch: string | undefined, deps: TileDeps): HttpAnswer {
   const m = /^(\d{1,8})\.png$/.exec(params.file);
   if (!INT.test(params.z) || !INT.test(params.x) || !m) throw new ApiError('INVALID_PARAMETER', 'A tile is /tiles/{z}/{x}/{y}.png with non-negative integers.');
   const z = Number(params.z), x = Number(params.x), y = Number(m[1]);
@@ -162,16 +201,17 @@ export function tileAnswer(params: { z: string; x: string; file: string }, lead:
   const n = 2 ** z;
   if (x >= n || y >= n) throw new ApiError('INVALID_PARAMETER', `At zoom ${z}, x and y must be from 0 to ${n - 1}. Given: ${x}, ${y}.`);
   const s = deps.live.current;
-  const k = leadStep(lead, s);
+  const k = leadStep(query.lead, s);
+  const layer = tileLayer(query.layer);
   if (!s) throw new ApiError('NOT_READY', 'No nowcast has been loaded yet.', { retryAfterS: 30 });
-  const etag = `"${s.runTimeMs.toString(36)}-${k}"`;
+  const etag = `"${s.runTimeMs.toString(36)}-${k}${layer === 'difference' ? '-d' : ''}"`;
   const ageS = Math.round(((deps.now ?? Date.now)() - s.runTimeMs) / 1000);
   const headers = { ETag: etag, 'Cache-Control': `public, max-age=${Math.max(5, Math.min(60, Math.round(deps.batchIntervalMs / 2000) - Math.max(0, ageS % 60)))}` };
   if (ifNoneMatch === etag) return { status: 304, headers, body: '' };
-  const key = `${k}/${z}/${x}/${y}`;
+  const key = `${layer}/${k}/${z}/${x}/${y}`;
   let png = deps.cache.get(s.runTimeMs, key);
   if (!png) {
-    png = renderTilePng(s, z, x, y, k);
+    png = renderTilePng(s, z, x, y, k, layer);
     deps.cache.set(s.runTimeMs, key, png);
   }
   return { status: 200, headers: { ...headers, 'Content-Type': 'image/png' }, body: png };
@@ -186,7 +226,7 @@ export function tileJsonHandler(deps: { live: SnapshotView; bbox: { south: numbe
     res.json({
       tilejson: '3.0.0',
       name: 'air temperature nowcast',
-      description: '2 m air temperature per H3 cell; ?lead= minutes ahead (0..60, step 5)',
+      description: "2 m air temperature per H3 cell; ?lead= minutes ahead (0..60, step 5); ?layer=difference: the cell's temperature minus the median of the covered cells at that lead",
       version: '1.0.0',
       scheme: 'xyz',
       tiles: [`${base}/tiles/{z}/{x}/{y}.png`],
@@ -197,7 +237,11 @@ export function tileJsonHandler(deps: { live: SnapshotView; bbox: { south: numbe
       attribution: 'Nowcast: a background forecast corrected with official and amateur station readings',
       run_time: s ? new Date(s.runTimeMs).toISOString() : null,
       leads_min: leads,
-      temperature_scale: scaleLegend(),
+      temperature_scale: scaleLegend(TEMPERATURE_SCALE),
+      layers: TILE_LAYERS,
+      difference_scale: scaleLegend(DIFFERENCE_SCALE),
+      // the median each lead's difference layer is taken from [°C] (null where no cell has a value)
+      difference_medians_c: s ? leads.map((_, k) => { const m = medianAt(s, k); return Number.isNaN(m) ? null : Math.round(m * 100) / 100; }) : null,
     });
   };
 }

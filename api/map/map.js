@@ -1,6 +1,7 @@
 // The map page: our tiles over a base drawn from what this server serves (a plain background,
 // grid lines, the covered box, and at zoom 13+ the cells' outlines from /v1/cells), a legend from
-// the tiles' TileJSON, a slider over the nowcast hour, and a click for the point's forecast chart.
+// the tiles' TileJSON, a slider over the nowcast hour, a choice of layer (the temperature, or its
+// difference from the city's median), and a click for the point's forecast chart.
 (async function main() {
   'use strict';
   const origin = window.location.origin;
@@ -8,18 +9,30 @@
   const [west, south, east, north] = tj.bounds;
   let lead = 0;
   let run = tj.run_time;
+  let layer = 'temperature';
+  let medians = tj.difference_medians_c;
 
-  const tileUrl = () => `${origin}/tiles/{z}/{x}/{y}.png?lead=${lead}&run=${encodeURIComponent(run || '')}`;
+  const tileUrl = () => `${origin}/tiles/{z}/{x}/{y}.png?lead=${lead}&layer=${layer}&run=${encodeURIComponent(run || '')}`;
 
-  // Legend from the server's scale (one definition of the colours).
-  const scale = tj.temperature_scale;
-  document.getElementById('legend-bar').style.background = `linear-gradient(to right, ${scale.colors.join(',')})`;
+  // Legend from the server's scales (one definition of the colours).
+  const legendBar = document.getElementById('legend-bar');
   const ticks = document.getElementById('legend-ticks');
-  for (let i = 0; i <= 5; i++) {
-    const s = document.createElement('span');
-    s.textContent = String(scale.min_c + ((scale.max_c - scale.min_c) * i) / 5);
-    ticks.appendChild(s);
-  }
+  const legendUnit = document.getElementById('legend-unit');
+  const showLegend = () => {
+    const scale = layer === 'difference' ? tj.difference_scale : tj.temperature_scale;
+    legendBar.style.background = `linear-gradient(to right, ${scale.colors.join(',')})`;
+    ticks.replaceChildren(...[0, 1, 2, 3, 4, 5].map((i) => {
+      const s = document.createElement('span');
+      const v = Math.round((scale.min_c + ((scale.max_c - scale.min_c) * i) / 5) * 100) / 100;
+      s.textContent = layer === 'difference' && v > 0 ? `+${v}` : String(v);
+      return s;
+    }));
+    const median = medians && medians[tj.leads_min.indexOf(lead)];
+    legendUnit.textContent = layer === 'difference'
+      ? `K from the median of the covered cells${typeof median === 'number' ? ` (${median} °C)` : ''}`
+      : '°C';
+  };
+  showLegend();
 
   const graticule = { type: 'FeatureCollection', features: [] };
   for (let lon = Math.floor(west * 20) / 20; lon <= east + 0.05; lon += 0.05) graticule.features.push({ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: [[lon, south - 0.05], [lon, north + 0.05]] } });
@@ -66,8 +79,14 @@
   document.getElementById('lead').addEventListener('input', (e) => {
     lead = Number(e.target.value);
     showRun();
+    showLegend();
     refreshTiles();
     if (lastClick) void showForecast(lastClick);
+  });
+  document.getElementById('layer').addEventListener('change', (e) => {
+    layer = e.target.value;
+    showLegend();
+    refreshTiles();
   });
 
   // A new run: new tiles.
@@ -75,7 +94,9 @@
     const t = await fetch('/tiles.json').then((r) => r.json(), () => null);
     if (t && t.run_time !== run) {
       run = t.run_time;
+      medians = t.difference_medians_c;
       showRun();
+      showLegend();
       refreshTiles();
     }
   }, 15000);
