@@ -315,6 +315,27 @@ describe('api', () => {
     assert.match(badLayer.body.reason, /Parameter 'layer' must be one of temperature, difference\. Given: 'anomaly'/);
   });
 
+  it('a configured basemap: named in the TileJSON with its attribution, and its origin allowed by the page\'s policy; none by default', async () => {
+    const own = await fetch(`${base}/`);
+    const ownCsp = own.headers.get('content-security-policy')!;
+    assert.match(ownCsp, /connect-src 'self';/, 'no basemap: this server only');
+    assert.equal((await getJson(`${base}/tiles.json`)).body.basemap, null);
+    const config = loadConfig({ RATE_LIMIT_PER_MIN: '0', MAP_BASEMAP_URL: 'https://tiles.example.org/osm/{z}/{x}/{y}.png', MAP_BASEMAP_ATTRIBUTION: '© OpenStreetMap contributors' });
+    const { server: s, base: b } = await serve({ store, config, live, now: () => now });
+    try {
+      const page = await fetch(`${b}/`);
+      assert.equal(page.status, 200);
+      const csp = page.headers.get('content-security-policy')!;
+      assert.match(csp, /connect-src 'self' https:\/\/tiles\.example\.org;/);
+      assert.match(csp, /img-src 'self' data: blob: https:\/\/tiles\.example\.org;/);
+      assert.match(csp, /script-src|default-src 'self'/, 'scripts still from this server only');
+      const tj = await getJson(`${b}/tiles.json`);
+      assert.deepEqual(tj.body.basemap, { tiles: ['https://tiles.example.org/osm/{z}/{x}/{y}.png'], attribution: '© OpenStreetMap contributors' });
+    } finally {
+      await close(s);
+    }
+  });
+
   it('/v1/cells as GeoJSON hexagons and as Arrow IPC', async () => {
     const bbox = '13.40,52.51,13.41,52.53';
     const g = await getJson(`${base}/v1/cells?bbox=${bbox}&lead=15`);

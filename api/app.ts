@@ -22,7 +22,7 @@ import { tileAnswer, tileJsonHandler, TileCache, tileQuery, tilePath } from './t
 import { cellsHandler, cellsQuery, ARROW_STREAM } from './cells.ts';
 import { openApiDocument, errorSchema, type RouteDoc } from './openapi.ts';
 import { RateLimiter, clientKey } from './rate-limit.ts';
-import { headers, PAGE_CSP } from './http-headers.ts';
+import { headers, pageCsp } from './http-headers.ts';
 import { writeAnswer } from './http-answer.ts';
 import { fastPath } from './fast-path.ts';
 import { requestMetrics, metricsHandler } from './http-metrics.ts';
@@ -117,14 +117,15 @@ export function createApp(deps: AppDeps): ApiHandler {
   app.use((req, res, next) => (req.headers['accept-encoding'] ? compress(req, res, next) : next()));
 
   // The map page and its assets (MapLibre GL from its npm package, no CDN).
+  const csp = pageCsp(config.api.basemap?.url ?? null);
   app.get('/', (_req, res) => {
-    res.setHeader('Content-Security-Policy', PAGE_CSP);
+    res.setHeader('Content-Security-Policy', csp);
     res.sendFile(join(here, 'map', 'index.html'));
   });
   app.use('/map', express.static(join(here, 'map'), { index: false, maxAge: '5m' }));
   app.use('/vendor/maplibre-gl', express.static(maplibreDist, { index: false, maxAge: '1d' }));
 
-  app.get('/tiles.json', tileJsonHandler({ live, bbox: config.grid.bbox }));
+  app.get('/tiles.json', tileJsonHandler({ live, bbox: config.grid.bbox, basemap: config.api.basemap }));
   app.get('/v1/cells', cellsHandler({ live, resolution: config.grid.resolution }));
 
   // Health comes from the snapshot's ledger polls (every SNAPSHOT_POLL_MS), so it answers at once

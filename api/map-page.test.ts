@@ -1,7 +1,8 @@
 // The map page in a real headless browser (Debian's chromium, installed by
 // infra/browser/install-chromium.sh, driven by playwright-core): it loads MapLibre from our server,
 // draws non-empty tiles, the slider asks for another lead, a click shows the point's chart with
-// its sigma band and sources. A screenshot goes to .cache/e2e/map.png (git-ignored).
+// its sigma band and sources; with a basemap configured, the page draws it from its own origin (allowed
+// by the page's policy) with its attribution. A screenshot goes to .cache/e2e/map.png (git-ignored).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
 import { createApp } from './app.ts';
 import { LiveSnapshot } from './live-snapshot.ts';
 import { Snapshot } from './snapshot.ts';
-import { decodePalettePng } from './png.ts';
+import { decodePalettePng, encodePalettePng } from './png.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
@@ -51,12 +52,13 @@ describe('the map page in headless chromium', () => {
   let base = '';
   let context: BrowserContext;
   let profile = '';
+  let live: LiveSnapshot;
 
   before(async () => {
     if (missing) return;
     store = await openStore('memory://');
     const now = Date.now();
-    const live = new LiveSnapshot({ source: { ledger: async () => ({ last: null, lastDone: null }), latestDoneRunTime: async () => null, readRun: async () => null, readPast: async () => [] }, log: createLogger('silent'), pollMs: 60_000, keepPastMs: HOUR_MS });
+    live = new LiveSnapshot({ source: { ledger: async () => ({ last: null, lastDone: null }), latestDoneRunTime: async () => null, readRun: async () => null, readPast: async () => [] }, log: createLogger('silent'), pollMs: 60_000, keepPastMs: HOUR_MS });
     live.swap(Snapshot.build(syntheticRun(Math.floor(now / (5 * MINUTE_MS)) * 5 * MINUTE_MS), { keepPastMs: HOUR_MS }));
     const app = createApp({ store, bus: { publish: async () => undefined }, log: createLogger('silent'), config: loadConfig({ RATE_LIMIT_PER_MIN: '0' }), live });
     server = await new Promise((resolve) => {
@@ -127,5 +129,50 @@ describe('the map page in headless chromium', () => {
     mkdirSync(join(root, '.cache', 'e2e'), { recursive: true });
     await page.screenshot({ path: join(root, '.cache', 'e2e', 'map.png') });
     assert.deepEqual(errors, []);
+  });
+
+  it('draws a configured basemap under the tiles, from the basemap\'s own origin, with its attribution', { timeout: 120_000 }, async (t) => {
+    if (missing) {
+      const reason = `${CHROMIUM} is missing: run bash infra/browser/install-chromium.sh`;
+      if (process.env.CI === 'true') assert.fail(`${reason} (CI=true: a missing browser is a failure)`);
+      t.skip(reason);
+      return;
+    }
+    // A stand-in tile server on another origin (another port): a grey PNG for every tile, readable cross-origin.
+    const grey = encodePalettePng(256, 256, new Uint8Array(256 * 256), Uint8Array.from([200, 200, 200]), Uint8Array.from([255]));
+    const asked: string[] = [];
+    const tilesServer: Server = await new Promise((resolve) => {
+      const s = createServer((req, res) => {
+        asked.push(req.url ?? '');
+        if (!/^\/\d+\/\d+\/\d+\.png$/.test(req.url ?? '')) { res.writeHead(404).end(); return; }
+        res.writeHead(200, { 'content-type': 'image/png', 'access-control-allow-origin': '*' }).end(grey);
+      }).listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const tp = (tilesServer.address() as { port: number }).port;
+    const config = loadConfig({ RATE_LIMIT_PER_MIN: '0', MAP_BASEMAP_URL: `http://127.0.0.1:${tp}/{z}/{x}/{y}.png`, MAP_BASEMAP_ATTRIBUTION: 'Test basemap contributors' });
+    const app = createApp({ store, bus: { publish: async () => undefined }, log: createLogger('silent'), config, live });
+    const withBase: Server = await new Promise((resolve) => {
+      const s = createServer(app).listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const page = await context.newPage();
+    try {
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => { if (/Content Security Policy|Refused to/.test(m.text())) errors.push(m.text()); });
+      await page.goto(`http://127.0.0.1:${(withBase.address() as { port: number }).port}/`);
+      await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+      const deadline = Date.now() + 30_000;
+      while (asked.length === 0 && Date.now() < deadline) await page.waitForTimeout(100);
+      assert.ok(asked.some((u) => /^\/\d+\/\d+\/\d+\.png$/.test(u)), `basemap tiles asked for: ${asked.slice(0, 5).join(', ')}; errors: ${errors.join('; ')}`);
+      assert.match(await page.locator('.maplibregl-ctrl-attrib').innerText(), /Test basemap contributors/);
+      assert.match(await page.locator('#legend-base').innerText(), /the configured basemap/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+      withBase.closeAllConnections();
+      await new Promise((r) => withBase.close(r));
+      tilesServer.closeAllConnections();
+      await new Promise((r) => tilesServer.close(r));
+    }
   });
 });

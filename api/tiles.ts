@@ -217,7 +217,7 @@ export function tileAnswer(params: { z: string; x: string; file: string }, query
   return { status: 200, headers: { ...headers, 'Content-Type': 'image/png' }, body: png };
 }
 
-export function tileJsonHandler(deps: { live: SnapshotView; bbox: { south: number; west: number; north: number; east: number } }) {
+export function tileJsonHandler(deps: { live: SnapshotView; bbox: { south: number; west: number; north: number; east: number }; basemap?: { url: string; attribution: string } | null }) {
   return (req: Request, res: Response): void => {
     const base = `${req.protocol}://${req.get('host') ?? 'localhost'}`;
     const b = deps.bbox;
@@ -241,6 +241,8 @@ export function tileJsonHandler(deps: { live: SnapshotView; bbox: { south: numbe
       layers: TILE_LAYERS,
       difference_scale: scaleLegend(DIFFERENCE_SCALE),
       // the median each lead's difference layer is taken from [°C] (null where no cell has a value)
+      // the raster basemap the map page draws under the tiles (MAP_BASEMAP_URL), or null
+      basemap: deps.basemap ? { tiles: [deps.basemap.url], attribution: deps.basemap.attribution } : null,
       difference_medians_c: s ? leads.map((_, k) => { const m = medianAt(s, k); return Number.isNaN(m) ? null : Math.round(m * 100) / 100; }) : null,
     });
   };

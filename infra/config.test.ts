@@ -96,6 +96,17 @@ describe('config', () => {
     assert.throws(() => loadConfig({ MODEL_THREADS: 'two' }), (e: unknown) => e instanceof ConfigError && /MODEL_THREADS/.test(e.message));
   });
 
+  it('the map\'s basemap: none by default; an http(s) template with {z}, {x}, {y} and its attribution, both or neither', () => {
+    assert.equal(loadConfig({}).api.basemap, null);
+    const c = loadConfig({ MAP_BASEMAP_URL: 'https://tile.example.org/{z}/{x}/{y}.png', MAP_BASEMAP_ATTRIBUTION: '© contributors' });
+    assert.deepEqual({ ...c.api.basemap }, { url: 'https://tile.example.org/{z}/{x}/{y}.png', attribution: '© contributors' });
+    for (const bad of ['tile.example.org/{z}/{x}/{y}.png', 'ftp://tile.example.org/{z}/{x}/{y}.png', 'https://tile.example.org/{z}/{x}.png', 'javascript:alert(1)//{z}{x}{y}']) {
+      assert.throws(() => loadConfig({ MAP_BASEMAP_URL: bad, MAP_BASEMAP_ATTRIBUTION: 'x' }), (e: unknown) => e instanceof ConfigError && /MAP_BASEMAP_URL/.test(e.message), bad);
+    }
+    assert.throws(() => loadConfig({ MAP_BASEMAP_URL: 'https://tile.example.org/{z}/{x}/{y}.png' }), (e: unknown) => e instanceof ConfigError && /MAP_BASEMAP_ATTRIBUTION/.test(e.message), 'no attribution');
+    assert.throws(() => loadConfig({ MAP_BASEMAP_ATTRIBUTION: '© contributors' }), (e: unknown) => e instanceof ConfigError && /set both or neither/.test(e.message));
+  });
+
   it('refuses a partition resolution not coarser than the grid', () => {
     assert.throws(() => loadConfig({ H3_RESOLUTION: '7', H3_PARTITION_RESOLUTION: '7' }), /coarser/);
   });

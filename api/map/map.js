@@ -1,5 +1,6 @@
 // The map page: our tiles over a base drawn from what this server serves (a plain background,
-// grid lines, the covered box, and at zoom 13+ the cells' outlines from /v1/cells), a legend from
+// grid lines, the covered box, and at zoom 13+ the cells' outlines from /v1/cells), over a raster
+// basemap when the server names one (TileJSON's basemap, MAP_BASEMAP_URL), a legend from
 // the tiles' TileJSON, a slider over the nowcast hour, a choice of layer (the temperature, or its
 // difference from the city's median), and a click for the point's forecast chart.
 (async function main() {
@@ -39,6 +40,9 @@
   for (let lat = Math.floor(south * 20) / 20; lat <= north + 0.05; lat += 0.05) graticule.features.push({ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: [[west - 0.05, lat], [east + 0.05, lat]] } });
   const box = { type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[west, south], [east, south], [east, north], [west, north], [west, south]]] } };
 
+  // The configured basemap, if any, under everything of ours (its attribution in the control).
+  const base = tj.basemap;
+  if (base) document.getElementById('legend-base').textContent = 'base: the configured basemap, the covered box and (zoom ≥ 13) cell outlines';
   const map = new maplibregl.Map({
     container: 'map',
     bounds: [[west, south], [east, north]],
@@ -47,6 +51,7 @@
     style: {
       version: 8,
       sources: {
+        ...(base ? { basemap: { type: 'raster', tiles: base.tiles, tileSize: 256, attribution: base.attribution } } : {}),
         graticule: { type: 'geojson', data: graticule },
         coverage: { type: 'geojson', data: box },
         cells: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
@@ -55,8 +60,8 @@
       },
       layers: [
         { id: 'background', type: 'background', paint: { 'background-color': '#f4f4f0' } },
-        { id: 'graticule', type: 'line', source: 'graticule', paint: { 'line-color': '#d8d8d0', 'line-width': 0.6 } },
-        { id: 'nowcast', type: 'raster', source: 'nowcast', paint: { 'raster-opacity': 0.85, 'raster-resampling': 'nearest', 'raster-fade-duration': 0 } },
+        ...(base ? [{ id: 'basemap', type: 'raster', source: 'basemap' }] : [{ id: 'graticule', type: 'line', source: 'graticule', paint: { 'line-color': '#d8d8d0', 'line-width': 0.6 } }]),
+        { id: 'nowcast', type: 'raster', source: 'nowcast', paint: { 'raster-opacity': base ? 0.7 : 0.85, 'raster-resampling': 'nearest', 'raster-fade-duration': 0 } },
         { id: 'cells', type: 'line', source: 'cells', minzoom: 13, paint: { 'line-color': '#555', 'line-width': 0.4, 'line-opacity': 0.6 } },
         { id: 'coverage', type: 'line', source: 'coverage', paint: { 'line-color': '#333', 'line-width': 1.2, 'line-dasharray': [3, 2] } },
         { id: 'picked', type: 'circle', source: 'picked', paint: { 'circle-radius': 6, 'circle-color': '#111', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
