@@ -80,13 +80,17 @@ describe('the map page in headless chromium', () => {
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
+  /** Without the browser the test is skipped, except in CI, where that is a failure. */
+  const withoutBrowser = (t: { skip: (reason: string) => void }): boolean => {
+    if (!missing) return false;
+    const reason = `${CHROMIUM} is missing: run bash infra/browser/install-chromium.sh`;
+    if (process.env.CI === 'true') assert.fail(`${reason} (CI=true: a missing browser is a failure)`);
+    t.skip(reason);
+    return true;
+  };
+
   it('shows tiles, moves the slider, switches to the difference layer, and a click charts the forecast with its band and sources', { timeout: 120_000 }, async (t) => {
-    if (missing) {
-      const reason = `${CHROMIUM} is missing: run bash infra/browser/install-chromium.sh`;
-      if (process.env.CI === 'true') assert.fail(`${reason} (CI=true: a missing browser is a failure)`);
-      t.skip(reason);
-      return;
-    }
+    if (withoutBrowser(t)) return;
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -132,12 +136,7 @@ describe('the map page in headless chromium', () => {
   });
 
   it('draws a configured basemap under the tiles, from the basemap\'s own origin, with its attribution', { timeout: 120_000 }, async (t) => {
-    if (missing) {
-      const reason = `${CHROMIUM} is missing: run bash infra/browser/install-chromium.sh`;
-      if (process.env.CI === 'true') assert.fail(`${reason} (CI=true: a missing browser is a failure)`);
-      t.skip(reason);
-      return;
-    }
+    if (withoutBrowser(t)) return;
     // A stand-in tile server on another origin (another port): a grey PNG for every tile, readable cross-origin.
     const grey = encodePalettePng(256, 256, new Uint8Array(256 * 256), Uint8Array.from([200, 200, 200]), Uint8Array.from([255]));
     const asked: string[] = [];
