@@ -5,7 +5,7 @@
  * street-scale contrasts, which the temperature scale shows barely). A pixel takes the
  * colour of the cell containing its centre: each outline is projected to pixels and filled by
  * scanlines with a half-open rule, so neighbours neither overlap nor leave gaps at any zoom.
- * Rendered tiles are cached per run (LRU); the ETag names the run and the lead.
+ * Rendered tiles are cached per run (LRU); the ETag names the run, the lead and the layer.
  */
 import type { Request, Response } from 'express';
 import { z } from 'zod';
