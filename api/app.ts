@@ -117,7 +117,7 @@ export function createApp(deps: AppDeps): ApiHandler {
   app.use((req, res, next) => (req.headers['accept-encoding'] ? compress(req, res, next) : next()));
 
   // The map page and its assets (MapLibre GL from its npm package, no CDN).
-  const csp = pageCsp(config.api.basemap?.url ?? null);
+  const csp = pageCsp(config.api.basemap?.origin ?? null);
   app.get('/', (_req, res) => {
     res.setHeader('Content-Security-Policy', csp);
     res.sendFile(join(here, 'map', 'index.html'));

@@ -28,7 +28,7 @@ export function headers(req: Request, res: Response, next: NextFunction): void {
  * The map page's policy: its own scripts only, MapLibre's blob worker, no framing by others; images
  * and fetches from this server, and from the basemap's origin when one is configured.
  */
-export function pageCsp(basemapUrl: string | null): string {
-  const extra = basemapUrl ? ` ${new URL(basemapUrl.replace(/\{[zxy]\}/g, '0')).origin}` : '';
+export function pageCsp(basemapOrigin: string | null): string {
+  const extra = basemapOrigin ? ` ${basemapOrigin}` : '';
   return `default-src 'self'; img-src 'self' data: blob:${extra}; worker-src 'self' blob:; child-src blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'${extra}; frame-ancestors 'self'; base-uri 'none'; form-action 'none'`;
 }

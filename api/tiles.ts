@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { ApiError } from './errors.ts';
 import { DIFFERENCE_SCALE, paletteClasses, paletteIndex, paletteRgb, scaleLegend, TEMPERATURE_SCALE, type ColourScale } from './colour-scale.ts';
 import { encodePalettePng } from './png.ts';
+import { median } from '../pipeline/mean-bias.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { SnapshotView } from './forecast.ts';
 import type { HttpAnswer } from './http-answer.ts';
@@ -44,14 +45,12 @@ export function medianAt(s: Snapshot, k: number): number {
   if (!m) leadMedians.set(s, (m = new Map()));
   let med = m.get(k);
   if (med === undefined) {
-    const v = new Float64Array(s.size);
-    let n = 0;
+    const values: number[] = [];
     for (let i = 0; i < s.size; i++) {
       const t = s.minutely(i, k).tempC;
-      if (!Number.isNaN(t)) v[n++] = t;
+      if (!Number.isNaN(t)) values.push(t);
     }
-    const sorted = v.subarray(0, n).sort();
-    med = n === 0 ? NaN : n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+    med = median(values);
     m.set(k, med);
   }
   return med;
@@ -61,12 +60,13 @@ export function medianAt(s: Snapshot, k: number): number {
 function coloursAt(s: Snapshot, k: number, layer: TileLayer): Uint8Array {
   let m = leadColours.get(s);
   if (!m) leadColours.set(s, (m = new Map()));
-  let c = m.get(`${layer}/${k}`);
+  const key = `${layer}/${k}`;
+  let c = m.get(key);
   if (!c) {
     c = new Uint8Array(s.size);
     const ref = layer === 'difference' ? medianAt(s, k) : 0;
     for (let i = 0; i < s.size; i++) c[i] = paletteIndex(s.minutely(i, k).tempC - ref, SCALES[layer]);
-    m.set(`${layer}/${k}`, c);
+    m.set(key, c);
   }
   return c;
 }

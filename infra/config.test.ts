@@ -99,7 +99,7 @@ describe('config', () => {
   it('the map\'s basemap: none by default; an http(s) template with {z}, {x}, {y} and its attribution, both or neither', () => {
     assert.equal(loadConfig({}).api.basemap, null);
     const c = loadConfig({ MAP_BASEMAP_URL: 'https://tile.example.org/{z}/{x}/{y}.png', MAP_BASEMAP_ATTRIBUTION: '© contributors' });
-    assert.deepEqual({ ...c.api.basemap }, { url: 'https://tile.example.org/{z}/{x}/{y}.png', attribution: '© contributors' });
+    assert.deepEqual({ ...c.api.basemap }, { url: 'https://tile.example.org/{z}/{x}/{y}.png', attribution: '© contributors', origin: 'https://tile.example.org' });
     for (const bad of ['tile.example.org/{z}/{x}/{y}.png', 'ftp://tile.example.org/{z}/{x}/{y}.png', 'https://tile.example.org/{z}/{x}.png', 'javascript:alert(1)//{z}{x}{y}']) {
       assert.throws(() => loadConfig({ MAP_BASEMAP_URL: bad, MAP_BASEMAP_ATTRIBUTION: 'x' }), (e: unknown) => e instanceof ConfigError && /MAP_BASEMAP_URL/.test(e.message), bad);
     }

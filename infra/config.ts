@@ -120,14 +120,7 @@ const schema = z.object({
   /** How often an api process asks the ledger for a newer finished run [ms]. */
   SNAPSHOT_POLL_MS: int(100, 600_000).default(2000),
   /** A raster basemap under the map page's tiles: an http(s) URL template with {z}, {x} and {y}; none by default. */
-  MAP_BASEMAP_URL: z.string().max(500).refine((u) => {
-    try {
-      const url = new URL(u.replace(/\{[zxy]\}/g, '0'));
-      return (url.protocol === 'https:' || url.protocol === 'http:') && ['{z}', '{x}', '{y}'].every((p) => u.includes(p));
-    } catch {
-      return false;
-    }
-  }, 'an http(s) URL template with {z}, {x} and {y}, e.g. https://tile.example.org/{z}/{x}/{y}.png').optional(),
+  MAP_BASEMAP_URL: z.string().max(500).refine((u) => basemapOrigin(u) !== null, 'an http(s) URL template with {z}, {x} and {y}, e.g. https://tile.example.org/{z}/{x}/{y}.png').optional(),
   /** The basemap's attribution, shown on the map (its licence usually requires one); required with MAP_BASEMAP_URL. */
   MAP_BASEMAP_ATTRIBUTION: z.string().min(1).max(300).optional(),
 
@@ -175,7 +168,7 @@ export type Config = Readonly<{
     /** undefined: one per core, at most 4. */
     mapThreads: number | undefined;
   }>;
-  api: Readonly<{ headersTimeoutMs: number; requestTimeoutMs: number; rateLimitPerMin: number; timezone: string; trustProxy: number; snapshotPollMs: number; tileCacheEntries: number; pastKeepMs: number; /** The map page's basemap, or null for none. */ basemap: Readonly<{ url: string; attribution: string }> | null }>;
+  api: Readonly<{ headersTimeoutMs: number; requestTimeoutMs: number; rateLimitPerMin: number; timezone: string; trustProxy: number; snapshotPollMs: number; tileCacheEntries: number; pastKeepMs: number; /** The map page's basemap (its URL template, attribution and origin), or null for none. */ basemap: Readonly<{ url: string; attribution: string; origin: string }> | null }>;
   models: Readonly<{ /** null: the shipped artifacts. */ dir: string | null; pollMs: number; smoother: string | null; /** onnxruntime threads per session; null: the machine's cores. */ threads: number | null }>;
   sim: Readonly<{ enabled: boolean; seed: number; officialStations: number; amateurSensors: number; amateurIntervalMs: number }>;
   submission: Readonly<{ adminToken: string | undefined; backlogMs: number; jsonMaxReadings: number; arrowMaxRows: number; arrowMaxBytes: number; registrationsPerHour: number; publishTimeoutMs: number }>;
@@ -241,6 +234,17 @@ export function mistypedSettings(env: Record<string, string | undefined>): { nam
   return out;
 }
 
+/** The origin of a basemap URL template (http or https, with {z}, {x} and {y}), or null when it is not one. */
+export function basemapOrigin(template: string): string | null {
+  if (!['{z}', '{x}', '{y}'].every((p) => template.includes(p))) return null;
+  try {
+    const url = new URL(template.replace(/\{[zxy]\}/g, '0'));
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Parses the environment (or any string map) once; throws ConfigError naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const picked: Record<string, string> = {};
@@ -295,7 +299,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       mapThreads: e.BATCH_MAP_THREADS,
       retentionMs: e.NOWCAST_RETENTION_MS ?? (simEnabled ? 3_600_000 : 86_400_000),
     }),
-    api: Object.freeze({ headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, rateLimitPerMin: e.RATE_LIMIT_PER_MIN, timezone: e.CITY_TIMEZONE, trustProxy: e.TRUST_PROXY, snapshotPollMs: e.SNAPSHOT_POLL_MS, tileCacheEntries: 4096, pastKeepMs: 6 * 3_600_000, basemap: e.MAP_BASEMAP_URL ? Object.freeze({ url: e.MAP_BASEMAP_URL, attribution: e.MAP_BASEMAP_ATTRIBUTION! }) : null }),
+    api: Object.freeze({ headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, rateLimitPerMin: e.RATE_LIMIT_PER_MIN, timezone: e.CITY_TIMEZONE, trustProxy: e.TRUST_PROXY, snapshotPollMs: e.SNAPSHOT_POLL_MS, tileCacheEntries: 4096, pastKeepMs: 6 * 3_600_000, basemap: e.MAP_BASEMAP_URL ? Object.freeze({ url: e.MAP_BASEMAP_URL, attribution: e.MAP_BASEMAP_ATTRIBUTION!, origin: basemapOrigin(e.MAP_BASEMAP_URL)! }) : null }),
     models: Object.freeze({ dir: e.MODELS_DIR ?? null, pollMs: e.MODELS_POLL_MS, smoother: e.SMOOTHER === 'none' ? null : e.SMOOTHER, threads: e.MODEL_THREADS ?? null }),
     submission: Object.freeze({ adminToken: e.ADMIN_TOKEN, backlogMs: e.INGEST_BACKLOG_MS, jsonMaxReadings: e.SUBMIT_MAX_READINGS, arrowMaxRows: e.SUBMIT_MAX_ROWS, arrowMaxBytes: e.SUBMIT_MAX_BYTES, registrationsPerHour: e.REGISTRATIONS_PER_HOUR, publishTimeoutMs: e.SUBMIT_PUBLISH_TIMEOUT_MS }),
     sim: Object.freeze({ enabled: simEnabled, seed: e.SIM_SEED, officialStations: e.SIM_OFFICIAL_STATIONS, amateurSensors: e.SIM_AMATEUR_SENSORS, amateurIntervalMs: e.SIM_AMATEUR_INTERVAL_MS }),
