@@ -10,6 +10,8 @@ export { registerNowcastMetrics } from './nowcast-metrics.ts';
 export { collectProcessMetrics } from './http-metrics.ts';
 export { decodePalettePng } from './png.ts';
 export { modelsModule, modelsRouter, modelsRouteDocs } from './models.ts';
+export { ModelThread, type ModelThreadOptions } from './model-thread.ts';
+export { registryModelService, type ModelService, type ModelSummary } from './model-service.ts';
 export { submissionRoutes, type SubmissionDeps, type SubmissionLimits, DEFAULT_SUBMISSION_LIMITS } from './submission.ts';
 export { submissionApp } from './submission-app.ts';
 export { ingestApiModule, submissionDocs } from './submission-module.ts';

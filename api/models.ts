@@ -9,36 +9,20 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { ModelError, MODEL_NAME_RE, type ModelRegistry } from '../models/index.ts';
+import { MODEL_NAME_RE, ModelRegistry } from '../models/index.ts';
 import { ApiError } from './errors.ts';
 import type { RouteDoc } from './openapi.ts';
 import type { ApiModuleFactory } from './module.ts';
+import { registryModelService, type ModelService } from './model-service.ts';
+import { predictApiError, predictRequestSchema, predictResponseSchema } from './predict-body.ts';
 
-/** Most values one predict request may carry (all inputs together). */
-export const PREDICT_MAX_VALUES = 4_000_000;
-
-export const tensorSchema = z.object({
-  dims: z.array(z.number().int().nonnegative()).min(1).max(8),
-  data: z.array(z.number().nullable()),
-}).strict();
-
-export const predictRequestSchema = z.object({
-  inputs: z.record(z.string().min(1), tensorSchema),
-}).strict();
-
-export type PredictRequest = z.infer<typeof predictRequestSchema>;
+export { PREDICT_MAX_VALUES, tensorSchema, predictRequestSchema, predictResponseSchema, type PredictRequest } from './predict-body.ts';
 
 export const modelSummarySchema = z.object({
   name: z.string(),
   version: z.string().nullable(),
   status: z.enum(['ok', 'missing', 'failing']),
   description: z.string().nullable(),
-});
-
-export const predictResponseSchema = z.object({
-  model: z.string(),
-  version: z.string(),
-  outputs: z.record(z.string(), z.object({ dims: z.array(z.number().int()), data: z.array(z.number().nullable()) })),
 });
 
 const nameParams = z.object({ name: z.string().regex(MODEL_NAME_RE).describe('model name, e.g. bilstm, ar-5min, ar-hourly') });
@@ -69,13 +53,18 @@ export const modelsRouteDocs: RouteDoc[] = [
       400: { description: 'malformed body, or a tensor whose shape or type the card does not allow (INVALID_PARAMETER, naming both sizes)', content: json(errorJson) },
       404: { description: 'no such model loaded (NOT_FOUND)', content: json(errorJson) },
       500: { description: 'the model failed (INTERNAL; the registry reports it degraded)', content: json(errorJson) },
+      503: { description: 'too many predictions waiting for the model thread (NOT_READY, with Retry-After)', content: json(errorJson) },
     },
   },
 ];
 
-/** The routes as an API module: `{ router, docs }` (mount with the registry of the process). */
-export function modelsModule(registry: ModelRegistry): ApiModuleFactory {
-  return () => ({ router: modelsRouter({ registry }), docs: modelsRouteDocs });
+/**
+ * The routes as an API module: `{ router, docs }`, mounted with the models of the process — its model
+ * thread (what the API's processes use), or a registry on this thread.
+ */
+export function modelsModule(models: ModelService | ModelRegistry): ApiModuleFactory {
+  const service = models instanceof ModelRegistry ? registryModelService(models) : models;
+  return () => ({ router: modelsRouter({ models: service }), docs: modelsRouteDocs });
 }
 
 function modelName(req: Request): string {
@@ -84,50 +73,33 @@ function modelName(req: Request): string {
   return name;
 }
 
-export function modelsRouter(deps: { registry: ModelRegistry }): Router {
+export function modelsRouter(deps: { models: ModelService }): Router {
   const router = express.Router();
-  const { registry } = deps;
+  const { models } = deps;
 
   router.get('/v1/models', (_req, res) => {
     res.json({
-      models: registry.list().map((m) => ({ name: m.name, version: m.version ?? null, status: m.status, description: m.card?.description ?? null })),
+      models: models.list().map((m) => ({ name: m.name, version: m.version ?? null, status: m.status, description: m.card?.description ?? null })),
     });
   });
 
   router.get('/v1/models/:name', (req, res) => {
     const name = modelName(req);
-    const card = registry.card(name);
+    const card = models.card(name);
     if (!card) throw new ApiError('NOT_FOUND', `No model "${name}" is loaded.`);
     res.json(card);
   });
 
-  router.post('/v1/models/:name/predict', express.json({ limit: '64mb' }), async (req, res, next) => {
+  // The body stays raw bytes here: decoding it is the model service's work (on the model thread).
+  router.post('/v1/models/:name/predict', express.raw({ type: () => true, limit: '64mb' }), async (req, res, next) => {
     try {
       const name = modelName(req);
-      const card = registry.card(name);
-      if (!card) throw new ApiError('NOT_FOUND', `No model "${name}" is loaded.`);
-      const parsed = predictRequestSchema.safeParse(req.body);
-      if (!parsed.success) {
-        const i = parsed.error.issues[0]!;
-        throw new ApiError('INVALID_PARAMETER', `Invalid request body at ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}. Expected { "inputs": { "<name>": { "dims": [..], "data": [..] } } }.`);
-      }
-      let total = 0;
-      const feeds: Record<string, { dims: number[]; data: Float32Array }> = {};
-      for (const [k, t] of Object.entries(parsed.data.inputs)) {
-        total += t.data.length;
-        if (total > PREDICT_MAX_VALUES) throw new ApiError('INVALID_PARAMETER', `Too many values: at most ${PREDICT_MAX_VALUES} per request.`);
-        feeds[k] = { dims: t.dims, data: Float32Array.from(t.data, (v) => (v === null ? NaN : v)) };
-      }
-      const r = await registry.run(name, feeds);
-      const outputs: Record<string, { dims: number[]; data: (number | null)[] }> = {};
-      for (const [k, t] of Object.entries(r.outputs)) outputs[k] = { dims: t.dims, data: Array.from(t.data, (v) => (Number.isFinite(v) ? v : null)) };
-      res.json({ model: name, version: r.version, outputs });
+      if (!models.card(name)) throw new ApiError('NOT_FOUND', `No model "${name}" is loaded.`);
+      const body: unknown = req.body;
+      const json = await models.predict(name, body instanceof Uint8Array ? body : new Uint8Array(0));
+      res.type('application/json').send(json);
     } catch (err) {
-      if (err instanceof ModelError) {
-        next(err.code === 'MODEL_INPUT_INVALID' ? new ApiError('INVALID_PARAMETER', err.message) : err.code === 'MODEL_NOT_FOUND' ? new ApiError('NOT_FOUND', err.message) : new ApiError('INTERNAL', err.message));
-        return;
-      }
-      next(err);
+      next(predictApiError(err) ?? err);
     }
   });
 

@@ -7,7 +7,7 @@ export { keepLastHistory, restartHistory } from './series/cold-start.ts';
 export { isValidationTime, splitOf, WEEK_MS, VALIDATION_EVERY_WEEKS, type SplitPart } from './series/time-split.ts';
 export { buildFeatures, HISTORY_STEPS, TRAJECTORY_STEPS, SEQUENCE_STEPS, FEATURES, FEATURE_NAMES, TEMP_SCALE_K } from './bilstm/features.ts';
 export { fitAr, predictAr, arToOnnx, arLevelWeights, type ArModel } from './ar/ar-model.ts';
-export { ModelRegistry, ModelError, MODEL_ERROR_CODES, checkFeeds, type ModelErrorCode, type RegistryHealth, type ModelHealth, type Tensor32, type RegistryOptions } from './registry/registry.ts';
+export { ModelRegistry, ModelError, MODEL_ERROR_CODES, checkFeeds, type ModelErrorCode, type ModelStatus, type RegistryHealth, type ModelHealth, type Tensor32, type RegistryOptions } from './registry/registry.ts';
 export { modelCardSchema, tensorSpecSchema, sha256Hex, MODEL_NAME_RE, type ModelCard, type TensorSpec } from './registry/model-card.ts';
 export { createOnnxSmoother, SMOOTHER_BATCH_CELLS, type OnnxSmoother, type SmootherRowsInput } from './registry/onnx-smoother.ts';
 export { seededRandom } from './train/random.ts';

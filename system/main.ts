@@ -17,7 +17,7 @@ import { topicNames, topicSpecs, startIngestWorker, createCity, startSimulatedFe
 import { startPipelineRole } from '../pipeline/index.ts';
 import { modelsModule, createApp, listen, LiveSnapshot, storeRunSource, registerNowcastMetrics, collectProcessMetrics, type BusProducer, type RunSource, type ReadinessCheck, type Listening } from '../api/index.ts';
 import { startEngine } from './engine.ts';
-import { modelsDegraded, openModelRegistry, smootherFor } from './models.ts';
+import { modelsDegraded, openModelThread, smootherFor } from './models.ts';
 
 export interface Running {
   config: Config;
@@ -55,11 +55,11 @@ async function serveApi(config: Config, log: Logger, stops: (() => Promise<void>
   const live = new LiveSnapshot({ source: ports.runs, log, pollMs: config.api.snapshotPollMs, keepPastMs: config.api.pastKeepMs });
   collectProcessMetrics();
   registerNowcastMetrics({ live, store: ports.store });
-  // The model registry of this process: /v1/models, and whether a missing or failing model degrades the service.
-  const registry = await openModelRegistry(config, log);
-  stops.push(() => registry.close());
-  const checks = { ...ports.checks, models: async () => { const why = modelsDegraded(registry); if (why) throw new Error(why); } };
-  const app = createApp({ store: ports.store, bus: ports.bus, log, config, live, checks, modules: [modelsModule(registry)], degraded: () => modelsDegraded(registry) });
+  // The models of the API, on their own thread: /v1/models, predictions, and whether a missing or failing model degrades the service.
+  const models = await openModelThread(config, log);
+  stops.push(() => models.close());
+  const checks = { ...ports.checks, models: async () => { const why = modelsDegraded(models); if (why) throw new Error(why); } };
+  const app = createApp({ store: ports.store, bus: ports.bus, log, config, live, checks, modules: [modelsModule(models)], degraded: () => modelsDegraded(models) });
   // Listen before anything slow: a taken port stops the process at once, with the reason.
   const listening = await listen(app, { host: config.host, port: config.port, headersTimeoutMs: config.api.headersTimeoutMs, requestTimeoutMs: config.api.requestTimeoutMs });
   stops.push(() => listening.close());

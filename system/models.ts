@@ -2,21 +2,30 @@
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../infra/config.ts';
 import type { Logger } from '../infra/log.ts';
-import { createOnnxSmoother, ModelRegistry, type NextHourSmoother } from '../models/index.ts';
+import { createOnnxSmoother, ModelRegistry, type NextHourSmoother, type RegistryHealth, type RegistryOptions } from '../models/index.ts';
+import { ModelThread } from '../api/index.ts';
 
 export const SHIPPED_MODELS_DIR = fileURLToPath(new URL('../models/artifacts/', import.meta.url));
 
-export function openModelRegistry(config: Config, log: Logger): Promise<ModelRegistry> {
-  return ModelRegistry.open(config.models.dir ?? SHIPPED_MODELS_DIR, {
+function registryOptions(config: Config): RegistryOptions {
+  return {
     pollMs: config.models.pollMs,
     ...(config.models.threads !== null ? { intraOpThreads: config.models.threads } : {}),
     expected: config.models.smoother ? [config.models.smoother] : [],
-    log: log.child({ component: 'models' }),
-  });
+  };
+}
+
+export function openModelRegistry(config: Config, log: Logger): Promise<ModelRegistry> {
+  return ModelRegistry.open(config.models.dir ?? SHIPPED_MODELS_DIR, { ...registryOptions(config), log: log.child({ component: 'models' }) });
+}
+
+/** The API's models: the same registry, on a thread of its own (see api/model-thread.ts). */
+export function openModelThread(config: Config, log: Logger): Promise<ModelThread> {
+  return ModelThread.open({ dir: config.models.dir ?? SHIPPED_MODELS_DIR, ...registryOptions(config), log: log.child({ component: 'models' }), logLevel: config.logLevel });
 }
 
 /** Why the models make the service degraded, or null when they do not. */
-export function modelsDegraded(registry: ModelRegistry): string | null {
+export function modelsDegraded(registry: { health(): RegistryHealth }): string | null {
   const h = registry.health();
   if (h.status === 'ok') return null;
   return h.models.filter((m) => m.status !== 'ok').map((m) => `model ${m.name} ${m.status}${m.error ? `: ${m.error}` : ''}`).join('; ') || 'models degraded';
