@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { freePort } from '../infra/testing/free-port.ts';
+import { median } from '../pipeline/mean-bias.ts';
 import type { Benchmark } from './benchmark.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -40,11 +41,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 async function load(url: string, seconds: number, connections: number): Promise<{ rps: number; p50: number; p99: number; errors: number; requests: number }> {
   const r = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
   return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx, requests: r.requests.total };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 function tileOf(lat: number, lon: number, z: number): { x: number; y: number } {

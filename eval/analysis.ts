@@ -31,6 +31,7 @@ import { cellCenter, cellOf, localPlane, type LatLon } from '../infra/geo/index.
 import { HOUR_MS, MINUTE_MS } from '../infra/time.ts';
 import { buildBackgroundField, stationFilterRetention } from '../pipeline/index.ts';
 import { emitCells } from '../pipeline/emit.ts';
+import { median } from '../pipeline/mean-bias.ts';
 import { createOnnxSmoother, HISTORY_STEPS, ModelRegistry, TRAJECTORY_STEPS, SMOOTHER_STEP_MIN, type NextHourSmoother } from '../models/index.ts';
 import { analyseCells, biasAtLead, cellState, emptyCellStates, largeScaleBias, publishedVarK2, type AnalysisOptions, type CellAnalysis, type CellStates } from '../pipeline/analysis/cell-analysis.ts';
 import { DEFAULT_ANALYSIS } from '../pipeline/analysis/defaults.ts';
@@ -193,9 +194,9 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
     truths.push({ id, kind: 'pws', position: o.pwsPosition, byHour: hourlyNearest(series, 5 * MINUTE_MS) });
   }
 
-  const hours = [...byHour.keys()].filter((h) => Number.isFinite(field.at({ lat: median(stations.lat), lon: median(stations.lon) }, h))).sort((a, b) => a - b);
+  const hours = [...byHour.keys()].filter((h) => Number.isFinite(field.at({ lat: middleOf(stations.lat), lon: middleOf(stations.lon) }, h))).sort((a, b) => a - b);
   if (hours.length === 0) throw new UsageError('no hour where both the crowd data and the background have values');
-  const plane = localPlane(median(stations.lat));
+  const plane = localPlane(middleOf(stations.lat));
   const ns = stations.ids.length;
   const sx = Float64Array.from(stations.lon, (lon) => plane.x(lon));
   const sy = Float64Array.from(stations.lat, (lat) => plane.y(lat));
@@ -271,7 +272,7 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
     for (let r0 = 0; r0 < order.length;) {
       let r1 = r0;
       while (r1 < order.length && sensorOfReading[r1] === sensorOfReading[r0]) r1++;
-      rawTemp[sensorOfReading[r0]!] = medianOf(Array.from(tempC.subarray(r0, r1)));
+      rawTemp[sensorOfReading[r0]!] = median(Array.from(tempC.subarray(r0, r1)).filter(Number.isFinite));
       r0 = r1;
     }
     const out = mapShard({
@@ -452,16 +453,10 @@ export async function evaluateAnalysis(o: AnalysisEvalOptions): Promise<Record<s
   return roundFigures(result, 4);
 }
 
-function median(xs: ArrayLike<number>): number {
+/** The upper middle of the finite values (a central station coordinate, not a statistic). */
+function middleOf(xs: ArrayLike<number>): number {
   const s = Array.from(xs).filter(Number.isFinite).sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[s.length >> 1]!;
-}
-
-function medianOf(xs: number[]): number {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** The batch's bias model with the evaluation's overrides (sensitivity runs). */

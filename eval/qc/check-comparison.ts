@@ -10,6 +10,7 @@
 import { localPlane } from '../../infra/geo/index.ts';
 import type { LatLon } from '../../infra/geo/index.ts';
 import type { PlanePoints } from '../../pipeline/analysis/oi.ts';
+import { median } from '../../pipeline/mean-bias.ts';
 import type { BuddyCheckOptions } from '../../pipeline/qc/buddy-check.ts';
 import type { SctOptions } from '../../pipeline/qc/sct.ts';
 import type { BuddyCheckCase, SctCase } from '../../infra/reference/index.ts';
@@ -33,12 +34,6 @@ export interface CheckWindows {
   /** Sensor-windows left out for want of an elevation, or of a background value. */
   withoutElevation: number;
   withoutBackground: number;
-}
-
-function median(v: number[]): number {
-  v.sort((a, b) => a - b);
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }
 
 export function checkWindows(t: QcReadingsColumns, o: { windowMs: number; background?: (p: LatLon, timeMs: number) => number }): CheckWindows {

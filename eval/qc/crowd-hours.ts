@@ -7,6 +7,7 @@
 import { localPlane } from '../../infra/geo/index.ts';
 import { HOUR_MS } from '../../infra/time.ts';
 import type { PlanePoints } from '../../pipeline/analysis/oi.ts';
+import { median } from '../../pipeline/mean-bias.ts';
 import { parseUtcMs } from '../csv.ts';
 import { detectDataset, hourOf, loadCrowdByHour, loadCrowdStations } from '../datasets.ts';
 import { UsageError } from '../evaluator.ts';
@@ -46,11 +47,6 @@ export async function crowdHours(dir: string, hours: readonly string[]): Promise
     const order = [...values.keys()].sort((a, b) => a - b);
     const lat = order.map((s) => stations.lat[s]!), lon = order.map((s) => stations.lon[s]!), z = order.map((s) => stations.z[s]!);
     const plane = localPlane(lat.reduce((a, v) => a + v, 0) / lat.length);
-    const median = (v: number[]) => {
-      v.sort((a, b) => a - b);
-      const m = v.length >> 1;
-      return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
-    };
     return {
       hour: new Date(h).toISOString(), ids: order.map((s) => stations.ids[s]!), lat, lon, z,
       tempC: order.map((s) => median(values.get(s)!)),

@@ -9,6 +9,7 @@
  */
 import { localPlane, type LatLon } from '../../infra/geo/index.ts';
 import { runQcChain, type QcOptions } from '../../pipeline/qc/chain.ts';
+import { median } from '../../pipeline/mean-bias.ts';
 import type { SensorRecord } from '../../pipeline/qc/sensor-record.ts';
 
 /** The columns the chain needs (a ReadingsTable has them). */
@@ -41,13 +42,6 @@ export interface WindowQcResult {
   windowsWithoutBackground: number;
   /** Distinct sensors. */
   sensors: number;
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const v = [...values].sort((a, b) => a - b);
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }
 
 export function qcByWindow(t: QcReadingsColumns, o: WindowQcOptions): WindowQcResult {
