@@ -23,7 +23,15 @@ export interface RoleProcess {
 }
 
 export function startRole(role: string, env: Record<string, string | undefined>): RoleProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'system/main.ts'], { cwd: root, env: { ...process.env, ...env, ROLE: role }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startCommand(role, [process.execPath, '--import', 'tsx', 'system/main.ts'], { ...process.env, ...env, ROLE: role });
+}
+
+/**
+ * A process of the product started as a service manager would: `argv` in the checkout, with exactly
+ * `env` (nothing inherited). `role` labels it in messages.
+ */
+export function startCommand(role: string, argv: readonly string[], env: Record<string, string | undefined>): RoleProcess {
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
