@@ -175,6 +175,35 @@ describe('api: the model thread', () => {
     }
   });
 
+  it('reloads a changed model with no failed request, and reports the new version', async () => {
+    const own = tempModelDir();
+    writeAffine(own, 'affine', 2, '7');
+    const t = await ModelThread.open({ dir: own, logLevel: 'silent', pollMs: 50 });
+    try {
+      const one = new TextEncoder().encode(affineBody(1));
+      const answers: string[] = [];
+      let swapped = false;
+      const load = (async () => {
+        // Requests back to back until the new version has answered a few times.
+        for (let after = 0; after < 5;) {
+          const a = await t.predict('affine', one.slice());
+          answers.push(a);
+          if (a.includes('"version":"8"')) after++;
+          if (!swapped) { swapped = true; writeAffine(own, 'affine', 3, '8'); }
+        }
+      })();
+      await Promise.race([load, new Promise((_, reject) => setTimeout(() => reject(new Error('no answer of version 8 within 20 s')), 20_000).unref())]);
+      assert.match(answers[0]!, /"version":"7".*"data":\[1,1\.25,1\.5\]/);
+      assert.match(answers.at(-1)!, /"version":"8".*"data":\[1,1\.375,1\.75\]/);
+      assert.ok(answers.every((a) => /"version":"(7|8)"/.test(a)), 'every request answered');
+      const until = Date.now() + 5000;
+      while (t.card('affine')?.version !== '8' && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+      assert.deepEqual(t.list().map((m) => `${m.name} ${m.version} ${m.status}`), ['affine 8 ok']);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a thread that dies fails what it held, reports its models failing, and is started again', async () => {
     const t = await ModelThread.open({ dir, logLevel: 'silent', restartMs: 50 });
     try {
