@@ -2,8 +2,8 @@
  * The HTTP thread's side of the model thread (model-thread-worker.ts): a ModelService whose list,
  * cards and health are the thread's last reported state, and whose predictions run in the thread.
  *
- * At most `maxQueued` predictions wait for the thread; one more is refused (NOT_READY, Retry-After),
- * not queued without bound. A thread that dies fails the predictions it held (INTERNAL), reports its
+ * At most `maxQueued` predictions, holding at most `maxQueuedBytes` of bodies, wait for the thread;
+ * one more is refused (NOT_READY, Retry-After), not queued without bound (a request alone is always taken). A thread that dies fails the predictions it held (INTERNAL), reports its
  * models failing, and is started again after a second.
  */
 import { Worker } from 'node:worker_threads';
@@ -20,11 +20,13 @@ export interface ModelThreadOptions extends Omit<RegistryOptions, 'log'> {
   logLevel?: string;
   /** Predictions that may wait for the thread (default 16). */
   maxQueued?: number;
+  /** Bytes of request bodies that may wait for the thread (default 256 MiB). */
+  maxQueuedBytes?: number;
   /** Wait before starting a thread that died (default 1 s). */
   restartMs?: number;
 }
 
-type Pending = { resolve: (json: string) => void; reject: (e: Error) => void };
+type Pending = { bytes: number; resolve: (json: string) => void; reject: (e: Error) => void };
 
 export class ModelThread implements ModelService {
   #worker!: Worker;
@@ -35,6 +37,8 @@ export class ModelThread implements ModelService {
   #restart?: NodeJS.Timeout;
   readonly #data: ModelThreadData;
   readonly #maxQueued: number;
+  readonly #maxQueuedBytes: number;
+  #queuedBytes = 0;
 
   private constructor(private readonly o: ModelThreadOptions) {
     this.#data = {
@@ -45,6 +49,7 @@ export class ModelThread implements ModelService {
       ...(o.intraOpThreads !== undefined ? { intraOpThreads: o.intraOpThreads } : {}),
     };
     this.#maxQueued = o.maxQueued ?? 16;
+    this.#maxQueuedBytes = o.maxQueuedBytes ?? 256 * 1024 * 1024;
   }
 
   /** Starts the thread; resolves once its registry has loaded the folder. */
@@ -70,6 +75,7 @@ export class ModelThread implements ModelService {
         const p = this.#pending.get(m.id);
         if (!p) return;
         this.#pending.delete(m.id);
+        this.#queuedBytes -= p.bytes;
         if (m.kind === 'answer') p.resolve(m.json);
         else p.reject(new ApiError(m.code, m.reason, m.retryAfterS !== undefined ? { retryAfterS: m.retryAfterS } : {}));
       });
@@ -79,6 +85,7 @@ export class ModelThread implements ModelService {
         const why = `the model thread exited (code ${code})`;
         for (const p of this.#pending.values()) p.reject(new ApiError('INTERNAL', `${why} during the prediction.`));
         this.#pending.clear();
+        this.#queuedBytes = 0;
         if (!opened) { reject(new Error(why)); return; }
         if (this.#closing) return;
         this.o.log?.error({ code }, 'the model thread exited; starting it again');
@@ -109,15 +116,18 @@ export class ModelThread implements ModelService {
 
   predict(name: string, body: Uint8Array): Promise<string> {
     if (this.#closing) return Promise.reject(new ApiError('NOT_READY', 'The models are shutting down.'));
-    if (this.#pending.size >= this.#maxQueued) {
-      return Promise.reject(new ApiError('NOT_READY', `${this.#pending.size} predictions are waiting for the model thread; try again shortly.`, { retryAfterS: 1 }));
+    const busy = this.#pending.size >= this.#maxQueued || (this.#pending.size > 0 && this.#queuedBytes + body.byteLength > this.#maxQueuedBytes);
+    if (busy) {
+      const mb = (this.#queuedBytes / 1048576).toFixed(0);
+      return Promise.reject(new ApiError('NOT_READY', `${this.#pending.size} predictions (${mb} MB) are waiting for the model thread; try again shortly.`, { retryAfterS: 1 }));
     }
     const id = this.#next++;
     // A body that owns its whole buffer moves to the thread; a slice of a shared one is copied.
     const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
     const msg: ToModelThread = { kind: 'predict', id, name, body };
     return new Promise<string>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(id, { bytes: body.byteLength, resolve, reject });
+      this.#queuedBytes += body.byteLength;
       this.#worker.postMessage(msg, own ? [body.buffer as ArrayBuffer] : []);
     });
   }

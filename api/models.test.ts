@@ -153,7 +153,7 @@ describe('api: the model thread', () => {
     }
   });
 
-  it('refuses a prediction beyond its queue: 503 NOT_READY with Retry-After', async () => {
+  it('refuses a prediction beyond its queue (count or bytes): 503 NOT_READY with Retry-After', async () => {
     const t = await ModelThread.open({ dir, logLevel: 'silent', maxQueued: 1 });
     try {
       const small = new TextEncoder().encode(affineBody(1));
@@ -163,6 +163,20 @@ describe('api: the model thread', () => {
       assert.match(await t.predict('affine', small), /"data":\[1,1\.25,1\.5\]/); // the queue is free again
     } finally {
       await t.close();
+    }
+    // Bounded by bytes too: a body that would take the waiting bodies past the bound waits its turn
+    // elsewhere; alone it is always taken.
+    const big = new TextEncoder().encode(affineBody(100_000));
+    const bytes = await ModelThread.open({ dir, logLevel: 'silent', maxQueuedBytes: big.byteLength + 100 });
+    try {
+      const first = bytes.predict('affine', big.slice());
+      await assert.rejects(bytes.predict('affine', big.slice()), (e: Error & { code?: string }) => e.code === 'NOT_READY' && /MB\) are waiting/.test(e.message));
+      const small = new TextEncoder().encode(affineBody(1));
+      assert.match(await bytes.predict('affine', small), /"model":"affine"/); // fits beside it
+      assert.match(await first, /"model":"affine"/);
+      assert.match(await bytes.predict('affine', new TextEncoder().encode(affineBody(300_000))), /"model":"affine"/); // alone, larger than the bound
+    } finally {
+      await bytes.close();
     }
     const { base, close } = await serve(await ModelThread.open({ dir, logLevel: 'silent', maxQueued: 0 }));
     try {
