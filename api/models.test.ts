@@ -93,7 +93,7 @@ for (const [label, open] of services) describe(`api: /v1/models, served by ${lab
     assert.deepEqual(await r.json(), { model: 'affine', version: '7', outputs: { y: { dims: [2, 3], data: [1, 3, 5, 7, null, 11] } } });
   });
 
-  it('clear 400s: wrong shape, wrong size, unknown input, wrong type, malformed JSON', async () => {
+  it('clear 4xx: wrong shape, wrong size, unknown input, wrong type, malformed JSON, a body too large', async () => {
     const cases: [unknown, RegExp, boolean?][] = [
       [{ inputs: { x: { dims: [2, 4], data: Array(8).fill(0) } } }, /dimension 1 is 4, the model takes 3/],
       [{ inputs: { x: { dims: [2, 3], data: [1, 2] } } }, /has 2 values, its dimensions \[2, 3\] make 6/],
@@ -113,6 +113,9 @@ for (const [label, open] of services) describe(`api: /v1/models, served by ${lab
     }
     const missing = await post(`${base}/v1/models/bilstm/predict`, { inputs: {} });
     assert.equal(missing.status, 404);
+    const huge = await post(`${base}/v1/models/affine/predict`, ' '.repeat(64 * 1024 * 1024 + 1), true);
+    assert.equal(huge.status, 413);
+    assert.deepEqual(await huge.json(), { error: true, code: 'PAYLOAD_TOO_LARGE', reason: 'The request body is larger than 64 MiB.' });
   });
 });
 

@@ -52,6 +52,7 @@ export const modelsRouteDocs: RouteDoc[] = [
       200: { description: 'named output tensors; null where not finite', content: json(predictResponseSchema) },
       400: { description: 'malformed body, or a tensor whose shape or type the card does not allow (INVALID_PARAMETER, naming both sizes)', content: json(errorJson) },
       404: { description: 'no such model loaded (NOT_FOUND)', content: json(errorJson) },
+      413: { description: 'a body over 64 MiB (PAYLOAD_TOO_LARGE)', content: json(errorJson) },
       500: { description: 'the model failed (INTERNAL; the registry reports it degraded)', content: json(errorJson) },
       503: { description: 'too many predictions waiting for the model thread (NOT_READY, with Retry-After)', content: json(errorJson) },
     },
@@ -73,6 +74,9 @@ function modelName(req: Request): string {
   return name;
 }
 
+/** The largest predict body read [bytes] (4,000,000 values fit with room to spare). */
+const PREDICT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
 export function modelsRouter(deps: { models: ModelService }): Router {
   const router = express.Router();
   const { models } = deps;
@@ -91,7 +95,7 @@ export function modelsRouter(deps: { models: ModelService }): Router {
   });
 
   // The body stays raw bytes here: decoding it is the model service's work (on the model thread).
-  router.post('/v1/models/:name/predict', express.raw({ type: () => true, limit: '64mb' }), async (req, res, next) => {
+  router.post('/v1/models/:name/predict', express.raw({ type: () => true, limit: PREDICT_MAX_BODY_BYTES }), async (req, res, next) => {
     try {
       const name = modelName(req);
       if (!models.card(name)) throw new ApiError('NOT_FOUND', `No model "${name}" is loaded.`);
@@ -103,10 +107,14 @@ export function modelsRouter(deps: { models: ModelService }): Router {
     }
   });
 
-  // A body that is not JSON (or too large) is the client's error, not an internal one.
+  // A body too large, or in an encoding the server cannot undo, is the client's error, not an internal one.
   router.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => {
     const e = err as { type?: string; message?: string };
-    if (e && (e.type === 'entity.parse.failed' || e.type === 'entity.too.large' || e.type === 'encoding.unsupported')) {
+    if (e && e.type === 'entity.too.large') {
+      next(new ApiError('PAYLOAD_TOO_LARGE', `The request body is larger than ${PREDICT_MAX_BODY_BYTES / 1048576} MiB.`));
+      return;
+    }
+    if (e && (e.type === 'encoding.unsupported' || e.type === 'request.aborted' || e.type === 'request.size.invalid')) {
       next(new ApiError('INVALID_PARAMETER', `Unreadable request body: ${e.message ?? e.type}.`));
       return;
     }
