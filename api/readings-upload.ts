@@ -15,6 +15,7 @@
  */
 import express from 'express';
 import { z } from 'zod';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ARROW_STREAM_TYPE, parseArrowReadings, principalOf, type StationPosition } from '../ingest/index.ts';
 import { bearer, parseBody, problemMessage, refuse, submitValues, type SubmissionContext } from './submission.ts';
 import { zodMessage } from './stations.ts';
@@ -34,6 +35,9 @@ const jsonBody = z.object({
 /** The JSON body as documented (each reading validated one by one, so errors name its index). */
 export const jsonSubmission = z.object({ station_id: stationId.optional(), readings: z.array(jsonReading).min(1) });
 
+/** The Arrow columns a problem at row i names. */
+const arrowFieldNames = (i: number) => ({ time: `time[${i}]`, temp: `temperature_2m[${i}]`, humidity: `relative_humidity_2m[${i}]`, pressure: `surface_pressure[${i}]` });
+
 export function readingsUploadRouter(ctx: SubmissionContext): express.Router {
   const r = express.Router();
   const json = parseBody('json', express.json({ limit: '1mb' }));
@@ -49,17 +53,14 @@ export function readingsUploadRouter(ctx: SubmissionContext): express.Router {
       // ---- Arrow bulk, partner token
       const p = await ctx.auth.partner(bearer(req));
       if (!p.ok) throw refuse('arrow', p.reason, p.status, p.message);
-      const parsed = parseArrowReadings(req.body, ctx.limits.arrowMaxRows);
+      const parsed = await parseArrowReadings(req.body, ctx.limits.arrowMaxRows, () => nextTurn());
       if (!parsed.ok) throw refuse('arrow', parsed.problem.reason, parsed.tooLarge ? 413 : 400, problemMessage(parsed.problem));
-      const ids = [...new Set(parsed.rows.map((x) => x.stationId))];
-      const owned = await ctx.auth.ownedStations(p.value.partnerId, ids);
+      const ids = new Set<string>();
+      for (const x of parsed.rows) ids.add(x.stationId);
+      const owned = await ctx.auth.ownedStations(p.value.partnerId, [...ids]);
       if (!owned.ok) throw refuse('arrow', owned.reason, owned.status, owned.message);
-      const items = parsed.rows.map((x, i) => ({
-        station: owned.value.get(x.stationId)! as StationPosition,
-        value: x.value,
-        names: { time: `time[${i}]`, temp: `temperature_2m[${i}]`, humidity: `relative_humidity_2m[${i}]`, pressure: `surface_pressure[${i}]` },
-      }));
-      const done = await submitValues(ctx, 'arrow', items);
+      const items = parsed.rows.map((x) => ({ station: owned.value.get(x.stationId)! as StationPosition, value: x.value }));
+      const done = await submitValues(ctx, 'arrow', items, arrowFieldNames);
       if (!done.ok) throw refuse('arrow', done.problem.reason, 400, problemMessage(done.problem));
       res.status(202).json(done.result);
       return;

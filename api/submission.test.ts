@@ -9,6 +9,9 @@ import { openBus, type Bus } from '../infra/bus/index.ts';
 import { createLogger } from '../infra/log.ts';
 import { topicNames, topicSpecs, startIngestWorker, refusalCount, type IngestWorker } from '../ingest/index.ts';
 import { submissionApp } from './submission-app.ts';
+import { DEFAULT_SUBMISSION_LIMITS, SUBMIT_SLICE, submitValues, type SubmissionContext } from './submission.ts';
+import type { StationPosition } from '../ingest/index.ts';
+import type { OutgoingMessage } from '../infra/bus/index.ts';
 import { listen, type Listening } from './server.ts';
 import { close } from '../infra/testing/close.ts';
 
@@ -321,5 +324,43 @@ describe('a submission while the bus acknowledges nothing (Kafka down)', () => {
     const wu = await fetch(`${base}/weatherstation/updateweatherstation.php?ID=${id}&PASSWORD=${encodeURIComponent(key)}&dateutc=now&tempf=40`);
     assert.equal(wu.status, 503, 'the Weather-Underground path fails fast too');
     assert.ok(wu.headers.get('retry-after'));
+  });
+});
+
+describe('submitValues in slices', () => {
+  const positions = ['a', 'b', 'c'].map((s, k): StationPosition => ({ stationId: `st-${s}`, kind: 'amateur', lat: 52.4 + k * 0.05, lon: 13.3 + k * 0.05, elevationM: null }));
+  const T = Date.now() - 3_600_000;
+  const items = (n: number) => Array.from({ length: n }, (_, i) => ({ station: positions[i % 3]!, value: { timeMs: T - Math.floor(i / 3) * 1000, tempC: 10 + (i % 7) / 10, humidityPct: null, pressureHpa: null } }));
+  const context = (published: OutgoingMessage[]): SubmissionContext => ({
+    publisher: { publish: async (m: OutgoingMessage[]) => { published.push(...m); } } as unknown as SubmissionContext['publisher'],
+    partitionResolution: 5, log, limits: { ...DEFAULT_SUBMISSION_LIMITS, backlogMs: 86_400_000 }, now: Date.now,
+  } as SubmissionContext);
+  const readingsOf = (ms: OutgoingMessage[]) => ms.flatMap((m) => [JSON.parse(new TextDecoder().decode(m.value))].flat() as { sensorId: string; timeMs: number }[]);
+
+  it(`checks, de-duplicates and encodes ${SUBMIT_SLICE} at a time, yielding between, and publishes once`, async () => {
+    const n = 2 * SUBMIT_SLICE + 345;
+    const its = items(n);
+    its[SUBMIT_SLICE + 10] = { ...its[10]! }; // the same station and time as an item of the first slice
+    const published: OutgoingMessage[] = [];
+    let turns = 0;
+    let done = false;
+    const tick = () => { if (!done) { turns++; setImmediate(tick); } };
+    setImmediate(tick);
+    const r = await submitValues(context(published), 'arrow', its);
+    done = true;
+    assert.deepEqual(r, { ok: true, result: { accepted: n - 1, duplicates: 1 } });
+    const got = readingsOf(published);
+    assert.equal(got.length, n - 1);
+    assert.equal(new Set(got.map((x) => `${x.sensorId} ${x.timeMs}`)).size, n - 1);
+    assert.ok(turns >= 2, `other work ran between the slices (${turns} turns)`);
+  });
+
+  it('a bad value in a later slice refuses the whole submission, named by its index, and publishes nothing', async () => {
+    const its = items(2 * SUBMIT_SLICE);
+    its[SUBMIT_SLICE + 7] = { ...its[0]!, value: { ...its[0]!.value, tempC: 99 } };
+    const published: OutgoingMessage[] = [];
+    const r = await submitValues(context(published), 'arrow', its, (i) => ({ temp: `temperature_2m[${i}]` }));
+    assert.deepEqual(r, { ok: false, problem: { field: `temperature_2m[${SUBMIT_SLICE + 7}]`, reason: 'impossible_value', message: '99 °C is outside -90..60 °C' } });
+    assert.deepEqual(published, []);
   });
 });

@@ -9,7 +9,8 @@
  *   ecowitt.ts          POST /data/report/{key}
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Bus } from '../infra/bus/index.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Bus, OutgoingMessage } from '../infra/bus/index.ts';
 import type { Queryable } from '../infra/store/index.ts';
 import type { Logger } from '../infra/log.ts';
 import { Authenticator, BusUnavailableError, CoalescingPublisher, canonicalReading, checkValue, countAccepted, countRefusal, dropDuplicates, readingMessages, secretsEqual, type RefusalReason, type StationPosition, type SubmissionPath, type SubmittedValue, type ValueProblem, type Reading } from '../ingest/index.ts';
@@ -147,32 +148,54 @@ export interface Accepted {
  * Checks every value (the first problem refuses the whole submission, naming its field), converts to
  * canonical readings, drops exact duplicates, and produces them; resolves once the bus has them.
  */
+type FieldNames = NonNullable<Parameters<typeof checkValue>[1]['names']>;
+
+/** Readings checked and encoded between two turns of the event loop (a bulk submission holds 100,000). */
+export const SUBMIT_SLICE = 5000;
+
 export async function submitValues(
   ctx: SubmissionContext,
   path: SubmissionPath,
-  items: readonly { station: StationPosition; value: SubmittedValue; names?: Parameters<typeof checkValue>[1]['names'] }[],
+  items: readonly { station: StationPosition; value: SubmittedValue; names?: FieldNames }[],
+  /** The field names of item i where it has none (made only for a problem). */
+  namesAt?: (i: number) => FieldNames,
 ): Promise<{ ok: true; result: Accepted } | { ok: false; problem: ValueProblem }> {
   const nowMs = ctx.now();
-  const readings: Reading[] = new Array(items.length);
-  for (let i = 0; i < items.length; i++) {
-    const it = items[i]!;
-    const problem = checkValue(it.value, { nowMs, backlogMs: ctx.limits.backlogMs, ...(it.names ? { names: it.names } : {}) });
-    if (problem) {
-      countRefusal(path, problem.reason);
-      return { ok: false, problem };
+  const check = { nowMs, backlogMs: ctx.limits.backlogMs };
+  // In slices, each followed by a turn of the event loop, so a bulk submission holds up no other
+  // request for long; the messages are published together at the end, all or none answered.
+  const seen = new Set<string>();
+  const messages: OutgoingMessage[] = [];
+  let accepted = 0;
+  for (let from = 0; from < items.length; from += SUBMIT_SLICE) {
+    if (from > 0) await nextTurn();
+    const to = Math.min(items.length, from + SUBMIT_SLICE);
+    const readings: Reading[] = new Array(to - from);
+    for (let i = from; i < to; i++) {
+      const it = items[i]!;
+      let problem = checkValue(it.value, check);
+      const names = problem ? (it.names ?? namesAt?.(i)) : undefined;
+      if (names) problem = checkValue(it.value, { ...check, names });
+      if (problem) {
+        countRefusal(path, problem.reason);
+        return { ok: false, problem };
+      }
+      readings[i - from] = canonicalReading(it.station, it.value);
     }
-    readings[i] = canonicalReading(it.station, it.value);
+    const { unique } = dropDuplicates(readings, seen);
+    accepted += unique.length;
+    if (unique.length > 0) messages.push(...readingMessages(unique, ctx.partitionResolution));
   }
-  const { unique, duplicates } = dropDuplicates(readings);
+  const duplicates = items.length - accepted;
   try {
-    await ctx.publisher.publish(readingMessages(unique, ctx.partitionResolution));
+    await ctx.publisher.publish(messages);
   } catch (err) {
     if (!(err instanceof BusUnavailableError)) throw err;
     // Nothing is promised: the client retries, and whatever did reach the bus is stored once ((station, time) key).
     countRefusal(path, 'bus_unavailable');
-    ctx.log.warn({ path, readings: unique.length, reason: err.message, ...(err.cause !== undefined ? { cause: err.cause instanceof Error ? err.cause.message : String(err.cause) } : {}) }, 'submission refused: the bus did not take the readings');
+    ctx.log.warn({ path, readings: accepted, reason: err.message, ...(err.cause !== undefined ? { cause: err.cause instanceof Error ? err.cause.message : String(err.cause) } : {}) }, 'submission refused: the bus did not take the readings');
     throw new ApiError('BUS_UNAVAILABLE', `Readings cannot be taken right now: ${err.message}.`, { retryAfterS: err.retryAfterS });
   }
-  countAccepted(path, unique.length);
-  return { ok: true, result: { accepted: unique.length, duplicates } };
+  countAccepted(path, accepted);
+  return { ok: true, result: { accepted, duplicates } };
 }

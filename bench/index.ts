@@ -8,6 +8,7 @@ import { modelsBenchmark } from './models.ts';
 import { ingestBenchmark } from './ingest.ts';
 import { ingestInsertBenchmark } from './ingest-insert.ts';
 import { soakBenchmark } from './soak.ts';
+import { httpStallsBenchmark } from './http-stalls.ts';
 
 export const benchmarks: Record<string, Benchmark> = {
   store: storeBenchmark,
@@ -19,4 +20,5 @@ export const benchmarks: Record<string, Benchmark> = {
   ingest: ingestBenchmark,
   'ingest-insert': ingestInsertBenchmark,
   soak: soakBenchmark,
+  'http-stalls': httpStallsBenchmark,
 };

@@ -20,6 +20,16 @@ describe('npm run bench', () => {
     assert.match(r.stderr, /\[bench store\]/, 'progress goes to stderr');
   });
 
+  it('http-stalls --json, small: both requests answered, every figure a number', () => {
+    const r = bench('http-stalls', '--rows', '2000', '--stations', '5', '--values', '20000', '--runs', '1', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const figures = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    assert.equal(figures.bench, 'http-stalls');
+    assert.equal(figures.submit_rows, 2000);
+    assert.equal(figures.predict_models, 'model thread');
+    for (const k of ['submit_ms', 'submit_stall_ms', 'predict_ms', 'predict_stall_ms', 'predict_values']) assert.ok(Number.isFinite(figures[k]) && figures[k] >= 0, k);
+  });
+
   it('an unknown benchmark or option is refused with the list of names', () => {
     const r = bench('nope', '--json');
     assert.equal(r.status, 2);

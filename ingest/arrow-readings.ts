@@ -1,6 +1,7 @@
 /**
  * Bulk readings as an Arrow IPC stream (`application/vnd.apache.arrow.stream`), parsed into
- * submitted values per station. Pure: bytes in, rows or a problem out.
+ * submitted values per station: bytes in, rows or a problem out, read in slices with a pause
+ * between them that the caller gives (pure but for the pause).
  *
  * Columns (by name; others are ignored):
  *   station_id            Utf8                          required
@@ -34,7 +35,17 @@ function num(v: unknown): number | null {
   return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : NaN;
 }
 
-export function parseArrowReadings(bytes: Uint8Array, maxRows: number): ArrowParsed {
+interface ArrowColumns {
+  numRows: number;
+  ids: Vector;
+  times: Vector;
+  temps: Vector;
+  hums: Vector | null;
+  press: Vector | null;
+}
+
+/** The body's table, its columns checked by name and its rows counted against the limit. */
+function openArrowReadings(bytes: Uint8Array, maxRows: number): { ok: true; cols: ArrowColumns } | { ok: false; problem: ValueProblem; tooLarge?: boolean } {
   let table: Table;
   try {
     table = tableFromIPC(bytes);
@@ -47,22 +58,39 @@ export function parseArrowReadings(bytes: Uint8Array, maxRows: number): ArrowPar
   }
   if (table.numRows > maxRows) return { ok: false, tooLarge: true, problem: { field: '(body)', reason: 'too_large', message: `${table.numRows} rows, more than the limit of ${maxRows}` } };
   const col = (name: string): Vector | null => (names.includes(name) ? table.getChild(name) : null);
-  const ids = col('station_id')!;
-  const times = col('time')!;
-  const temps = col('temperature_2m')!;
-  const hums = col('relative_humidity_2m');
-  const press = col('surface_pressure');
-  const rows: StationValue[] = new Array(table.numRows);
-  for (let i = 0; i < table.numRows; i++) {
-    const id = ids.get(i);
-    if (typeof id !== 'string' || id === '') return { ok: false, problem: { field: `station_id[${i}]`, reason: 'malformed', message: 'expected a station id (Utf8)' } };
-    const timeMs = timeOf(times.get(i));
-    if (!Number.isFinite(timeMs)) return { ok: false, problem: { field: `time[${i}]`, reason: 'malformed', message: 'expected a timestamp, epoch ms or ISO 8601 with a zone' } };
-    const tempC = num(temps.get(i));
-    if (tempC === null || Number.isNaN(tempC)) return { ok: false, problem: { field: `temperature_2m[${i}]`, reason: tempC === null ? 'missing_temperature' : 'malformed', message: 'expected a number [°C]' } };
-    const humidityPct = hums ? num(hums.get(i)) : null;
-    const pressureHpa = press ? num(press.get(i)) : null;
+  return { ok: true, cols: { numRows: table.numRows, ids: col('station_id')!, times: col('time')!, temps: col('temperature_2m')!, hums: col('relative_humidity_2m'), press: col('surface_pressure') } };
+}
+
+/** Rows [from, to) into `rows`; the first problem, or null. */
+function readRows(c: ArrowColumns, from: number, to: number, rows: StationValue[]): ValueProblem | null {
+  for (let i = from; i < to; i++) {
+    const id = c.ids.get(i);
+    if (typeof id !== 'string' || id === '') return { field: `station_id[${i}]`, reason: 'malformed', message: 'expected a station id (Utf8)' };
+    const timeMs = timeOf(c.times.get(i));
+    if (!Number.isFinite(timeMs)) return { field: `time[${i}]`, reason: 'malformed', message: 'expected a timestamp, epoch ms or ISO 8601 with a zone' };
+    const tempC = num(c.temps.get(i));
+    if (tempC === null || Number.isNaN(tempC)) return { field: `temperature_2m[${i}]`, reason: tempC === null ? 'missing_temperature' : 'malformed', message: 'expected a number [°C]' };
+    const humidityPct = c.hums ? num(c.hums.get(i)) : null;
+    const pressureHpa = c.press ? num(c.press.get(i)) : null;
     rows[i] = { stationId: id, value: { timeMs, tempC, humidityPct, pressureHpa } };
+  }
+  return null;
+}
+
+/**
+ * The body's rows, or the first problem, read in slices of `sliceRows` rows with `pause()` awaited
+ * between them (a server passes a turn of its event loop, so a bulk body holds up no other request for
+ * long). The result does not depend on the slices.
+ */
+export async function parseArrowReadings(bytes: Uint8Array, maxRows: number, pause: () => Promise<unknown>, sliceRows = 5000): Promise<ArrowParsed> {
+  const opened = openArrowReadings(bytes, maxRows);
+  if (!opened.ok) return opened;
+  const n = opened.cols.numRows;
+  const rows: StationValue[] = new Array(n);
+  for (let from = 0; from < n; from += sliceRows) {
+    if (from > 0) await pause();
+    const problem = readRows(opened.cols, from, Math.min(n, from + sliceRows), rows);
+    if (problem) return { ok: false, problem };
   }
   return { ok: true, rows };
 }

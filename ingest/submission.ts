@@ -87,9 +87,11 @@ export function canonicalReading(s: StationPosition, v: SubmittedValue): Reading
   };
 }
 
-/** The readings with the first of each (station, time) kept; returns them and how many were dropped. */
-export function dropDuplicates(readings: readonly Reading[]): { unique: Reading[]; duplicates: number } {
-  const seen = new Set<string>();
+/**
+ * The readings with the first of each (station, time) kept; returns them and how many were dropped.
+ * `seen` carries the keys across calls (a submission checked in parts).
+ */
+export function dropDuplicates(readings: readonly Reading[], seen = new Set<string>()): { unique: Reading[]; duplicates: number } {
   const unique: Reading[] = [];
   for (const r of readings) {
     const k = `${r.sensorId}\u0000${r.timeMs}`;
@@ -109,11 +111,16 @@ export function dropDuplicates(readings: readonly Reading[]): { unique: Reading[
 export function readingMessages(readings: readonly Reading[], partitionResolution: number, perMessage = MAX_READINGS_PER_MESSAGE): OutgoingMessage[] {
   if (!Number.isInteger(perMessage) || perMessage < 1) throw new RangeError(`perMessage must be a positive integer, got ${perMessage}`);
   const byKey = new Map<string, Reading[]>();
-  // Consecutive readings at one position (a station's run) share their key: computed once.
+  // A submission holds few positions (its stations), often interleaved (readings in time order):
+  // each position's key is computed once, and consecutive readings at one position skip the lookup.
+  const keyAt = new Map<number, Map<number, string>>();
   let last: { lat: number; lon: number; group: Reading[] } | undefined;
   for (const r of readings) {
     if (!last || last.lat !== r.lat || last.lon !== r.lon) {
-      const key = partitionKey(r, partitionResolution);
+      let byLon = keyAt.get(r.lat);
+      if (!byLon) keyAt.set(r.lat, (byLon = new Map()));
+      let key = byLon.get(r.lon);
+      if (key === undefined) byLon.set(r.lon, (key = partitionKey(r, partitionResolution)));
       let group = byKey.get(key);
       if (!group) byKey.set(key, (group = []));
       last = { lat: r.lat, lon: r.lon, group };
