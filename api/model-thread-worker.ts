@@ -17,12 +17,13 @@ const port = parentPort!;
 const log = createLogger(data.logLevel).child({ component: 'models', thread: 'model' });
 const post = (m: FromModelThread): void => port.postMessage(m);
 
-let registry: ModelRegistry;
+let registry: ModelRegistry | undefined;
 try {
   registry = await ModelRegistry.open(data.dir, {
     pollMs: data.pollMs,
     expected: data.expected,
     log,
+    onChange: () => sendState(),
     ...(data.intraOpThreads !== undefined ? { intraOpThreads: data.intraOpThreads } : {}),
   });
 } catch (err) {
@@ -31,7 +32,9 @@ try {
 }
 
 let sent = '';
+/** The registry's state to the HTTP thread, when it differs from what was sent last. */
 function sendState(): void {
+  if (!registry) return; // the first scan, inside open(): sent once open() returns
   const state: ModelThreadState = { list: registry.list(), health: registry.health() };
   const text = JSON.stringify(state);
   if (text === sent) return;
@@ -39,21 +42,19 @@ function sendState(): void {
   post({ kind: 'state', state });
 }
 sendState();
-// Reloads happen on the registry's own poll: look for a changed state as often.
-const watch = setInterval(sendState, Math.max(250, data.pollMs || 1000));
+const models = registry;
 
 port.on('message', (m: ToModelThread) => {
   if (m.kind === 'close') {
-    clearInterval(watch);
-    void registry.close().finally(() => post({ kind: 'closed' }));
+    void models.close().finally(() => post({ kind: 'closed' }));
     return;
   }
-  void predictOn(registry, m.name, m.body).then(
+  void predictOn(models, m.name, m.body).then(
     (json) => post({ kind: 'answer', id: m.id, json }),
     (err: unknown) => {
       const e = predictApiError(err) ?? new ApiError('INTERNAL', 'Internal error.');
       if (e.code === 'INTERNAL') log.error({ err, model: m.name }, 'prediction failed');
       post({ kind: 'failed', id: m.id, code: e.code, reason: e.message, ...(e.details.retryAfterS !== undefined ? { retryAfterS: e.details.retryAfterS } : {}) });
     },
-  ).finally(sendState);
+  );
 });

@@ -63,6 +63,8 @@ export interface RegistryOptions {
    * runs never overlap and these threads are the only parallelism a run gets.
    */
   intraOpThreads?: number;
+  /** Called after every scan of the folder and every run, when what list() or health() say may have changed. */
+  onChange?: () => void;
 }
 
 interface Entry {
@@ -155,7 +157,10 @@ export class ModelRegistry {
   /** Reads the folder now: loads new and changed pairs (also what the poll does). */
   scan(): Promise<void> {
     if (this.scanning) return this.scanning;
-    this.scanning = this.scanOnce().finally(() => { this.scanning = undefined; });
+    this.scanning = this.scanOnce().finally(() => {
+      this.scanning = undefined;
+      this.o.onChange?.();
+    });
     return this.scanning;
   }
 
@@ -272,6 +277,7 @@ export class ModelRegistry {
     } finally {
       e.inFlight--;
       if (e.retired && e.inFlight === 0) void e.session.release().catch(() => undefined);
+      this.o.onChange?.();
     }
   }
 
