@@ -17,7 +17,7 @@ describe('nowcast metrics', () => {
     assert.equal(qcRejectedShares({}).size, 0);
   });
 
-  it('/metrics shows the last finished run\'s QC rejections by reason, and follows the ledger', async () => {
+  it('/metrics shows the models\' status and queue, the last finished run\'s QC rejections by reason, and follows the ledger', async () => {
     const run = (qc: Record<string, number> | null): BatchRun => ({
       windowStartMs: 0, windowEndMs: 300_000, status: 'done', method: 'kalman-oi', startedAtMs: 300_000, finishedAtMs: 302_000,
       nReadings: 100, nSensors: 10, nCells: 5, error: null, qc,
@@ -25,7 +25,10 @@ describe('nowcast metrics', () => {
     let lastDone = run({ ok: 90, gross: 4, sct: 6 });
     const live = { current: null, get status() { return { storeOk: true, pendingSinceMs: null, storeError: null, loadedAtMs: null, ledger: { last: lastDone, lastDone } }; } } as unknown as SnapshotView;
     const store = { query: () => Promise.reject(new Error('no store in this test')) } as never;
-    registerNowcastMetrics({ live, store });
+    const models = { queued: 3, list: () => [{ name: 'bilstm', status: 'ok' as const }, { name: 'ar-5min', status: 'failing' as const }] };
+    registerNowcastMetrics({ live, store, models });
+    assert.match(await prom.register.getSingleMetricAsString('nowcast_model_up'), /nowcast_model_up\{model="bilstm"\} 1\n.*nowcast_model_up\{model="ar-5min"\} 0/s);
+    assert.match(await prom.register.getSingleMetricAsString('nowcast_model_predictions_waiting'), /nowcast_model_predictions_waiting 3\b/);
     const scrape = async () => prom.register.getSingleMetricAsString('nowcast_qc_rejected_ratio');
     let m = await scrape();
     assert.match(m, /nowcast_qc_rejected_ratio\{reason="gross"\} 0\.04/);

@@ -1,11 +1,13 @@
 /**
  * Prometheus gauges about the nowcast, read at scrape time: the served snapshot's age, the last
  * batch (duration, status, readings, the share QC rejected by reason), ingest lag (readings' arrival
- * after their time) and the share of records ingest rejected (dead letters) over the last hour.
+ * after their time), the share of records ingest rejected (dead letters) over the last hour, and the
+ * API's models (each one's status, the predictions waiting for the model thread).
  */
 import type { Queryable } from '../infra/store/index.ts';
 import { prom } from './http-metrics.ts';
 import type { SnapshotView } from './forecast.ts';
+import type { ModelSummary } from './model-service.ts';
 
 let registered = false;
 
@@ -23,7 +25,7 @@ export function qcRejectedShares(qc: Readonly<Record<string, number>>): Map<stri
   return out;
 }
 
-export function registerNowcastMetrics(o: { live: SnapshotView; store: Queryable; now?: () => number }): void {
+export function registerNowcastMetrics(o: { live: SnapshotView; store: Queryable; models?: { list(): ModelSummary[]; readonly queued: number }; now?: () => number }): void {
   if (registered) return;
   registered = true;
   const now = o.now ?? Date.now;
@@ -85,6 +87,22 @@ export function registerNowcastMetrics(o: { live: SnapshotView; store: Queryable
       ).catch(() => null);
       const row = r?.rows[0];
       this.set(row && row.bad + row.good > 0 ? row.bad / (row.bad + row.good) : NaN);
+    },
+  });
+  const models = o.models;
+  if (!models) return;
+  new prom.Gauge({
+    name: 'nowcast_model_up', help: 'Per model the API serves: 1 while it is loaded and its last run succeeded, else 0 (missing or failing)',
+    labelNames: ['model'] as const,
+    collect() {
+      this.reset();
+      for (const m of models.list()) this.set({ model: m.name }, m.status === 'ok' ? 1 : 0);
+    },
+  });
+  new prom.Gauge({
+    name: 'nowcast_model_predictions_waiting', help: 'Predictions waiting for (or running on) the API\'s model thread',
+    collect() {
+      this.set(models.queued);
     },
   });
 }

@@ -94,6 +94,12 @@ describe('npm start: the embedded system end to end', () => {
     assert.equal(h.status, 200);
     assert.equal(h.body.status, 'ok');
     assert.ok(h.body.last_good_batch.readings > 0);
+    // The shipped models, served by the API's model thread, as /metrics and /v1/models show them.
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    for (const m of ['bilstm', 'ar-5min', 'ar-hourly']) assert.match(metrics, new RegExp(`nowcast_model_up\\{model="${m}"\\} 1\\b`), m);
+    assert.match(metrics, /nowcast_model_predictions_waiting 0\b/);
+    const models = await getJson(`${base}/v1/models`);
+    assert.deepEqual(models.body.models.map((m: { name: string; status: string }) => `${m.name} ${m.status}`), ['ar-5min ok', 'ar-hourly ok', 'bilstm ok']);
   });
 
   it('answers bad input with 400, far-away points with 404, and points at the box\'s corner with a forecast', async () => {

@@ -54,10 +54,10 @@ export async function start(config: Config, log: Logger): Promise<Running> {
 async function serveApi(config: Config, log: Logger, stops: (() => Promise<void>)[], ports: { store: Store; bus: BusProducer; runs: RunSource; checks: Record<string, ReadinessCheck> }): Promise<{ listening: Listening; live: LiveSnapshot }> {
   const live = new LiveSnapshot({ source: ports.runs, log, pollMs: config.api.snapshotPollMs, keepPastMs: config.api.pastKeepMs });
   collectProcessMetrics();
-  registerNowcastMetrics({ live, store: ports.store });
   // The models of the API, on their own thread: /v1/models, predictions, and whether a missing or failing model degrades the service.
   const models = await openModelThread(config, log);
   stops.push(() => models.close());
+  registerNowcastMetrics({ live, store: ports.store, models });
   const checks = { ...ports.checks, models: async () => { const why = modelsDegraded(models); if (why) throw new Error(why); } };
   const app = createApp({ store: ports.store, bus: ports.bus, log, config, live, checks, modules: [modelsModule(models)], degraded: () => modelsDegraded(models) });
   // Listen before anything slow: a taken port stops the process at once, with the reason.
