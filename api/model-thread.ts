@@ -3,8 +3,9 @@
  * cards and health are the thread's last reported state, and whose predictions run in the thread.
  *
  * At most `maxQueued` predictions, holding at most `maxQueuedBytes` of bodies, wait for the thread;
- * one more is refused (NOT_READY, Retry-After), not queued without bound (a request alone is always taken). A thread that dies fails the predictions it held (INTERNAL), reports its
- * models failing, and is started again after a second.
+ * one more is refused (NOT_READY, Retry-After), not queued without bound (a request alone is always
+ * taken). A thread that dies fails the predictions it held (INTERNAL), reports its models failing,
+ * refuses predictions (NOT_READY, Retry-After) until it is back, and is started again after a second.
  */
 import { Worker } from 'node:worker_threads';
 import type { ModelCard, RegistryHealth, RegistryOptions } from '../models/index.ts';
@@ -34,6 +35,8 @@ export class ModelThread implements ModelService {
   readonly #pending = new Map<number, Pending>();
   #next = 1;
   #closing = false;
+  /** The thread has reported its registry and not exited since. */
+  #up = false;
   #restart?: NodeJS.Timeout;
   readonly #data: ModelThreadData;
   readonly #maxQueued: number;
@@ -67,7 +70,7 @@ export class ModelThread implements ModelService {
       w.on('message', (m: FromModelThread) => {
         if (m.kind === 'state') {
           this.#state = m.state;
-          if (!opened) { opened = true; resolve(); }
+          if (!opened) { opened = true; this.#up = true; resolve(); }
           return;
         }
         if (m.kind === 'open-failed') { reject(new Error(`the model thread could not open ${this.#data.dir}: ${m.reason}`)); return; }
@@ -82,6 +85,7 @@ export class ModelThread implements ModelService {
       w.on('error', (err) => this.o.log?.error({ err }, 'model thread error'));
       w.on('exit', (code) => {
         if (this.#worker !== w) return;
+        this.#up = false;
         const why = `the model thread exited (code ${code})`;
         for (const p of this.#pending.values()) p.reject(new ApiError('INTERNAL', `${why} during the prediction.`));
         this.#pending.clear();
@@ -116,6 +120,7 @@ export class ModelThread implements ModelService {
 
   predict(name: string, body: Uint8Array): Promise<string> {
     if (this.#closing) return Promise.reject(new ApiError('NOT_READY', 'The models are shutting down.'));
+    if (!this.#up) return Promise.reject(new ApiError('NOT_READY', 'The model thread is starting again; try again shortly.', { retryAfterS: 1 }));
     const busy = this.#pending.size >= this.#maxQueued || (this.#pending.size > 0 && this.#queuedBytes + body.byteLength > this.#maxQueuedBytes);
     if (busy) {
       const mb = (this.#queuedBytes / 1048576).toFixed(0);

@@ -221,8 +221,8 @@ describe('api: the model thread', () => {
     }
   });
 
-  it('a thread that dies fails what it held, reports its models failing, and is started again', async () => {
-    const t = await ModelThread.open({ dir, logLevel: 'silent', restartMs: 50 });
+  it('a thread that dies fails what it held, reports its models failing, refuses until it is back, and is started again', async () => {
+    const t = await ModelThread.open({ dir, logLevel: 'silent', restartMs: 300 });
     try {
       assert.equal(t.health().status, 'ok');
       const held = t.predict('affine', new TextEncoder().encode(affineBody(1_000_000)));
@@ -230,6 +230,8 @@ describe('api: the model thread', () => {
       await assert.rejects(held, (e: Error & { code?: string }) => e.code === 'INTERNAL' && /model thread exited/.test(e.message));
       assert.equal(t.health().status, 'degraded');
       assert.deepEqual(t.list().map((m) => `${m.name} ${m.status}`), ['affine failing']);
+      // Meanwhile a prediction is refused at once, not left waiting for a thread that is not there.
+      await assert.rejects(t.predict('affine', new TextEncoder().encode(affineBody(1))), (e: Error & { code?: string; details?: { retryAfterS?: number } }) => e.code === 'NOT_READY' && e.details?.retryAfterS === 1);
       const until = Date.now() + 20_000;
       while (t.health().status !== 'ok' && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
       assert.equal(t.health().status, 'ok');
