@@ -123,6 +123,20 @@ describe('api', () => {
     assert.equal(h.status, 200);
     assert.equal(h.body.last_good_batch.window_end, '2026-11-01T12:00:00.000Z');
     assert.equal(h.body.snapshot.run_time, '2026-11-01T12:00:00.000Z');
+    assert.equal(h.body.status, 'ok');
+    assert.equal(h.body.last_good_batch.smoother, null);
+    // A batch whose smoother failed served the filter's trajectory: degraded, saying why.
+    const failed = "failed in 2 of 4 shards (the filter's trajectory is served there): bilstm@1.x: model file missing";
+    await store.query('UPDATE batch_runs SET smoother = $1 WHERE window_end = $2', [failed, new Date(runTime)]);
+    await live.refresh();
+    const hd = await getJson(`${base}/healthz`);
+    assert.equal(hd.status, 200);
+    assert.equal(hd.body.status, 'degraded');
+    assert.equal(hd.body.reason, `the last batch's smoother ${failed}`);
+    assert.equal(hd.body.last_good_batch.smoother, failed);
+    await store.query('UPDATE batch_runs SET smoother = $1 WHERE window_end = $2', ['bilstm@1.x', new Date(runTime)]);
+    await live.refresh();
+    assert.equal((await getJson(`${base}/healthz`)).body.status, 'ok');
     const ready = await getJson(`${base}/readyz`);
     assert.equal(ready.status, 200, JSON.stringify(ready.body));
   });

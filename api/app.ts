@@ -145,8 +145,10 @@ export function createApp(deps: AppDeps): ApiHandler {
       return;
     }
     const l = live.status.ledger;
-    const row = (r: NonNullable<typeof l>['last']) => r && { window_end: new Date(r.windowEndMs).toISOString(), status: r.status, readings: r.nReadings, sensors: r.nSensors, cells: r.nCells, error: r.error, finished_at: r.finishedAtMs === null ? null : new Date(r.finishedAtMs).toISOString() };
-    const degraded = deps.degraded?.() ?? null;
+    const row = (r: NonNullable<typeof l>['last']) => r && { window_end: new Date(r.windowEndMs).toISOString(), status: r.status, readings: r.nReadings, sensors: r.nSensors, cells: r.nCells, smoother: r.smoother ?? null, error: r.error, finished_at: r.finishedAtMs === null ? null : new Date(r.finishedAtMs).toISOString() };
+    // Degraded: this process's models (missing or failing), or a batch whose smoother failed (it served the filter's trajectory).
+    const smootherFailed = l?.lastDone?.smoother?.startsWith('failed') ? `the last batch's smoother ${l.lastDone.smoother}` : null;
+    const degraded = [deps.degraded?.() ?? null, smootherFailed].filter((x) => x !== null).join('; ') || null;
     res.json({ status: degraded ? 'degraded' : 'ok', ...(degraded ? { reason: degraded } : {}), store: deps.store.kind, snapshot, last_batch: row(l?.last ?? null), last_good_batch: row(l?.lastDone ?? null) });
   });
 

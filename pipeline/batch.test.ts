@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { claimTask, createTasks, getBlobs, latestBatchRun, openStore, openWindow, resetTasks, restartWindow, markRevisit, type Store } from '../infra/store/index.ts';
 import { cellOf } from '../infra/geo/index.ts';
 import { createLogger } from '../infra/log.ts';
-import { FALLBACK_METHOD, FILTER_METHOD, type BatchWorker } from './batch.ts';
+import { FALLBACK_METHOD, FILTER_METHOD, smootherOutcome, type BatchWorker } from './batch.ts';
 import { decodeFlags, decodeRecords } from './artefacts.ts';
 import { REASON_CODE } from './qc/reasons.ts';
 import { backgroundC, nowcastsOf, seedBackground, seedReadings, T0, testDomain, testWorker, WINDOW_MS } from './batch.fixture.ts';
@@ -119,13 +119,25 @@ describe('sharded batch', () => {
       await runWindow(store, [testWorker(store, domain, { smoother: ok })], end);
       const rows = (await nowcastsOf(store, end)) as { temps_c: number[]; method: string; cell: string }[];
       assert.ok(rows.every((row) => row.method === `${FILTER_METHOD}+test-smoother@1`));
+      const run = async (t: number) => (await store.query<{ method: string; smoother: string | null; shards: number }>('SELECT method, smoother, shards FROM batch_runs WHERE window_end = $1', [new Date(t)])).rows[0]!;
+      assert.deepEqual(await run(end), { method: `${FILTER_METHOD}+test-smoother@1`, smoother: 'test-smoother@1', shards: 5 });
       const failing: NextHourSmoother = { name: 'broken', version: '2', smooth: async () => { throw new Error('model file missing'); } };
       await runWindow(store, [testWorker(store, domain, { smoother: failing })], end + WINDOW_MS);
       const rows2 = (await nowcastsOf(store, end + WINDOW_MS)) as { method: string }[];
       assert.ok(rows2.every((row) => row.method === FILTER_METHOD));
+      // The ledger says so, and the run is not labelled with a model that served nothing.
+      assert.deepEqual(await run(end + WINDOW_MS), { method: FILTER_METHOD, smoother: "failed in 5 of 5 shards (the filter's trajectory is served there): broken@2: model file missing", shards: 5 });
     } finally {
       await store.close();
     }
+  });
+
+  it('the run\'s smoother outcome: the model where every shard had it, else in how many it failed and the first reason', () => {
+    const blob = (shard: string, error: string | null) => ({ shard, body: new TextEncoder().encode(JSON.stringify({ error })) });
+    const sm = { name: 'bilstm', version: '1.abc' };
+    assert.deepEqual(smootherOutcome(sm, [blob('a', null), blob('b', null)]), { text: 'bilstm@1.abc', failedEverywhere: false });
+    assert.deepEqual(smootherOutcome(sm, [blob('a', null), blob('b', 'bilstm@1.abc: out of memory'), blob('c', 'bilstm@1.abc: other')]), { text: "failed in 2 of 3 shards (the filter's trajectory is served there): bilstm@1.abc: out of memory", failedEverywhere: false });
+    assert.deepEqual(smootherOutcome(sm, [blob('a', 'x')]), { text: "failed in 1 of 1 shards (the filter's trajectory is served there): x", failedEverywhere: true });
   });
 
   it('the served trajectory is blended with the one served the window before; a rerun serves the same; none after a failed smoother', async () => {

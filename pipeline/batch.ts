@@ -434,12 +434,16 @@ export class BatchWorker {
     });
     this.#stageMs.analysis = (this.#stageMs.analysis ?? 0) + (performance.now() - t0);
     const served = o.smoother ? new Float32Array(n * SERVED_STEPS).fill(NaN) : undefined;
-    if (o.smoother && rows.length > 0) await this.#timed('smoother', () => this.#smooth(claim, shard.cells, kept, rows, history, { prevServed, gap, served: served! }));
+    const smootherError = o.smoother && rows.length > 0 ? await this.#timed('smoother', () => this.#smooth(claim, shard.cells, kept, rows, history, { prevServed, gap, served: served! })) : null;
     const states: CellStateSet = { cell: shard.cells.map((c) => c.cell), ...pickCellStates(cells), history, ...(served ? { served } : {}) };
     const cellsBlob = encodeCellStates(states);
     await this.#timed('write', () => o.store.transaction(async (tx) => {
       await writeShardNowcasts(tx, { runTimeMs: claim.windowEndMs, stepMin: STEP_MIN, method: FILTER_METHOD }, shard.cells.map((c) => c.cell), rows);
-      await putBlobs(tx, [{ windowEndMs: claim.windowEndMs, kind: 'cells', shard: shard.id, body: cellsBlob }]);
+      await putBlobs(tx, [
+        { windowEndMs: claim.windowEndMs, kind: 'cells', shard: shard.id, body: cellsBlob },
+        // What the smoother did in this shard, for the run's ledger entry.
+        ...(o.smoother ? [{ windowEndMs: claim.windowEndMs, kind: 'smoother', shard: shard.id, body: new TextEncoder().encode(JSON.stringify({ error: smootherError })) }] : []),
+      ]);
       if (!(await finishTask(tx, claim, o.workerId))) throw new Error(`reduce task of shard ${shard.id} was taken over by another worker`);
     }));
   }
@@ -448,8 +452,9 @@ export class BatchWorker {
    * The smoother's next hour replaces the filter's where it answers, blended with the trajectory served
    * for the cell the window before (`blendIssue`: the rule the evaluation scores); the filter's stays
    * where it fails. What is served goes into `blend.served` (by shard cell) for the next window.
+   * Returns why it failed, or null.
    */
-  async #smooth(claim: TaskClaim, cellsOfShard: readonly GridCell[], kept: readonly number[], rows: NowcastRow[], history: Float32Array, blend: { prevServed: Float32Array; gap: number; served: Float32Array }): Promise<void> {
+  async #smooth(claim: TaskClaim, cellsOfShard: readonly GridCell[], kept: readonly number[], rows: NowcastRow[], history: Float32Array, blend: { prevServed: Float32Array; gap: number; served: Float32Array }): Promise<string | null> {
     const o = this.#o;
     const sm = o.smoother!;
     const n = rows.length, steps = STEPS + 1;
@@ -483,8 +488,10 @@ export class BatchWorker {
         row.method = `${row.method}${label}`;
         blend.served.set(temps, i * steps);
       });
+      return null;
     } catch (err) {
       o.log.warn({ role: 'pipeline', window: new Date(claim.windowEndMs).toISOString(), shard: claim.shard, smoother: `${sm.name}@${sm.version}`, err }, 'smoother failed: the filter trajectory is kept');
+      return `${sm.name}@${sm.version}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300);
     }
   }
 
@@ -496,9 +503,11 @@ export class BatchWorker {
     const inputs = await this.#windowInputs(windowEndMs);
     const nCells = await o.store.query<{ n: number; f: number }>(`SELECT count(*)::int AS n, count(*) FILTER (WHERE method LIKE 'fallback%')::int AS f FROM nowcasts WHERE run_time = $1`, [new Date(windowEndMs)]);
     const cellsRow = nCells.rows[0]!;
-    const method = inputs.field === null ? FALLBACK_METHOD : o.smoother ? `${FILTER_METHOD}+${o.smoother.name}@${o.smoother.version}` : FILTER_METHOD;
+    const smoother = o.smoother ? smootherOutcome(o.smoother, await getBlobs(o.store, windowEndMs, 'smoother')) : null;
+    const smoothed = o.smoother !== undefined && smoother !== null && !smoother.failedEverywhere;
+    const method = inputs.field === null ? FALLBACK_METHOD : smoothed ? `${FILTER_METHOD}+${o.smoother!.name}@${o.smoother!.version}` : FILTER_METHOD;
     const done = await finishWindow(o.store, windowEndMs, {
-      nowMs: now(), method,
+      nowMs: now(), method, smoother: smoother?.text ?? null,
       nReadings: stats.reduce((a, s) => a + s.readings, 0),
       nSensors: stats.reduce((a, s) => a + s.sensors, 0),
       nCells: cellsRow.n,
@@ -508,6 +517,16 @@ export class BatchWorker {
     });
     if (done) o.log.info({ role: 'pipeline', window: new Date(windowEndMs).toISOString(), readings: stats.reduce((a, s) => a + s.readings, 0), cells: cellsRow.n, qc, sinceWindowEndMs: now() - windowEndMs }, 'batch done');
   }
+}
+
+/**
+ * The run's smoother outcome from its shards' blobs: the model where it served every shard, else in how
+ * many it failed and the first reason (the filter's trajectory is served there).
+ */
+export function smootherOutcome(sm: { name: string; version: string }, blobs: readonly { shard: string; body: Uint8Array }[]): { text: string; failedEverywhere: boolean } {
+  const errors = blobs.map((b) => (JSON.parse(new TextDecoder().decode(b.body)) as { error: string | null }).error).filter((e): e is string => e !== null);
+  if (errors.length === 0) return { text: `${sm.name}@${sm.version}`, failedEverywhere: false };
+  return { text: `failed in ${errors.length} of ${blobs.length} shards (the filter's trajectory is served there): ${errors[0]}`, failedEverywhere: errors.length === blobs.length };
 }
 
 /** The clock's 5-minute slot a window's end falls in (the history's step). */

@@ -79,15 +79,17 @@ export interface WindowOutcome {
   qc: Record<string, number>;
   shards: number;
   background: string;
+  /** The smoother's outcome: null without one; its model when it served every shard; else where and why it failed. */
+  smoother: string | null;
 }
 
 /** Marks a running window done; false when it was not running (another worker finished it). */
 export async function finishWindow(q: Queryable, windowEndMs: number, o: WindowOutcome): Promise<boolean> {
   const res = await q.query(
     `UPDATE batch_runs SET status = 'done', finished_at = $2, method = $3, n_readings = $4, n_sensors = $5, n_cells = $6,
-       n_late = $7, qc = $8::jsonb, shards = $9, background = $10, error = NULL, next_attempt_at = NULL, late_after_run = 0
+       n_late = $7, qc = $8::jsonb, shards = $9, background = $10, smoother = $11, error = NULL, next_attempt_at = NULL, late_after_run = 0
      WHERE window_end = $1 AND status = 'running'`,
-    [new Date(windowEndMs), new Date(o.nowMs), o.method, o.nReadings, o.nSensors, o.nCells, o.nLate, JSON.stringify(o.qc), o.shards, o.background],
+    [new Date(windowEndMs), new Date(o.nowMs), o.method, o.nReadings, o.nSensors, o.nCells, o.nLate, JSON.stringify(o.qc), o.shards, o.background, o.smoother],
   );
   return res.rowCount === 1;
 }

@@ -107,9 +107,10 @@ export function runDomainContract(name: string, makeStore: () => Promise<Contrac
       assert.equal((await nextOpenWindow(store, w(20)))!.windowEndMs, w(5));
       await failWindow(store, w(5), w(6), 'no disk', w(30));
       assert.equal((await nextOpenWindow(store, w(20)))!.windowEndMs, w(10), 'the failed one waits for its retry time');
-      assert.ok(await finishWindow(store, w(10), { nowMs: w(11), method: 'm', nReadings: 1, nSensors: 1, nCells: 1, nLate: 0, qc: { ok: 1, sct: 2 }, shards: 1, background: 'full' }));
+      assert.ok(await finishWindow(store, w(10), { nowMs: w(11), method: 'm', nReadings: 1, nSensors: 1, nCells: 1, nLate: 0, qc: { ok: 1, sct: 2 }, shards: 1, background: 'full', smoother: 'failed in 1 of 1 shards: no model' }));
       assert.equal(await latestDoneBefore(store, w(15)), w(10));
       assert.deepEqual((await ledgerState(store)).lastDone?.qc, { ok: 1, sct: 2 }, 'the ledger state carries the counts per QC reason');
+      assert.equal((await ledgerState(store)).lastDone?.smoother, 'failed in 1 of 1 shards: no model', 'and what the smoother did');
       const due = await nextOpenWindow(store, w(31));
       assert.equal(due!.status, 'failed');
       const restarts = await Promise.all([restartWindow(store, w(5), w(31)), restartWindow(store, w(5), w(31))]);

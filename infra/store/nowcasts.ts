@@ -113,6 +113,8 @@ export interface BatchRun {
   error: string | null;
   /** The run's readings per QC reason (`ok` included), where the ledger has them. */
   qc?: Record<string, number> | null;
+  /** What the smoother did (see WindowOutcome.smoother), where the ledger says. */
+  smoother?: string | null;
 }
 
 /**
@@ -289,7 +291,7 @@ export interface LedgerState {
 }
 
 export async function ledgerState(q: Queryable): Promise<LedgerState> {
-  const res = await q.query<{ window_start: Date; window_end: Date; status: BatchRun['status']; method: string; started_at: Date; finished_at: Date | null; n_readings: number | null; n_sensors: number | null; n_cells: number | null; error: string | null; qc: Record<string, number> | string | null; k: string }>(
+  const res = await q.query<{ window_start: Date; window_end: Date; status: BatchRun['status']; method: string; started_at: Date; finished_at: Date | null; n_readings: number | null; n_sensors: number | null; n_cells: number | null; error: string | null; qc: Record<string, number> | string | null; smoother: string | null; k: string }>(
     `(SELECT *, 'last' AS k FROM batch_runs ORDER BY window_end DESC LIMIT 1)
      UNION ALL
      (SELECT *, 'done' AS k FROM batch_runs WHERE status = 'done' ORDER BY window_end DESC LIMIT 1)`,
@@ -302,6 +304,7 @@ export async function ledgerState(q: Queryable): Promise<LedgerState> {
       startedAtMs: r.started_at.getTime(), finishedAtMs: r.finished_at?.getTime() ?? null,
       nReadings: r.n_readings, nSensors: r.n_sensors, nCells: r.n_cells, error: r.error,
       qc: typeof r.qc === 'string' ? (JSON.parse(r.qc) as Record<string, number>) : r.qc,
+      smoother: r.smoother,
     };
   };
   return { last: of('last'), lastDone: of('done') };
