@@ -504,8 +504,7 @@ export class BatchWorker {
     const nCells = await o.store.query<{ n: number; f: number }>(`SELECT count(*)::int AS n, count(*) FILTER (WHERE method LIKE 'fallback%')::int AS f FROM nowcasts WHERE run_time = $1`, [new Date(windowEndMs)]);
     const cellsRow = nCells.rows[0]!;
     const smoother = o.smoother ? smootherOutcome(o.smoother, await getBlobs(o.store, windowEndMs, 'smoother')) : null;
-    const smoothed = o.smoother !== undefined && smoother !== null && !smoother.failedEverywhere;
-    const method = inputs.field === null ? FALLBACK_METHOD : smoothed ? `${FILTER_METHOD}+${o.smoother!.name}@${o.smoother!.version}` : FILTER_METHOD;
+    const method = inputs.field === null ? FALLBACK_METHOD : o.smoother && !smoother!.failedEverywhere ? `${FILTER_METHOD}+${o.smoother.name}@${o.smoother.version}` : FILTER_METHOD;
     const done = await finishWindow(o.store, windowEndMs, {
       nowMs: now(), method, smoother: smoother?.text ?? null,
       nReadings: stats.reduce((a, s) => a + s.readings, 0),

@@ -43,6 +43,11 @@ describe('a TimescaleDB server restarted mid-stream', () => {
       CITY_BBOX: `${BBOX.south},${BBOX.west},${BBOX.north},${BBOX.east}`,
       WINDOW_MS: '3000',
       BATCH_LAG_MS: '1000',
+      // At the scale of these 3-s windows: a task in flight when the server went down stays claimed
+      // until its lease ends (the worker could not release it), and a failed window waits its backoff.
+      // At the defaults (60 s, 30 s) the recovery below could take longer than the test waits.
+      BATCH_LEASE_MS: '10000',
+      BATCH_RETRY_BASE_MS: '3000',
       SIM_AMATEUR_SENSORS: '40',
       SIM_OFFICIAL_STATIONS: '2',
       LOG_LEVEL: 'warn',
