@@ -144,15 +144,15 @@ export interface Accepted {
   duplicates: number;
 }
 
-/**
- * Checks every value (the first problem refuses the whole submission, naming its field), converts to
- * canonical readings, drops exact duplicates, and produces them; resolves once the bus has them.
- */
 type FieldNames = NonNullable<Parameters<typeof checkValue>[1]['names']>;
 
 /** Readings checked and encoded between two turns of the event loop (a bulk submission holds 100,000). */
 export const SUBMIT_SLICE = 5000;
 
+/**
+ * Checks every value (the first problem refuses the whole submission, naming its field), converts to
+ * canonical readings, drops exact duplicates, and produces them; resolves once the bus has them.
+ */
 export async function submitValues(
   ctx: SubmissionContext,
   path: SubmissionPath,

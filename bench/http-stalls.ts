@@ -10,7 +10,6 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createServer, type Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { tableToIPC, Table, vectorFromArray, Utf8, Float64, TimestampMillisecond } from 'apache-arrow';
 import { openStore } from '../infra/store/index.ts';
 import { openBus } from '../infra/bus/index.ts';
@@ -22,9 +21,8 @@ import { listen } from '../api/server.ts';
 import { createApp, LiveSnapshot, storeRunSource, modelsModule, ModelThread, registryModelService, type ModelService } from '../api/index.ts';
 import { ModelRegistry, SEQUENCE_STEPS, FEATURES, TRAJECTORY_STEPS } from '../models/index.ts';
 import { median } from '../pipeline/mean-bias.ts';
+import { SHIPPED_MODELS_DIR } from '../system/models.ts';
 import type { Benchmark } from './benchmark.ts';
-
-const MODELS_DIR = fileURLToPath(new URL('../models/artifacts/', import.meta.url));
 
 function parse(args: string[]): { rows: number; stations: number; values: number; runs: number; inline: boolean } {
   const o = { rows: 100_000, stations: 100, values: 3_900_000, runs: 3, inline: false };
@@ -65,7 +63,7 @@ export const httpStallsBenchmark: Benchmark = {
     const bus = openBus('memory://');
     await bus.ensureTopics(topicSpecs(topics, 3));
     const sub = await listen(submissionApp({ store, bus, readingsTopic: topics.readings, partitionResolution: 5, log, adminToken: admin, limits: { arrowMaxRows: o.rows, registrationsPerHour: o.stations + 10, backlogMs: 7 * 86_400_000 } }), { host: '127.0.0.1', port: 0 });
-    const models: ModelService = o.inline ? registryModelService(await ModelRegistry.open(MODELS_DIR)) : await ModelThread.open({ dir: MODELS_DIR, logLevel: 'silent' });
+    const models: ModelService = o.inline ? registryModelService(await ModelRegistry.open(SHIPPED_MODELS_DIR)) : await ModelThread.open({ dir: SHIPPED_MODELS_DIR, logLevel: 'silent' });
     const config = loadConfig({ RATE_LIMIT_PER_MIN: '0' });
     const live = new LiveSnapshot({ source: storeRunSource(store), log, pollMs: config.api.snapshotPollMs, keepPastMs: config.api.pastKeepMs });
     const app = createApp({ store, bus: { publish: async () => undefined }, log, config, live, modules: [modelsModule(models)] });
