@@ -14,6 +14,7 @@ import { tempModelDir, writeAffine } from '../models/registry/test-artifacts.ts'
 import { createApp } from './app.ts';
 import { modelsModule, modelsRouteDocs, predictRequestSchema } from './models.ts';
 import { ModelThread } from './model-thread.ts';
+import { waitFor } from '../infra/testing/role-process.ts';
 import { registryModelService, type ModelService } from './model-service.ts';
 
 /** The app with the model routes of `models` on a local port. */
@@ -213,8 +214,7 @@ describe('api: the model thread', () => {
       assert.match(answers[0]!, /"version":"7".*"data":\[1,1\.25,1\.5\]/);
       assert.match(answers.at(-1)!, /"version":"8".*"data":\[1,1\.375,1\.75\]/);
       assert.ok(answers.every((a) => /"version":"(7|8)"/.test(a)), 'every request answered');
-      const until = Date.now() + 5000;
-      while (t.card('affine')?.version !== '8' && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+      await waitFor('the thread reporting version 8', async () => (t.card('affine')?.version === '8' ? true : undefined), { timeoutMs: 5000, everyMs: 25 });
       assert.deepEqual(t.list().map((m) => `${m.name} ${m.version} ${m.status}`), ['affine 8 ok']);
     } finally {
       await t.close();
@@ -232,9 +232,7 @@ describe('api: the model thread', () => {
       assert.deepEqual(t.list().map((m) => `${m.name} ${m.status}`), ['affine failing']);
       // Meanwhile a prediction is refused at once, not left waiting for a thread that is not there.
       await assert.rejects(t.predict('affine', new TextEncoder().encode(affineBody(1))), (e: Error & { code?: string; details?: { retryAfterS?: number } }) => e.code === 'NOT_READY' && e.details?.retryAfterS === 1);
-      const until = Date.now() + 20_000;
-      while (t.health().status !== 'ok' && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
-      assert.equal(t.health().status, 'ok');
+      await waitFor('the thread started again', async () => (t.health().status === 'ok' ? true : undefined), { timeoutMs: 20_000, everyMs: 25 });
       assert.equal(t.card('affine')?.version, '7');
       assert.match(await t.predict('affine', new TextEncoder().encode(affineBody(1))), /"data":\[1,1\.25,1\.5\]/);
     } finally {
