@@ -2,7 +2,8 @@
  * GET /v1/cells?bbox=west,south,east,north[&lead=]: the snapshot's cells whose centres lie in the
  * box, as GeoJSON hexagons with temperature, sigma and lead, or as an Apache Arrow IPC stream
  * (one row per cell, the centre instead of the outline) when the Accept header asks for it.
- * Boxes holding more than MAX_CELLS cells are refused with 413.
+ * Boxes holding more than MAX_CELLS cells are refused with 413. The GeoJSON is written a slice of
+ * features at a time (other requests run between slices), from outlines kept per grid.
  */
 import type { Request, Response } from 'express';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
@@ -11,6 +12,7 @@ import { cellAreaM2, cellOf, EARTH_RADIUS_M } from '../infra/geo/index.ts';
 import { ApiError } from './errors.ts';
 import { leadStep } from './tiles.ts';
 import type { SnapshotView } from './forecast.ts';
+import type { CellGeometry, Snapshot } from './snapshot.ts';
 
 export const MAX_CELLS = 10_000;
 export const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
@@ -60,7 +62,6 @@ export function cellsHandler(deps: { live: SnapshotView; resolution: number }) {
       }
     }
     const leadMin = k * s.run.stepMin;
-    const round2 = (v: number) => (Number.isNaN(v) ? null : Math.round(v * 100) / 100);
     if (req.accepts(['application/geo+json', 'application/json', ARROW_STREAM]) === ARROW_STREAM) {
       const n = picked.length;
       const t = new Float32Array(n), sg = new Float32Array(n), lat = new Float64Array(n), lon = new Float64Array(n), obs = new Int32Array(n), lead = new Int16Array(n).fill(leadMin);
@@ -79,19 +80,84 @@ export function cellsHandler(deps: { live: SnapshotView; resolution: number }) {
       res.type(ARROW_STREAM).send(Buffer.from(tableToIPC(table, 'stream')));
       return;
     }
-    const features = picked.map((i) => {
+    res.type('application/geo+json');
+    void writeFeatures(res, s, picked, k, leadMin);
+  };
+}
+
+/** Features per slice of a GeoJSON answer: the HTTP thread turns to other requests between slices. */
+export const FEATURES_PER_SLICE = 1_000;
+
+/**
+ * Writes the FeatureCollection of cells `picked` of snapshot `s` at lead step `k`, a slice of features
+ * at a time, waiting for the socket when it is full and giving other requests a turn between slices;
+ * stops when the client goes away. The text is that of JSON.stringify on the same objects.
+ */
+export async function writeFeatures(res: Sink, s: Snapshot, picked: readonly number[], k: number, leadMin: number): Promise<void> {
+  const outline = outlines(s.geometry);
+  const num = (v: number) => (Number.isNaN(v) ? 'null' : String(Math.round(v * 100) / 100));
+  try {
+    let more = res.write(`{"type":"FeatureCollection","run_time":"${new Date(s.runTimeMs).toISOString()}","lead_min":${leadMin},"features":[`);
+    for (let from = 0; from < picked.length; from += FEATURES_PER_SLICE) {
+      if (from > 0) {
+        await (more ? new Promise((r) => setImmediate(r)) : drainedOrClosed(res));
+        if (res.destroyed) return;
+      }
+      const parts: string[] = [];
+      for (let j = from; j < Math.min(picked.length, from + FEATURES_PER_SLICE); j++) {
+        const i = picked[j]!;
+        const v = s.minutely(i, k);
+        const p = s.provenance(i);
+        parts.push(`{"type":"Feature","geometry":{"type":"Polygon","coordinates":[${outline(i)}]},"properties":{"cell":${JSON.stringify(s.run.cells[i])},"temperature_2m":${num(v.tempC)},"temperature_2m_sigma":${num(v.sigmaC)},"lead_min":${leadMin},"n_obs":${p.nObs},"method":${JSON.stringify(p.method)}}}`);
+      }
+      more = res.write((from > 0 ? ',' : '') + parts.join(','));
+    }
+    res.end(']}');
+  } catch (err) {
+    // Past the first byte no error answer can be given: cut the answer short so that it cannot pass for whole.
+    res.destroy(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+/** What writeFeatures writes to: an HTTP response, or any writable stream. */
+export interface Sink {
+  write(chunk: string): boolean;
+  end(chunk: string): unknown;
+  destroy(err?: Error): unknown;
+  readonly destroyed: boolean;
+  on(event: 'drain' | 'close', listener: () => void): unknown;
+  off(event: 'drain' | 'close', listener: () => void): unknown;
+}
+
+/** Resolves when the sink can take more, or when it has closed (a client gone never drains). */
+function drainedOrClosed(sink: Sink): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      sink.off('drain', done);
+      sink.off('close', done);
+      resolve();
+    };
+    sink.on('drain', done);
+    sink.on('close', done);
+  });
+}
+
+const outlineCache = new WeakMap<CellGeometry, (string | undefined)[]>();
+
+/** Each cell's closed outline as GeoJSON ring text, made when first asked for, kept as long as the grid. */
+function outlines(g: CellGeometry): (i: number) => string {
+  let texts = outlineCache.get(g);
+  if (!texts) outlineCache.set(g, (texts = new Array<string | undefined>(g.cells.length)));
+  const cache = texts;
+  return (i) => {
+    let t = cache[i];
+    if (t === undefined) {
       const ring: [number, number][] = [];
       for (let o = g.offset[i]!; o < g.offset[i + 1]!; o++) ring.push([lonOf(g.x[o]!), latOf(g.y[o]!)]);
       ring.push(ring[0]!);
-      const v = s.minutely(i, k);
-      const p = s.provenance(i);
-      return {
-        type: 'Feature',
-        geometry: { type: 'Polygon', coordinates: [ring] },
-        properties: { cell: s.run.cells[i], temperature_2m: round2(v.tempC), temperature_2m_sigma: round2(v.sigmaC), lead_min: leadMin, n_obs: p.nObs, method: p.method },
-      };
-    });
-    res.type('application/geo+json').send(JSON.stringify({ type: 'FeatureCollection', run_time: new Date(s.runTimeMs).toISOString(), lead_min: leadMin, features }));
+      cache[i] = t = JSON.stringify(ring);
+    }
+    return t;
   };
 }
 

@@ -1,17 +1,20 @@
 /**
- * `npm run bench -- http-stalls [--rows N] [--stations N] [--values N] [--runs N] [--models-inline] [--json]`:
- * how long the HTTP thread is held by the two heaviest requests the API takes, as the longest stall of
+ * `npm run bench -- http-stalls [--rows N] [--stations N] [--values N] [--cells N] [--runs N] [--models-inline] [--json]`:
+ * how long the HTTP thread is held by the heaviest requests the API takes, as the longest stall of
  * its event loop (`monitorEventLoopDelay`, 5 ms resolution) during each request, with the request's own
  * time: a partner's Arrow bulk submission of `--rows` readings from `--stations` stations in time order
  * (100,000, the limit; the embedded store and the in-process bus, no ingest worker on this thread, as
- * in the API's processes), and a predict request of `--values` values for the BiLSTM (3,900,000, near
- * the limit) through the model thread, or on this thread with `--models-inline` (the way before).
- * Every other request waits out such a stall. Median over `--runs` after one warm-up each.
+ * in the API's processes); a predict request of `--values` values for the BiLSTM (3,900,000, near
+ * the limit) through the model thread, or on this thread with `--models-inline` (the way before); and
+ * the GeoJSON of a box of about `--cells` cells from /v1/cells (9,500, near its limit of 10,000) out of
+ * a run of a whole city's grid (resolution 9, 30,000+ cells). Every other request waits out such a
+ * stall. Median over `--runs` after one warm-up each.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createServer, type Server } from 'node:http';
 import { tableToIPC, Table, vectorFromArray, Utf8, Float64, TimestampMillisecond } from 'apache-arrow';
-import { openStore } from '../infra/store/index.ts';
+import { openStore, writeNowcasts, claimBatchRun, finishBatchRun } from '../infra/store/index.ts';
+import { cellAreaM2, cellOf, cellsWithin, EARTH_RADIUS_M } from '../infra/geo/index.ts';
 import { openBus } from '../infra/bus/index.ts';
 import { createLogger } from '../infra/log.ts';
 import { loadConfig } from '../infra/config.ts';
@@ -24,8 +27,8 @@ import { median } from '../pipeline/mean-bias.ts';
 import { SHIPPED_MODELS_DIR } from '../system/models.ts';
 import type { Benchmark } from './benchmark.ts';
 
-function parse(args: string[]): { rows: number; stations: number; values: number; runs: number; inline: boolean } {
-  const o = { rows: 100_000, stations: 100, values: 3_900_000, runs: 3, inline: false };
+function parse(args: string[]): { rows: number; stations: number; values: number; cells: number; runs: number; inline: boolean } {
+  const o = { rows: 100_000, stations: 100, values: 3_900_000, cells: 9_500, runs: 3, inline: false };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
     if (flag === '--models-inline') { o.inline = true; continue; }
@@ -34,26 +37,27 @@ function parse(args: string[]): { rows: number; stations: number; values: number
     if (flag === '--rows') o.rows = n;
     else if (flag === '--stations') o.stations = n;
     else if (flag === '--values') o.values = n;
+    else if (flag === '--cells') o.cells = n;
     else if (flag === '--runs') o.runs = n;
-    else throw new Error(`unknown option ${flag} (known: --rows N, --stations N, --values N, --runs N, --models-inline)`);
+    else throw new Error(`unknown option ${flag} (known: --rows N, --stations N, --values N, --cells N, --runs N, --models-inline)`);
   }
   return o;
 }
 
 /** The request's time and the longest stall of this thread's event loop while it ran [ms]. */
-async function timed(send: () => Promise<Response>): Promise<{ ms: number; stallMs: number; status: number }> {
+async function timed(send: () => Promise<Response>): Promise<{ ms: number; stallMs: number; status: number; body: ArrayBuffer }> {
   const h = monitorEventLoopDelay({ resolution: 5 });
   h.enable();
   const t0 = performance.now();
   const r = await send();
-  await r.arrayBuffer();
+  const body = await r.arrayBuffer();
   const ms = performance.now() - t0;
   h.disable();
-  return { ms, stallMs: h.max / 1e6, status: r.status };
+  return { ms, stallMs: h.max / 1e6, status: r.status, body };
 }
 
 export const httpStallsBenchmark: Benchmark = {
-  description: 'the longest hold of the HTTP thread by a bulk submission and by a large prediction',
+  description: 'the longest hold of the HTTP thread by a bulk submission, a large prediction and a box of cells',
   async run({ args, progress }) {
     const o = parse(args);
     const log = createLogger('silent');
@@ -103,6 +107,31 @@ export const httpStallsBenchmark: Benchmark = {
         progress(`prediction for ${cells} cells: ${t.ms.toFixed(0)} ms, longest stall ${t.stallMs.toFixed(0)} ms${run === 0 ? ' (warm-up)' : ''}`);
         if (run > 0) predicts.push(t);
       }
+      progress('writing a run of a city\'s grid');
+      const centre = { lat: 52.52, lon: 13.405 };
+      const grid = cellsWithin(cellOf(centre, 9), 100);
+      const runTimeMs = Math.floor(Date.now() / 300_000) * 300_000;
+      await claimBatchRun(store, { windowStartMs: runTimeMs - 300_000, windowEndMs: runTimeMs, method: 'bench', nowMs: runTimeMs, staleMs: 1 });
+      await writeNowcasts(store, { runTimeMs, stepMin: 5, method: 'kalman-oi' }, grid.map((cell, i) => ({
+        cell, nObs: i % 3, tempsC: Array.from({ length: 13 }, (_, k) => 10 + (i % 97) * 0.05 + k * 0.01), sigmasC: Array.from({ length: 13 }, (_, k) => 0.8 + k * 0.02),
+      })));
+      await finishBatchRun(store, runTimeMs, { nowMs: runTimeMs + 1000, nReadings: 0, nSensors: 0, nCells: grid.length });
+      await live.refresh();
+      // A square box around the centre holding about --cells cells.
+      const halfSideM = Math.sqrt(o.cells * cellAreaM2(cellOf(centre, 9))) / 2;
+      const dLat = (halfSideM / EARTH_RADIUS_M) * (180 / Math.PI), dLon = dLat / Math.cos(centre.lat * (Math.PI / 180));
+      const bbox = [centre.lon - dLon, centre.lat - dLat, centre.lon + dLon, centre.lat + dLat].map((x) => x.toFixed(5)).join(',');
+      const boxes: { ms: number; stallMs: number }[] = [];
+      let boxCells = 0;
+      for (let run = 0; run <= o.runs; run++) {
+        const t = await timed(() => fetch(`${modelsUrl}/v1/cells?bbox=${bbox}&lead=30`));
+        if (t.status !== 200) throw new Error(`the box was answered ${t.status}`);
+        // Read after the timing: this thread is also the server's.
+        const n = (JSON.parse(new TextDecoder().decode(t.body)) as { features: unknown[] }).features.length;
+        boxCells = n;
+        progress(`GeoJSON of ${n} cells of ${grid.length}: ${t.ms.toFixed(0)} ms, longest stall ${t.stallMs.toFixed(0)} ms${run === 0 ? ' (warm-up)' : ''}`);
+        if (run > 0) boxes.push(t);
+      }
       const r1 = (x: number) => Number(x.toFixed(1));
       return {
         bench: 'http-stalls',
@@ -114,6 +143,10 @@ export const httpStallsBenchmark: Benchmark = {
         predict_models: o.inline ? 'inline' : 'model thread',
         predict_ms: r1(median(predicts.map((x) => x.ms))),
         predict_stall_ms: r1(median(predicts.map((x) => x.stallMs))),
+        cells_grid: grid.length,
+        cells_box: boxCells,
+        cells_ms: r1(median(boxes.map((x) => x.ms))),
+        cells_stall_ms: r1(median(boxes.map((x) => x.stallMs))),
         runs: o.runs,
       };
     } finally {
