@@ -1,8 +1,45 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, editDistance, loadConfig, mistypedSettings, SETTING_NAMES } from './config.ts';
+import { readFileSync } from 'node:fs';
+import { ConfigError, editDistance, loadConfig, mistypedSettings, settingDefault, SETTING_NAMES } from './config.ts';
+
+/** The README's configuration table: each variable with the default it states (a `literal`, or words). */
+function documentedSettings(): Map<string, string> {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const from = readme.indexOf('\n## Configuration\n');
+  assert.ok(from >= 0, 'the README has a Configuration section');
+  const section = readme.slice(from, readme.indexOf('\n## ', from + 5));
+  const settings = new Map<string, string>();
+  for (const line of section.split('\n')) {
+    const row = /^\| (`[A-Z0-9_]+`(?: \/ `[A-Z0-9_]+`)*) \| ([^|]*) \|/.exec(line);
+    if (!row) continue;
+    const names = [...row[1]!.matchAll(/`([A-Z0-9_]+)`/g)].map((x) => x[1]!);
+    const defaults = row[2]!.split(' / ');
+    names.forEach((n, i) => settings.set(n, (names.length === defaults.length ? defaults[i]! : row[2]!).trim()));
+  }
+  return settings;
+}
 
 describe('config', () => {
+  it('the README\'s table names every setting, and each default it states as a literal is the code\'s', () => {
+    const documented = documentedSettings();
+    assert.deepEqual([...documented.keys()].sort(), [...SETTING_NAMES].sort());
+    let literals = 0;
+    for (const [name, stated] of documented) {
+      const d = settingDefault(name);
+      const code = d === undefined || d === '' ? undefined : typeof d === 'object' && d !== null ? Object.values(d).join(',') : String(d);
+      const literal = /^`([^`]*)`(?: \([^)]*\))?$/.exec(stated)?.[1];
+      if (literal !== undefined) {
+        assert.equal(code, literal, `${name}: the README says \`${literal}\``);
+        literals++;
+      } else {
+        // Words (none, "the machine's cores", "on for ROLE=all…"): the code has no fixed default either.
+        assert.equal(code, undefined, `${name}: the README says '${stated}', the code defaults to ${code}`);
+      }
+    }
+    assert.ok(literals >= 40, `${literals} defaults compared`);
+  });
+
   it('defaults give the embedded demo', () => {
     const c = loadConfig({});
     assert.equal(c.role, 'all');

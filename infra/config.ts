@@ -92,7 +92,7 @@ const schema = z.object({
   BATCH_RETRY_BASE_MS: int(100, 3_600_000).default(30_000),
   BATCH_RETRY_MAX_MS: int(100, 86_400_000).default(900_000),
   /** Threads running the shards' QC in a pipeline process (default 0: on the main thread). */
-  BATCH_MAP_THREADS: int(0, 64).optional(),
+  BATCH_MAP_THREADS: int(0, 64).default(0),
   /** A done window is revisited when at least this many readings, and this fraction of its readings, arrived after it ran … */
   REVISIT_MIN_LATE: int(1, 1_000_000).default(20),
   REVISIT_MIN_FRACTION: z.coerce.number().min(0).max(10).default(0.1),
@@ -165,8 +165,8 @@ export type Config = Readonly<{
     retryMaxMs: number;
     revisit: Readonly<{ minLate: number; minFraction: number; horizonMs: number }>;
     forecastHours: number;
-    /** undefined: one per core, at most 4. */
-    mapThreads: number | undefined;
+    /** Threads that run the shards' QC; 0: the pipeline's main thread. */
+    mapThreads: number;
   }>;
   api: Readonly<{ headersTimeoutMs: number; requestTimeoutMs: number; rateLimitPerMin: number; timezone: string; trustProxy: number; snapshotPollMs: number; tileCacheEntries: number; pastKeepMs: number; /** The map page's basemap (its URL template, attribution and origin), or null for none. */ basemap: Readonly<{ url: string; attribution: string; origin: string }> | null }>;
   models: Readonly<{ /** null: the shipped artifacts. */ dir: string | null; pollMs: number; smoother: string | null; /** onnxruntime threads per session; null: the machine's cores. */ threads: number | null }>;
@@ -180,6 +180,14 @@ export class ConfigError extends Error {
 
 /** The variables the configuration reads. */
 export const SETTING_NAMES: readonly string[] = Object.freeze(Object.keys(schema.shape));
+
+/** What setting `name` is when it is not set (undefined: none, or one that depends on other settings). */
+export function settingDefault(name: string): unknown {
+  const field = (schema.shape as Record<string, z.ZodTypeAny>)[name];
+  if (!field) throw new Error(`no setting ${name}`);
+  const r = field.safeParse(undefined);
+  return r.success ? r.data : undefined;
+}
 
 /**
  * Optimal string alignment distance (Levenshtein with adjacent transpositions), capped: returns

@@ -26,7 +26,7 @@ export function startPipelineRole(o: { store: Store; log: Logger; config: Config
     store: o.store, log: o.log, domain, windowMs: b.windowMs, qc: DEFAULT_QC, analysis: DEFAULT_ANALYSIS, haloM: b.haloM,
     workerId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`, leaseMs: b.leaseMs, maxTaskAttempts: b.taskAttempts,
     retryBaseMs: b.retryBaseMs, retryMaxMs: b.retryMaxMs, hourlyMaxSteps: b.forecastHours, recordMaxAgeMs: 7 * DAY_MS,
-    ...(b.mapThreads !== undefined ? { mapThreads: b.mapThreads } : {}),
+    mapThreads: b.mapThreads,
     ...(o.smoother ? { smoother: o.smoother } : {}), ...(o.now ? { now: o.now } : {}),
   });
   const scheduler = startScheduler({

@@ -5,7 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +119,16 @@ describe('npm start: the embedded system end to end', () => {
     const page = await fetch(`${base}/`);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /maplibre-gl/);
+  });
+
+  it('serves the routes the README\'s endpoint tables list, and no other', async () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    // A table row's first cell: `GET /a`, or several (`POST /a`, `PATCH /a/{id}`), or `GET`/`POST /a`.
+    const firstCells = [...readme.matchAll(/^\| (`(?:GET|POST|PATCH|PUT|DELETE)(?:[^|\\]|\\.)*) \|/gm)].map((m) => m[1]!); // (\| inside a cell)
+    const documented = firstCells.flatMap((cell) => [...cell.matchAll(/`((?:[A-Z]+`\/`)*[A-Z]+) (\/[^` ?]*)/g)].flatMap((m) => m[1]!.split('`/`').map((method) => `${method} ${m[2]}`))).sort();
+    const openapi = (await getJson(`${base}/openapi.json`)).body as { paths: Record<string, Record<string, unknown>> };
+    const served = Object.entries(openapi.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`)).sort();
+    assert.deepEqual(documented, served);
   });
 
   it('answers during a batch, and a Ctrl-C during a batch closes the store and loses nothing committed', async () => {
