@@ -366,6 +366,16 @@ describe('api', () => {
     assert.equal(t.numRows, 1);
     assert.equal(String(t.getChild('cell')!.get(0)), cell);
     assert.equal(t.getChild('temperature_2m')!.get(0), 4);
+    // Cacheable per run, lead and format; revalidated with the ETag.
+    const etag = g.headers.get('etag')!;
+    assert.match(etag, /^"[0-9a-z]+-3-g"$/);
+    assert.match(g.headers.get('vary') ?? '', /\bAccept\b/, 'the answer depends on Accept');
+    assert.match(g.headers.get('cache-control') ?? '', /^public, max-age=\d+$/);
+    assert.equal((await fetch(`${base}/v1/cells?bbox=${bbox}&lead=15`, { headers: { accept: 'application/vnd.apache.arrow.stream' } })).headers.get('etag'), etag.replace('-g"', '-a"'), 'Arrow is another answer');
+    const again = await fetch(`${base}/v1/cells?bbox=${bbox}&lead=15`, { headers: { 'if-none-match': etag } });
+    assert.equal(again.status, 304);
+    assert.equal((await again.arrayBuffer()).byteLength, 0);
+    assert.equal((await fetch(`${base}/v1/cells?bbox=${bbox}&lead=20`, { headers: { 'if-none-match': etag } })).status, 200, 'another lead is another answer');
     assert.equal((await getJson(`${base}/v1/cells?bbox=1,2,3`)).status, 400);
   });
 

@@ -126,7 +126,7 @@ export function createApp(deps: AppDeps): ApiHandler {
   app.use('/vendor/maplibre-gl', express.static(maplibreDist, { index: false, maxAge: '1d' }));
 
   app.get('/tiles.json', tileJsonHandler({ live, bbox: config.grid.bbox, basemap: config.api.basemap }));
-  app.get('/v1/cells', cellsHandler({ live, resolution: config.grid.resolution }));
+  app.get('/v1/cells', cellsHandler({ live, resolution: config.grid.resolution, batchIntervalMs: config.batch.intervalMs, now }));
 
   // Health comes from the snapshot's ledger polls (every SNAPSHOT_POLL_MS), so it answers at once
   // even while a batch keeps the embedded store busy; a poll pending for STORE_SILENT_MS is a failure.
@@ -225,7 +225,7 @@ function builtInDocs(): RouteDoc[] {
       responses: { 200: { description: 'PNG; transparent where there is no data', content: { 'image/png': undefined }, headers: { ETag: 'the run and lead' } }, 304: { description: 'Not modified (If-None-Match)' }, 400: errors[400], 503: errors[503] } },
     { method: 'get', path: '/tiles.json', summary: 'TileJSON 3.0 of the tiles, with the colour scale', tags: ['map'], responses: { 200: { description: 'TileJSON', content: { 'application/json': undefined } } } },
     { method: 'get', path: '/v1/cells', summary: 'Cells in a box as GeoJSON hexagons, or Arrow IPC', tags: ['map'], query: cellsQuery,
-      responses: { 200: { description: `GeoJSON FeatureCollection, or Arrow IPC stream with Accept: ${ARROW_STREAM}`, content: { 'application/geo+json': undefined, [ARROW_STREAM]: undefined } }, 400: errors[400], 413: errors[413], 503: errors[503] } },
+      responses: { 200: { description: `GeoJSON FeatureCollection, or Arrow IPC stream with Accept: ${ARROW_STREAM}`, content: { 'application/geo+json': undefined, [ARROW_STREAM]: undefined }, headers: { ETag: 'the run, lead and format' } }, 304: { description: 'Not modified (If-None-Match)' }, 400: errors[400], 413: errors[413], 503: errors[503] } },
     { method: 'get', path: '/healthz', summary: 'Liveness: the store answers; the last batches', tags: ['operations'], responses: { 200: { description: 'ok' }, 503: { description: 'the store does not answer' } } },
     { method: 'get', path: '/readyz', summary: 'Readiness: store, bus, models, a servable nowcast', tags: ['operations'], responses: { 200: { description: 'ready' }, 503: { description: 'not ready, with each check' } } },
     { method: 'get', path: '/metrics', summary: 'Prometheus metrics', tags: ['operations'], responses: { 200: { description: 'text exposition format', content: { 'text/plain': undefined } } } },

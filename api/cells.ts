@@ -2,7 +2,8 @@
  * GET /v1/cells?bbox=west,south,east,north[&lead=]: the snapshot's cells whose centres lie in the
  * box, as GeoJSON hexagons with temperature, sigma and lead, or as an Apache Arrow IPC stream
  * (one row per cell, the centre instead of the outline) when the Accept header asks for it.
- * Boxes holding more than MAX_CELLS cells are refused with 413. The GeoJSON is written a slice of
+ * Boxes holding more than MAX_CELLS cells are refused with 413. ETag per run, lead and format
+ * (If-None-Match → 304) and Cache-Control as the tiles'. The GeoJSON is written a slice of
  * features at a time (other requests run between slices), from outlines kept per grid.
  */
 import type { Request, Response } from 'express';
@@ -10,7 +11,7 @@ import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { z } from 'zod';
 import { cellAreaM2, cellOf, EARTH_RADIUS_M } from '../infra/geo/index.ts';
 import { ApiError } from './errors.ts';
-import { leadStep } from './tiles.ts';
+import { leadStep, runCacheControl } from './tiles.ts';
 import type { SnapshotView } from './forecast.ts';
 import type { CellGeometry, Snapshot } from './snapshot.ts';
 
@@ -42,7 +43,7 @@ export function estimatedCells(box: { west: number; south: number; east: number;
   return areaM2 / cellAreaM2(cellOf({ lat: (box.south + box.north) / 2, lon: (box.west + box.east) / 2 }, resolution));
 }
 
-export function cellsHandler(deps: { live: SnapshotView; resolution: number }) {
+export function cellsHandler(deps: { live: SnapshotView; resolution: number; batchIntervalMs: number; now?: () => number }) {
   return (req: Request, res: Response): void => {
     const box = parseBBox(req.query.bbox);
     const estimate = estimatedCells(box, deps.resolution);
@@ -62,7 +63,17 @@ export function cellsHandler(deps: { live: SnapshotView; resolution: number }) {
       }
     }
     const leadMin = k * s.run.stepMin;
-    if (req.accepts(['application/geo+json', 'application/json', ARROW_STREAM]) === ARROW_STREAM) {
+    const arrow = req.accepts(['application/geo+json', 'application/json', ARROW_STREAM]) === ARROW_STREAM;
+    // The answer depends on the run, the lead, the box (in the URL) and the format asked for.
+    const etag = `"${s.runTimeMs.toString(36)}-${k}-${arrow ? 'a' : 'g'}"`;
+    res.setHeader('ETag', etag);
+    res.setHeader('Cache-Control', runCacheControl(s.runTimeMs, deps.batchIntervalMs, (deps.now ?? Date.now)()));
+    res.setHeader('Vary', 'Accept');
+    if (req.get('if-none-match') === etag) {
+      res.status(304).end();
+      return;
+    }
+    if (arrow) {
       const n = picked.length;
       const t = new Float32Array(n), sg = new Float32Array(n), lat = new Float64Array(n), lon = new Float64Array(n), obs = new Int32Array(n), lead = new Int16Array(n).fill(leadMin);
       const cells: string[] = [];

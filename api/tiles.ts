@@ -192,6 +192,12 @@ export interface TileDeps {
   now?: () => number;
 }
 
+/** Cache-Control of an answer drawn from the run of `runTimeMs`: public, for at most a minute. */
+export function runCacheControl(runTimeMs: number, batchIntervalMs: number, nowMs: number): string {
+  const ageS = Math.round((nowMs - runTimeMs) / 1000);
+  return `public, max-age=${Math.max(5, Math.min(60, Math.round(batchIntervalMs / 2000) - Math.max(0, ageS % 60)))}`;
+}
+
 /** The answer to GET /tiles/{z}/{x}/{file} (file = `{y}.png`). Throws ApiError. */
 export function tileAnswer(params: { z: string; x: string; file: string }, query: { lead?: unknown; layer?: unknown }, ifNoneMatch: string | undefined, deps: TileDeps): HttpAnswer {
   const m = /^(\d{1,8})\.png$/.exec(params.file);
@@ -205,8 +211,7 @@ export function tileAnswer(params: { z: string; x: string; file: string }, query
   const layer = tileLayer(query.layer);
   if (!s) throw new ApiError('NOT_READY', 'No nowcast has been loaded yet.', { retryAfterS: 30 });
   const etag = `"${s.runTimeMs.toString(36)}-${k}${layer === 'difference' ? '-d' : ''}"`;
-  const ageS = Math.round(((deps.now ?? Date.now)() - s.runTimeMs) / 1000);
-  const headers = { ETag: etag, 'Cache-Control': `public, max-age=${Math.max(5, Math.min(60, Math.round(deps.batchIntervalMs / 2000) - Math.max(0, ageS % 60)))}` };
+  const headers = { ETag: etag, 'Cache-Control': runCacheControl(s.runTimeMs, deps.batchIntervalMs, (deps.now ?? Date.now)()) };
   if (ifNoneMatch === etag) return { status: 304, headers, body: '' };
   const key = `${layer}/${k}/${z}/${x}/${y}`;
   let png = deps.cache.get(s.runTimeMs, key);
