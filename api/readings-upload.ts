@@ -19,6 +19,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ARROW_STREAM_TYPE, parseArrowReadings, principalOf, type StationPosition } from '../ingest/index.ts';
 import { bearer, parseBody, problemMessage, refuse, submitValues, type SubmissionContext } from './submission.ts';
 import { zodMessage } from './stations.ts';
+import { ApiError } from './errors.ts';
 
 const isoTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/, 'expected ISO 8601 with a zone, e.g. 2026-01-05T10:00:00Z');
 export const jsonReading = z.object({
@@ -61,7 +62,7 @@ export function readingsUploadRouter(ctx: SubmissionContext): express.Router {
       if (!owned.ok) throw refuse('arrow', owned.reason, owned.status, owned.message);
       const items = parsed.rows.map((x) => ({ station: owned.value.get(x.stationId)! as StationPosition, value: x.value }));
       const done = await submitValues(ctx, 'arrow', items, arrowFieldNames);
-      if (!done.ok) throw refuse('arrow', done.problem.reason, 400, problemMessage(done.problem));
+      if (!done.ok) throw new ApiError('INVALID_PARAMETER', problemMessage(done.problem)); // counted by submitValues
       res.status(202).json(done.result);
       return;
     }
@@ -103,7 +104,7 @@ export function readingsUploadRouter(ctx: SubmissionContext): express.Router {
       });
     }
     const done = await submitValues(ctx, 'json', items);
-    if (!done.ok) throw refuse('json', done.problem.reason, 400, problemMessage(done.problem));
+    if (!done.ok) throw new ApiError('INVALID_PARAMETER', problemMessage(done.problem)); // counted by submitValues
     res.status(202).json({ station_id: station.stationId, ...done.result });
   });
   return r;
