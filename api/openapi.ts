@@ -7,13 +7,14 @@ import { z } from 'zod';
 type Schema = z.ZodType;
 
 /** Who may call an operation: bearer tokens (the admin's, a partner's, a station's key), or a station key in the query. */
-export type AuthScheme = 'admin' | 'partner' | 'station' | 'stationPassword';
+export type AuthScheme = 'admin' | 'partner' | 'station' | 'stationPassword' | 'stationBasic';
 
 export const SECURITY_SCHEMES: Record<AuthScheme, Record<string, unknown>> = {
   admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
   partner: { type: 'http', scheme: 'bearer', description: "a partner's token (pt-….…)" },
   station: { type: 'http', scheme: 'bearer', description: "a station's key (<station id>.…)" },
   stationPassword: { type: 'apiKey', in: 'query', name: 'PASSWORD', description: "a station's key (Weather-Underground protocol)" },
+  stationBasic: { type: 'http', scheme: 'basic', description: "the station id as the user, its key as the password (Sensor.Community's airRohr firmware)" },
 };
 
 export interface RouteDoc {

@@ -14,6 +14,7 @@ import type { StationPosition } from '../ingest/index.ts';
 import type { OutgoingMessage } from '../infra/bus/index.ts';
 import { listen, type Listening } from './server.ts';
 import { close } from '../infra/testing/close.ts';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 
 const log = createLogger('silent');
 const ADMIN = 'admin-secret-token-for-tests';
@@ -207,6 +208,51 @@ describe('station registry and submission over HTTP', () => {
     const unbind = await fetch(`${base}/v1/stations/${other.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...admin }, body: '{"unbind_ecowitt": true}' });
     assert.equal(unbind.status, 200);
     assert.equal((await upload(other.key, 'FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF', { dateutc: 'now' })).status, 200);
+  });
+
+  it('Sensor.Community: the firmware\'s request (basic auth, its JSON) is stored as the station, stamped on arrival', async () => {
+    // As the airRohr firmware's HTTP client sends it (headers and body spacing from its source).
+    const send = (auth: string | null, body: string, path = '/data/sensor-community') => new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+      const req = httpRequest(`${base}${path}`, { method: 'POST', headers: {
+        'User-Agent': 'NRZ-2024-135/13374211/a4cf12e3b7d0', Connection: 'close', 'Content-Type': 'application/json', 'X-Sensor': 'esp8266-13374211', 'X-MAC-ID': 'esp8266-a4cf12e3b7d0',
+        ...(auth ? { Authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}), 'Content-Length': Buffer.byteLength(body),
+      } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    const body = (values: string) => `{"esp8266id": "13374211", "software_version": "NRZ-2024-135", "sensordatavalues":[${values}]}`;
+    const bme = body('{"value_type":"SDS_P1","value":"12.40"},{"value_type":"BME280_temperature","value":"3.85"},{"value_type":"BME280_pressure","value":"100872.16"},{"value_type":"BME280_humidity","value":"81.30"},{"value_type":"signal","value":"-71"}');
+    const t0 = Date.now();
+    const stationBefore = await count(station.id);
+    const ok = await send(`${other.id}:${other.key}`, bme);
+    assert.equal(ok.status, 202, ok.body);
+    assert.deepEqual(JSON.parse(ok.body), { station_id: other.id, accepted: 1, duplicates: 0 });
+    await until(async () => (await store.query('SELECT 1 FROM readings WHERE sensor_id = $1 AND temp_c = 3.85', [other.id])).rows.length === 1, 'the Sensor.Community reading');
+    const row = (await store.query<{ time: Date; humidity_pct: number; pressure_hpa: number }>('SELECT time, humidity_pct, pressure_hpa FROM readings WHERE sensor_id = $1 AND temp_c = 3.85', [other.id])).rows[0]!;
+    assert.ok(row.time.getTime() >= t0 - 1000 && row.time.getTime() <= Date.now() + 1000, 'stamped on arrival');
+    close(row.humidity_pct, 81.3, { atol: 1e-4 });
+    close(row.pressure_hpa, 1008.7216, { atol: 1e-3 });
+    // Refusals: no credentials or wrong ones (challenged), another station's key, no temperature, not JSON.
+    const before = await refusalCount('sensor_community', 'wrong_key');
+    const refusals: [string | null, string, number, RegExp][] = [
+      [null, bme, 401, /user to the station id/],
+      [`${other.id}:${other.id}.wrongwrongwrongwrongwrongwrong`, bme, 401, /incorrect/],
+      [`${station.id}:${other.key}`, bme, 401, /incorrect/],
+      [`${other.id}:${other.key}`, body('{"value_type":"SDS_P1","value":"3.0"}'), 400, /^sensordatavalues: no temperature/],
+      [`${other.id}:${other.key}`, body('{"value_type":"BME280_temperature","value":"95.00"}'), 400, /^BME280_temperature: 95 °C is outside/],
+      [`${other.id}:${other.key}`, '{"esp8266id": "1", ', 400, /could not be parsed/],
+    ];
+    for (const [auth, b, status, reason] of refusals) {
+      const r = await send(auth, b);
+      assert.equal(r.status, status, `${auth}: ${r.body}`);
+      assert.match(JSON.parse(r.body).reason, reason);
+      if (status === 401) assert.match(String(r.headers['www-authenticate']), /^Basic realm=/);
+    }
+    assert.equal(await refusalCount('sensor_community', 'wrong_key'), before + 2);
+    assert.equal(await count(station.id), stationBefore, 'nothing written as the other station');
   });
 
   it('Arrow bulk: a partner token writes for its own stations only', async () => {

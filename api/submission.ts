@@ -19,6 +19,7 @@ import { RegistrationLimit } from './registration-limit.ts';
 import { stationsRouter } from './stations.ts';
 import { readingsUploadRouter } from './readings-upload.ts';
 import { wundergroundRouter } from './wunderground.ts';
+import { sensorCommunityRouter } from './sensor-community.ts';
 import { ecowittRouter } from './ecowitt.ts';
 
 export interface SubmissionLimits {
@@ -94,6 +95,7 @@ export function submissionRoutes(deps: SubmissionDeps): express.Router {
   router.use(stationsRouter(ctx));
   router.use(readingsUploadRouter(ctx));
   router.use(ecowittRouter(ctx));
+  router.use(sensorCommunityRouter(ctx));
   return router;
 }
 

@@ -12,4 +12,5 @@ export { Authenticator, type AuthFailure, type Authenticated } from './authentic
 export { countRefusal, countAccepted, refusalCount, type RefusalReason, type SubmissionPath } from './refusals.ts';
 export { parseWundergroundUpload, parseWuDate, WU_SUCCESS, WU_BAD_CREDENTIALS, type WuParsed } from './wunderground.ts';
 export { parseEcowittUpload, type EcowittParsed } from './ecowitt.ts';
+export { parseSensorCommunityUpload, TEMPERATURE_SENSORS, type SensorCommunityParsed } from './sensor-community.ts';
 export { parseArrowReadings, ARROW_STREAM_TYPE, type StationValue, type ArrowParsed } from './arrow-readings.ts';

@@ -5,7 +5,7 @@
  */
 import client from 'prom-client';
 
-export type SubmissionPath = 'json' | 'arrow' | 'wunderground' | 'ecowitt' | 'registration';
+export type SubmissionPath = 'json' | 'arrow' | 'wunderground' | 'ecowitt' | 'sensor_community' | 'registration';
 
 /** Reasons are a closed set (label values must stay few). */
 export type RefusalReason =

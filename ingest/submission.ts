@@ -1,5 +1,5 @@
 /**
- * Submission: every way a reading arrives over HTTP (JSON, Weather-Underground, Ecowitt, Arrow bulk)
+ * Submission: every way a reading arrives over HTTP (JSON, Weather-Underground, Ecowitt, Sensor.Community, Arrow bulk)
  * ends here as one canonical reading (°C, UTC epoch ms, the station's id, kind and registered
  * position), checked, de-duplicated, and produced to readings.v1 keyed by its H3 parent cell.
  *

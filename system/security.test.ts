@@ -110,13 +110,16 @@ describe('security', () => {
       'post /v1/readings': () => ({ path: '/v1/readings', type: 'application/json', body: JSON.stringify({ station_id: b.id, readings: [{ time, temperature_2m: 4 }] }) }),
       'get /weatherstation/updateweatherstation.php': (cred) => ({ path: `/weatherstation/updateweatherstation.php?ID=${a.id}&dateutc=now&tempf=40${cred === null ? '' : `&PASSWORD=${encodeURIComponent(cred)}`}` }),
       'post /weatherstation/updateweatherstation.php': (cred) => ({ path: '/weatherstation/updateweatherstation.php', type: 'application/x-www-form-urlencoded', body: `ID=${a.id}&dateutc=now&tempf=40${cred === null ? '' : `&PASSWORD=${encodeURIComponent(cred)}`}` }),
+      'post /data/sensor-community': () => ({ path: '/data/sensor-community', type: 'application/json', body: JSON.stringify({ esp8266id: '1', sensordatavalues: [{ value_type: 'BME280_temperature', value: '4.00' }] }) }),
     };
+    // How a credential travels: in the query or form (WU), as A's basic-auth password (Sensor.Community), or as a bearer token.
+    const authHeader = (schemes: string[], cred: string) => (schemes.includes('stationBasic') ? `Basic ${Buffer.from(`${a.id}:${cred}`).toString('base64')}` : `Bearer ${cred}`);
     const guarded = operations().filter((o) => o.auth && !o.auth.optional);
     assert.ok(guarded.length >= 6, `${guarded.length} guarded operations`);
     const wrongKind = (schemes: string[]) => [
       ...(schemes.includes('admin') ? [] : [ADMIN]),
       ...(schemes.includes('partner') ? [] : [partner.token]),
-      ...(schemes.includes('station') || schemes.includes('stationPassword') ? [] : [a.key, b.key]),
+      ...(schemes.includes('station') || schemes.includes('stationPassword') ? [] : schemes.includes('stationBasic') ? [b.key] : [a.key, b.key]),
     ];
     const wrong = [
       'garbage', `${a.id}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`, `${partner.id}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`, `${ADMIN}x`, ADMIN.slice(0, -1),
@@ -130,7 +133,7 @@ describe('security', () => {
       const inQuery = op.auth!.schemes.includes('stationPassword');
       for (const cred of [null, ...wrong, ...wrongKind(op.auth!.schemes)]) {
         const r = make(inQuery ? cred : null);
-        const res = await call(op.method, r.path, { ...(r.body !== undefined ? { body: r.body } : {}), ...(r.type ? { type: r.type } : {}), ...(!inQuery && cred !== null ? { auth: `Bearer ${cred}` } : {}) });
+        const res = await call(op.method, r.path, { ...(r.body !== undefined ? { body: r.body } : {}), ...(r.type ? { type: r.type } : {}), ...(!inQuery && cred !== null ? { auth: authHeader(op.auth!.schemes, cred) } : {}) });
         const text = await res.text();
         assert.ok(res.status === 401 || res.status === 403, `${key} with ${cred === null ? 'no credential' : `"${cred.slice(0, 12)}…"`}: ${res.status} ${text.slice(0, 200)}`);
         assert.ok(text.length > 5, `${key}: a reason`);
@@ -164,6 +167,8 @@ describe('security', () => {
     assert.equal((await call('get', `/weatherstation/updateweatherstation.php?ID=${b.id}&PASSWORD=${encodeURIComponent(a.key)}&dateutc=now&tempf=40`)).status, 401, "WU with B's id and A's key");
     const eco = await call('post', `/data/report/${encodeURIComponent(`${b.id}.${a.key.split('.')[1]}`)}`, { type: 'application/x-www-form-urlencoded', body: `PASSKEY=AA&dateutc=now&tempf=40` });
     assert.equal(eco.status, 401, "Ecowitt with B's id and A's secret");
+    const sc = await call('post', '/data/sensor-community', { type: 'application/json', body: JSON.stringify({ sensordatavalues: [{ value_type: 'temperature', value: '40' }] }), auth: `Basic ${Buffer.from(`${b.id}:${a.key}`).toString('base64')}` });
+    assert.equal(sc.status, 401, "Sensor.Community with B's id and A's key");
     await new Promise((r) => setTimeout(r, 300));
     const n = await store.query<{ n: number }>(`SELECT count(*)::int AS n FROM readings WHERE time = $1`, [new Date(time)]);
     assert.equal(n.rows[0]!.n, 0, 'none of them was stored');
