@@ -1,7 +1,7 @@
 // The map page in a real headless browser (Debian's chromium, installed by
 // infra/browser/install-chromium.sh, driven by playwright-core): it loads MapLibre from our server,
 // draws non-empty tiles, the slider asks for another lead, a click shows the point's chart with
-// its sigma band and sources; with a basemap configured, the page draws it from its own origin (allowed
+// its sigma band and sources; a link holds the view, and "here" charts the browser's position; with a basemap configured, the page draws it from its own origin (allowed
 // by the page's policy) with its attribution. A screenshot goes to .cache/e2e/map.png (git-ignored).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -133,6 +133,42 @@ describe('the map page in headless chromium', () => {
     mkdirSync(join(root, '.cache', 'e2e'), { recursive: true });
     await page.screenshot({ path: join(root, '.cache', 'e2e', 'map.png') });
     assert.deepEqual(errors, []);
+  });
+
+  it('a link holds the view (#zoom/lat/lon; from zoom 13 the cells\' outlines), and "here" charts the browser\'s position', { timeout: 120_000 }, async (t) => {
+    if (withoutBrowser(t)) return;
+    const page = await context.newPage();
+    try {
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      const outlines = page.waitForResponse((r) => /\/v1\/cells\?bbox=/.test(r.url()) && r.status() === 200, { timeout: 30_000 });
+      await page.goto(`${base}/#14/52.52/13.405`);
+      await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+      const view = await page.evaluate(() => { const m = (window as unknown as { nowcastMap: { getZoom(): number; getCenter(): { lat: number; lng: number } } }).nowcastMap; return { zoom: m.getZoom(), ...m.getCenter() }; });
+      assert.ok(Math.abs(view.zoom - 14) < 1e-6 && Math.abs(view.lat - 52.52) < 1e-4 && Math.abs(view.lng - 13.405) < 1e-4, `the view from the link: ${JSON.stringify(view)}`);
+      const asked = await outlines;
+      const [w, so, e, n] = new URL(asked.url()).searchParams.get('bbox')!.split(',').map(Number) as [number, number, number, number];
+      const cells = (await asked.json()) as { features: unknown[] };
+      const expected = cellsInBBox({ west: w, south: so, east: e, north: n }, 9).length; // the run covers the whole view
+      assert.ok(expected > 30 && cells.features.length === expected, `${cells.features.length} outlines at zoom 14, ${expected} cells in the view`);
+      await page.mouse.move(300, 300);
+      await page.mouse.down();
+      await page.mouse.move(200, 250, { steps: 5 });
+      await page.mouse.up();
+      await page.waitForFunction(() => !window.location.hash.endsWith('/52.52/13.405'), undefined, { timeout: 10_000 });
+      assert.match(new URL(page.url()).hash, /^#14\/52\.\d+\/13\.\d+$/, 'the address follows the view');
+
+      await context.grantPermissions(['geolocation'], { origin: base });
+      await context.setGeolocation({ latitude: 52.4872, longitude: 13.3513 });
+      await page.locator('.maplibregl-ctrl-geolocate').click();
+      await page.waitForSelector('#chart svg path.band', { timeout: 15_000 });
+      assert.equal(await page.locator('#panel-title').innerText(), '52.4872, 13.3513');
+      assert.match(await page.locator('#sources').innerText(), /kalman-oi/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.clearPermissions();
+      await page.close();
+    }
   });
 
   it('draws a configured basemap under the tiles, from the basemap\'s own origin, with its attribution', { timeout: 120_000 }, async (t) => {

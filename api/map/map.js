@@ -2,7 +2,8 @@
 // grid lines, the covered box, and at zoom 13+ the cells' outlines from /v1/cells), over a raster
 // basemap when the server names one (TileJSON's basemap, MAP_BASEMAP_URL), a legend from
 // the tiles' TileJSON, a slider over the nowcast hour, a choice of layer (the temperature, or its
-// difference from the city's median), and a click for the point's forecast chart.
+// difference from the city's median), a click (or the browser's position, on request) for the point's
+// forecast chart, and the view in the address for links.
 (async function main() {
   'use strict';
   const origin = window.location.origin;
@@ -12,6 +13,8 @@
   let run = tj.run_time;
   let layer = 'temperature';
   let medians = tj.difference_medians_c;
+  /** The point whose forecast the panel shows (a click, or the browser's position), or null. */
+  let lastClick = null;
 
   const tileUrl = () => `${origin}/tiles/{z}/{x}/{y}.png?lead=${lead}&layer=${layer}&run=${encodeURIComponent(run || '')}`;
 
@@ -45,6 +48,8 @@
   if (base) document.getElementById('legend-base').textContent = 'base: the configured basemap, the covered box and (zoom ≥ 13) cell outlines';
   const map = new maplibregl.Map({
     container: 'map',
+    // The view is kept in the address (#zoom/lat/lon): a link shows the same place.
+    hash: true,
     bounds: [[west, south], [east, north]],
     fitBoundsOptions: { padding: 40 },
     attributionControl: { compact: true, customAttribution: tj.attribution },
@@ -69,6 +74,13 @@
     },
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
+  // "Here": the browser's position (asked for on a click only), its forecast in the panel.
+  const here = new maplibregl.GeolocateControl({ positionOptions: { enableHighAccuracy: false, timeout: 10000 }, trackUserLocation: false, showAccuracyCircle: true, fitBoundsOptions: { maxZoom: 14 } });
+  map.addControl(here, 'bottom-right');
+  here.on('geolocate', (e) => {
+    lastClick = { lng: e.coords.longitude, lat: e.coords.latitude };
+    void showForecast(lastClick);
+  });
   window.nowcastMap = map;
 
   const runLabel = document.getElementById('run');
@@ -106,14 +118,16 @@
     }
   }, 15000);
 
-  map.on('moveend', async () => {
+  // The cells' outlines of the view, from zoom 13 (also for a link that opens there).
+  const loadOutlines = async () => {
     if (map.getZoom() < 13) return;
     const b = map.getBounds();
-    const r = await fetch(`/v1/cells?bbox=${b.getWest()},${b.getSouth()},${b.getEast()},${b.getNorth()}&lead=${lead}`).catch(() => null);
+    // Outlines only: the lead does not change them, so one URL per view (and the browser's cache).
+    const r = await fetch(`/v1/cells?bbox=${b.getWest()},${b.getSouth()},${b.getEast()},${b.getNorth()}`).catch(() => null);
     if (r && r.ok) map.getSource('cells').setData(await r.json());
-  });
+  };
+  map.on('moveend', loadOutlines);
 
-  let lastClick = null;
   map.on('click', (e) => {
     lastClick = e.lngLat;
     void showForecast(e.lngLat);
@@ -192,6 +206,7 @@
   }
 
   map.on('load', () => {
+    void loadOutlines();
     document.body.dataset.ready = '1';
   });
 })();
