@@ -15,6 +15,7 @@
 import express, { type Request } from 'express';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { stationQuality } from '../pipeline/station-quality.ts';
 import { getStation, insertPartner, insertStation, lastReading, readingsOf, setPartnerDisabled, setPartnerTokenHash, updateStation, type StationRecord } from '../infra/store/index.ts';
 import { hashSecret, newSecret, principalOf, PRINCIPAL_ID_RE } from '../ingest/index.ts';
 import { ApiError } from './errors.ts';
@@ -23,6 +24,8 @@ import { DAY_MS } from '../infra/time.ts';
 
 /** Most readings one GET /v1/stations/{id}/readings answers (`truncated` says when there were more). */
 export const READINGS_PAGE_MAX = 10_000;
+/** How far back a station's QC is reported: the last hour (the batch keeps its artefacts a little longer). */
+export const QUALITY_SPAN_MS = 3_600_000;
 
 /** Printable text: no control characters (PostgreSQL's text cannot even hold U+0000). */
 const printable = (s: z.ZodString) => s.regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters');
@@ -185,6 +188,21 @@ export function stationsRouter(ctx: SubmissionContext): express.Router {
       end: new Date(endMs).toISOString(),
       truncated,
       readings: page.map((x) => ({ time: new Date(x.timeMs).toISOString(), temperature_2m: x.tempC, relative_humidity_2m: x.humidityPct, surface_pressure: x.pressureHpa })),
+    });
+  });
+
+  r.get('/v1/stations/:id/quality', async (req, res) => {
+    const station = await getStation(ctx.store, idParam(req));
+    if (!station || station.registeredAtMs === null) throw new ApiError('NOT_FOUND', `No station ${station?.stationId ?? idParam(req)}.`);
+    const q = await stationQuality(ctx.store, { stationId: station.stationId, lat: station.lat, lon: station.lon, ...ctx.grid, sinceMs: ctx.now() - QUALITY_SPAN_MS });
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    res.json({
+      id: station.stationId,
+      since: iso(q.sinceMs),
+      until: iso(q.untilMs),
+      reasons: q.reasons,
+      readings: q.readings.map((x) => ({ time: iso(x.timeMs), reason: x.reason })),
+      record: q.record && { windows: q.record.windows, reliability: q.record.reliability, offset_k: q.record.offsetK, daytime_excess_k: q.record.daytimeExcessK, indoor_like: q.record.indoorLike, last_seen: iso(q.record.lastSeenMs) },
     });
   });
 

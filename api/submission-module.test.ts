@@ -15,7 +15,7 @@ test('ingestApiModule: a router from the configuration, and docs for every route
   assert.equal(typeof m.router, 'function');
   const routes = submissionDocs.map((d) => `${d.method.toUpperCase()} ${d.path}`).sort();
   assert.deepEqual(routes, [
-    'GET /v1/stations/{id}', 'GET /v1/stations/{id}/readings', 'GET /weatherstation/updateweatherstation.php',
+    'GET /v1/stations/{id}', 'GET /v1/stations/{id}/quality', 'GET /v1/stations/{id}/readings', 'GET /weatherstation/updateweatherstation.php',
     'PATCH /v1/partners/{id}', 'PATCH /v1/stations/{id}', 'POST /data/report/{key}', 'POST /data/sensor-community', 'POST /v1/partners', 'POST /v1/readings',
     'POST /v1/stations', 'POST /weatherstation/updateweatherstation.php',
   ]);

@@ -255,6 +255,17 @@ describe('station registry and submission over HTTP', () => {
     assert.equal(await count(station.id), stationBefore, 'nothing written as the other station');
   });
 
+  it('a station\'s QC: before any batch, none of its readings judged yet and no record; an unknown station 404', async () => {
+    const r = await fetch(`${base}/v1/stations/${station.id}/quality`);
+    assert.equal(r.status, 200);
+    const q = await r.json();
+    assert.equal(q.id, station.id);
+    assert.equal(q.until, null);
+    assert.ok(Date.parse(q.since) <= Date.now() - 3_590_000, 'the last hour');
+    assert.deepEqual({ readings: q.readings, record: q.record, ok: q.reasons.ok, buddy: q.reasons.buddy }, { readings: [], record: null, ok: 0, buddy: 0 });
+    assert.equal((await fetch(`${base}/v1/stations/st-aaaaaaaaaaaa/quality`)).status, 404);
+  });
+
   it('Arrow bulk: a partner token writes for its own stations only', async () => {
     const partnerRes = await post('/v1/partners', { name: 'Fleet' }, admin);
     assert.equal(partnerRes.status, 201);

@@ -20,6 +20,7 @@ import { stationsRouter } from './stations.ts';
 import { readingsUploadRouter } from './readings-upload.ts';
 import { wundergroundRouter } from './wunderground.ts';
 import { sensorCommunityRouter } from './sensor-community.ts';
+import { settingDefault } from '../infra/config.ts';
 import { ecowittRouter } from './ecowitt.ts';
 
 export interface SubmissionLimits {
@@ -60,6 +61,8 @@ export interface SubmissionDeps {
   now?: () => number;
   /** How long verified keys and registry rows are remembered [ms] (default 10 s). */
   authTtlMs?: number;
+  /** The batch's grid, to find a station's shard for its QC (default: the configuration's defaults). */
+  grid?: { resolution: number; shardResolution: number };
 }
 
 export interface SubmissionContext {
@@ -72,6 +75,7 @@ export interface SubmissionContext {
   limits: SubmissionLimits;
   registrations: RegistrationLimit;
   now: () => number;
+  grid: { resolution: number; shardResolution: number };
 }
 
 /** Every submission and registry route, on one router (mounted by the app before its 404). */
@@ -88,6 +92,7 @@ export function submissionRoutes(deps: SubmissionDeps): express.Router {
     limits,
     registrations: new RegistrationLimit(limits.registrationsPerHour, 3_600_000),
     now,
+    grid: deps.grid ?? { resolution: settingDefault('H3_RESOLUTION') as number, shardResolution: settingDefault('BATCH_SHARD_RESOLUTION') as number },
   };
   const router = express.Router();
   // The most frequent request first: station software uploading every few seconds.

@@ -29,6 +29,15 @@ export async function getBlobs(q: Queryable, windowEndMs: number, kind: string, 
   return res.rows.map((r) => ({ windowEndMs, kind, shard: r.shard, body: new Uint8Array(r.body) }));
 }
 
+/** One shard's blobs of `kind` for the windows ending after `sinceMs`, oldest first. */
+export async function shardBlobsSince(q: Queryable, kind: string, shard: string, sinceMs: number): Promise<Blob[]> {
+  const res = await q.query<{ window_end: Date; body: Uint8Array }>(
+    `SELECT window_end, body FROM batch_blobs WHERE kind = $1 AND shard = $2 AND window_end > $3 ORDER BY window_end`,
+    [kind, shard, new Date(sinceMs)],
+  );
+  return res.rows.map((r) => ({ windowEndMs: r.window_end.getTime(), kind, shard, body: new Uint8Array(r.body) }));
+}
+
 export async function deleteBlobsBefore(q: Queryable, beforeMs: number, kinds?: readonly string[]): Promise<void> {
   if (kinds) await q.query(`DELETE FROM batch_blobs WHERE window_end < $1 AND kind = ANY($2::text[])`, [new Date(beforeMs), [...kinds]]);
   else await q.query(`DELETE FROM batch_blobs WHERE window_end < $1`, [new Date(beforeMs)]);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { claimBatchRun, finishBatchRun, failBatchRun, latestBatchRun, latestNowcast, ledgerState, writeNowcasts, writeShardNowcasts } from './nowcasts.ts';
 import { claimTask, createTasks, finishTask, phaseProgress, releaseTask } from './batch-tasks.ts';
-import { getBlobs, putBlobs } from './batch-blobs.ts';
+import { getBlobs, putBlobs, shardBlobsSince } from './batch-blobs.ts';
 import { failWindow, finishWindow, latestDoneBefore, nextOpenWindow, openWindow, restartWindow } from './batch-ledger.ts';
 import { readingColumns } from './reading-window.ts';
 import { insertReadings } from './readings.ts';
@@ -96,6 +96,22 @@ export function runDomainContract(name: string, makeStore: () => Promise<Contrac
       assert.deepEqual([...got[0]!.body], [1, 2, 3]);
       assert.deepEqual(got[1]!.body, body);
       assert.deepEqual((await getBlobs(store, end, 'obs', ['b'])).map((g) => g.shard), ['b']);
+    });
+
+    test("one shard's blobs of a kind since a time, oldest first", async () => {
+      const end = Date.UTC(2026, 0, 7, 10, 0);
+      const W = 300_000;
+      await putBlobs(store, [
+        { windowEndMs: end, kind: 'flags', shard: 's1', body: Uint8Array.of(3) },
+        { windowEndMs: end - 2 * W, kind: 'flags', shard: 's1', body: Uint8Array.of(1) },
+        { windowEndMs: end - W, kind: 'flags', shard: 's1', body: Uint8Array.of(2) },
+        { windowEndMs: end - 3 * W, kind: 'flags', shard: 's1', body: Uint8Array.of(0) }, // not after `since`
+        { windowEndMs: end - W, kind: 'flags', shard: 's2', body: Uint8Array.of(9) }, // another shard
+        { windowEndMs: end - W, kind: 'records', shard: 's1', body: Uint8Array.of(8) }, // another kind
+      ]);
+      const got = await shardBlobsSince(store, 'flags', 's1', end - 3 * W);
+      assert.deepEqual(got.map((g) => [g.windowEndMs, [...g.body]]), [[end - 2 * W, [1]], [end - W, [2]], [end, [3]]]);
+      assert.deepEqual(await shardBlobsSince(store, 'flags', 's3', 0), []);
     });
 
     test('the window ledger: open once, the oldest open window first, failures wait for their retry, one restart', async () => {
