@@ -4,7 +4,8 @@
  * — so a console configured with nothing but host, port, path and interval writes as exactly one
  * station, and nobody without the key can. The console's PASSKEY (fixed by its MAC) is bound to the
  * station on the first accepted upload; an upload with another PASSKEY is refused (403) until the
- * admin unbinds it (PATCH /v1/stations/{id} {"unbind_ecowitt": true}), e.g. after replacing the console.
+ * owner (with the station's key) or the admin unbinds it (PATCH /v1/stations/{id} {"unbind_ecowitt": true}),
+ * e.g. after replacing the console.
  *
  * Answers 200 text/plain `OK`; refusals are plain text with the reason (401, 403, 400).
  */
@@ -33,7 +34,7 @@ export function ecowittRouter(ctx: SubmissionContext): express.Router {
     if (!parsed.ok) return refuse(res, parsed.problem.reason, 400, problemMessage(parsed.problem));
     const bound = a.value.ecowittPasskey ?? (await bindEcowittPasskey(ctx.store, a.value.stationId, parsed.passkey));
     if (bound === null || !secretsEqual(bound, parsed.passkey)) {
-      return refuse(res, 'passkey_mismatch', 403, `Station ${a.value.stationId} is bound to another console (PASSKEY); the admin can unbind it.`);
+      return refuse(res, 'passkey_mismatch', 403, `Station ${a.value.stationId} is bound to another console (PASSKEY); its owner or the admin can unbind it.`);
     }
     if (a.value.ecowittPasskey === null) {
       ctx.auth.forgetStation(a.value.stationId); // re-read with the bound PASSKEY next time

@@ -61,6 +61,9 @@ export const stationPatch = z.object({
   unbind_ecowitt: z.literal(true).optional(),
 });
 
+/** Fields of a station only the admin changes (its owner changes the rest). */
+const ADMIN_ONLY_FIELDS = ['kind', 'external_id', 'partner_id', 'disabled'] as const;
+
 export const partnerBody = z.object({ name });
 export const partnerPatch = z.object({ disabled: z.boolean().optional(), rotate_token: z.literal(true).optional() });
 
@@ -206,9 +209,32 @@ export function stationsRouter(ctx: SubmissionContext): express.Router {
     });
   });
 
+  /**
+   * Who may edit station `id`: the admin (every field), or its owner, by the station's own key or its
+   * partner's token (its name, position and elevation; a new key; unbinding its Ecowitt console).
+   */
+  const requireEditor = async (req: Request, id: string): Promise<'admin' | 'owner'> => {
+    if (isAdmin(ctx, req)) return 'admin';
+    const token = bearer(req);
+    if (token === undefined) throw refuse('registration', 'unauthenticated', 401, "This call needs the station's key, its partner's token, or the admin token.");
+    const principal = principalOf(token);
+    if (principal !== null && principal.startsWith('pt-')) {
+      const p = await ctx.auth.partner(token);
+      if (!p.ok) throw refuse('registration', p.reason, p.status, p.message);
+      const owned = await ctx.auth.ownedStations(p.value.partnerId, [id]);
+      if (!owned.ok) throw refuse('registration', owned.reason, 403, owned.message);
+    } else {
+      const a = await ctx.auth.station(token, id);
+      if (!a.ok) throw refuse('registration', a.reason, a.status, a.status === 401 ? `The key is not station ${id}'s.` : a.message);
+    }
+    return 'owner';
+  };
+
   r.patch('/v1/stations/:id', json, async (req, res) => {
-    requireAdmin(req);
+    const by = await requireEditor(req, idParam(req));
     const body = parse(stationPatch, req.body);
+    const adminOnly = by === 'admin' ? [] : ADMIN_ONLY_FIELDS.filter((f) => body[f] !== undefined);
+    if (adminOnly.length > 0) throw refuse('registration', 'forbidden', 403, `${adminOnly.join(', ')}: only the admin changes ${adminOnly.length > 1 ? 'these' : 'this'}.`);
     const key = body.rotate_key ? newSecret(idParam(req)) : undefined;
     const station = await updateStation(ctx.store, idParam(req), {
       ...(body.name !== undefined ? { name: body.name } : {}),
@@ -224,7 +250,7 @@ export function stationsRouter(ctx: SubmissionContext): express.Router {
     }, ctx.now());
     if (!station) throw new ApiError('NOT_FOUND', `No station ${req.params.id}.`);
     ctx.auth.forgetStation(station.stationId);
-    ctx.log.info({ stationId: station.stationId, changed: Object.keys(body) }, 'station edited');
+    ctx.log.info({ stationId: station.stationId, changed: Object.keys(body), by }, 'station edited');
     res.json({ ...stationJson(station), ...(key !== undefined ? { key } : {}) });
   });
 

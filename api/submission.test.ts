@@ -91,7 +91,7 @@ describe('station registry and submission over HTTP', () => {
     assert.equal(ok.status, 201);
     assert.equal((await ok.json()).kind, 'official');
     const edit = await fetch(`${base}/v1/stations/${station.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' });
-    assert.equal(edit.status, 403);
+    assert.equal(edit.status, 401, 'no credential');
   });
 
   it('rate-limits registration per client address (429 with Retry-After)', async () => {
@@ -309,6 +309,42 @@ describe('station registry and submission over HTTP', () => {
     assert.equal((await post('/v1/readings', reading, { authorization: `Bearer ${station.key}` })).status, 401);
     assert.equal((await post('/v1/readings', reading, { authorization: `Bearer ${rotated.key}` })).status, 202);
     assert.equal((await fetch(`${base}/v1/stations/st-nosuchstation`)).status, 404);
+  });
+
+  it('owners edit their own station (by its key, or its partner\'s token): name, position, a new key; never another\'s, never the admin\'s fields', async () => {
+    const patch = (id: string, body: unknown, token?: string) => fetch(`${base}/v1/stations/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+    // The station's own key: it moved to another balcony, and its key leaked.
+    const moved = await patch(other.id, { name: 'Garden, new house', latitude: 52.4601, longitude: 13.3102, elevation: 37 }, other.key);
+    assert.equal(moved.status, 200, await moved.clone().text());
+    assert.deepEqual(await moved.json().then((b) => [b.name, b.latitude, b.longitude, b.elevation]), ['Garden, new house', 52.4601, 13.3102, 37]);
+    const rotated = await (await patch(other.id, { rotate_key: true }, other.key)).json();
+    assert.ok(rotated.key && rotated.key !== other.key && rotated.key.startsWith(`${other.id}.`));
+    const reading = (t: number) => ({ readings: [{ time: iso(NOW - t), temperature_2m: 6 }] });
+    assert.equal((await post('/v1/readings', reading(41_000), { authorization: `Bearer ${other.key}` })).status, 401, 'the old key is dead at once');
+    assert.equal((await post('/v1/readings', reading(42_000), { authorization: `Bearer ${rotated.key}` })).status, 202);
+    await until(async () => (await store.query('SELECT 1 FROM readings WHERE sensor_id = $1 AND time = $2 AND lat = 52.4601', [other.id, new Date(NOW - 42_000)])).rows.length === 1, 'a reading at the new position');
+    other = { id: other.id, key: rotated.key };
+    // Refused: another station's key, an old key, the admin's fields, a partner for a station not its own.
+    const refusals: [string, unknown, string | undefined, number, RegExp][] = [
+      [other.id, { name: 'taken' }, station.key, 401, /not station/],
+      [other.id, { name: 'taken' }, `${other.id}.notthekeynotthekeynotthekey`, 401, /not station/],
+      [other.id, { disabled: true }, other.key, 403, /^disabled: only the admin/],
+      [other.id, { kind: 'official', external_id: '1' }, other.key, 403, /^kind, external_id: only the admin/],
+    ];
+    const partner = await (await post('/v1/partners', { name: 'Fleet 2' }, admin)).json();
+    const own = await (await post('/v1/stations', { name: 'fleet2-1', latitude: 52.5, longitude: 13.45 }, { authorization: `Bearer ${partner.token}` })).json();
+    refusals.push([other.id, { name: 'taken' }, partner.token, 403, /is not one of/]);
+    for (const [id, body, token, status, reason] of refusals) {
+      const r = await patch(id, body, token);
+      assert.equal(r.status, status, `${JSON.stringify(body)}: ${await r.clone().text()}`);
+      assert.match((await r.json()).reason, reason);
+    }
+    const got = await (await fetch(`${base}/v1/stations/${other.id}`)).json();
+    assert.deepEqual([got.name, got.kind, got.disabled], ['Garden, new house', 'amateur', false], 'nothing refused changed anything');
+    // A partner edits its own station.
+    const fleet = await patch(own.id, { name: 'fleet2-1, renamed' }, partner.token);
+    assert.equal(fleet.status, 200);
+    assert.equal((await fleet.json()).name, 'fleet2-1, renamed');
   });
 });
 

@@ -162,6 +162,9 @@ describe('security', () => {
     const json = (auth: string, body: unknown) => call('post', '/v1/readings', { type: 'application/json', body: JSON.stringify(body), auth: `Bearer ${auth}` });
     assert.equal((await json(a.key, { station_id: b.id, readings: [{ time, temperature_2m: 1 }] })).status, 403, "A's key naming B");
     assert.equal((await json(partner.token, { station_id: a.id, readings: [{ time, temperature_2m: 1 }] })).status, 403, "the partner naming A (not its station)");
+    const edit = (auth: string) => call('patch', `/v1/stations/${a.id}`, { type: 'application/json', body: JSON.stringify({ name: 'taken over', rotate_key: true }), auth: `Bearer ${auth}` });
+    assert.equal((await edit(b.key)).status, 401, "B's key editing A");
+    assert.equal((await edit(partner.token)).status, 403, 'the partner editing A (not its station)');
     const arrow = tableToIPC(new Table({ station_id: vectorFromArray([b.id, a.id], new Utf8()), time: vectorFromArray([Date.now() - 120_000, Date.now() - 120_000], new TimestampMillisecond()), temperature_2m: vectorFromArray([1, 1], new Float64()) }), 'stream');
     assert.equal((await call('post', '/v1/readings', { type: 'application/vnd.apache.arrow.stream', body: arrow, auth: `Bearer ${partner.token}` })).status, 403, 'Arrow bulk with a row of a station that is not the partner\'s');
     assert.equal((await call('get', `/weatherstation/updateweatherstation.php?ID=${b.id}&PASSWORD=${encodeURIComponent(a.key)}&dateutc=now&tempf=40`)).status, 401, "WU with B's id and A's key");
