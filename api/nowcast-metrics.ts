@@ -66,16 +66,17 @@ export function registerNowcastMetrics(o: { live: SnapshotView; store: Queryable
     },
   });
   new prom.Gauge({
-    name: 'nowcast_ingest_lag_seconds', help: 'Delay from a reading\'s time to its storage, over readings of the last 10 minutes',
-    labelNames: ['quantile'] as const,
+    // (A gauge may not carry a `quantile` label, which Prometheus reserves for summaries.)
+    name: 'nowcast_ingest_lag_seconds', help: 'Delay from a reading\'s time to its storage, over readings of the last 10 minutes: median and max',
+    labelNames: ['statistic'] as const,
     async collect() {
       const r = await o.store.query<{ p50: number | null; pmax: number | null }>(
         `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - time))::float8 AS p50,
                 max(extract(epoch FROM received_at - time))::float8 AS pmax
          FROM readings WHERE time > now() - interval '10 minutes'`,
       ).catch(() => null);
-      this.set({ quantile: '0.5' }, r?.rows[0]?.p50 ?? NaN);
-      this.set({ quantile: '1' }, r?.rows[0]?.pmax ?? NaN);
+      this.set({ statistic: 'median' }, r?.rows[0]?.p50 ?? NaN);
+      this.set({ statistic: 'max' }, r?.rows[0]?.pmax ?? NaN);
     },
   });
   new prom.Gauge({
