@@ -9,7 +9,8 @@
  * shard's blobs are read.
  */
 import { cellOf, parentOf } from '../infra/geo/index.ts';
-import { shardBlobsSince, type Queryable } from '../infra/store/index.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { newestShardBlob, shardBlobsSince, type Queryable } from '../infra/store/index.ts';
 import { decodeFlags, decodeRecords } from './artefacts.ts';
 import { DEFAULT_QC } from './qc/defaults.ts';
 import { QC_REASONS, reasonName, type QcReason } from './qc/reasons.ts';
@@ -42,12 +43,12 @@ export interface StationQuality {
 
 export async function stationQuality(q: Queryable, o: { stationId: string; lat: number; lon: number; resolution: number; shardResolution: number; sinceMs: number }): Promise<StationQuality> {
   const shard = parentOf(cellOf({ lat: o.lat, lon: o.lon }, o.resolution), o.shardResolution);
-  const [flagBlobs, recordBlobs] = await Promise.all([shardBlobsSince(q, 'flags', shard, o.sinceMs), shardBlobsSince(q, 'records', shard, o.sinceMs)]);
+  const [flagBlobs, newest] = await Promise.all([shardBlobsSince(q, 'flags', shard, o.sinceMs), newestShardBlob(q, 'records', shard)]);
   const reasons = Object.fromEntries(QC_REASONS.map((r) => [r, 0])) as Record<QcReason, number>;
   const readings: StationQuality['readings'] = [];
   for (const [k, b] of flagBlobs.entries()) {
     // A shard's window holds up to hundreds of thousands of flags: a turn for other work between windows.
-    if (k > 0) await new Promise((r) => setImmediate(r));
+    if (k > 0) await nextTurn();
     const f = decodeFlags(b.body);
     for (let i = 0; i < f.sensorId.length; i++) {
       if (f.sensorId[i] !== o.stationId) continue;
@@ -57,7 +58,6 @@ export async function stationQuality(q: Queryable, o: { stationId: string; lat: 
     }
   }
   readings.sort((a, b) => a.timeMs - b.timeMs);
-  const newest = recordBlobs.at(-1);
   const decoded = newest ? decodeRecords(newest.body) : null;
   const r = decoded?.records.get(o.stationId);
   const excess = r ? radiationExcessK(r, DEFAULT_QC.radiation) : NaN;

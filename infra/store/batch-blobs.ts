@@ -38,6 +38,16 @@ export async function shardBlobsSince(q: Queryable, kind: string, shard: string,
   return res.rows.map((r) => ({ windowEndMs: r.window_end.getTime(), kind, shard, body: new Uint8Array(r.body) }));
 }
 
+/** One shard's newest blob of `kind` (the state the newest window left), or null. */
+export async function newestShardBlob(q: Queryable, kind: string, shard: string): Promise<Blob | null> {
+  const res = await q.query<{ window_end: Date; body: Uint8Array }>(
+    `SELECT window_end, body FROM batch_blobs WHERE kind = $1 AND shard = $2 ORDER BY window_end DESC LIMIT 1`,
+    [kind, shard],
+  );
+  const r = res.rows[0];
+  return r ? { windowEndMs: r.window_end.getTime(), kind, shard, body: new Uint8Array(r.body) } : null;
+}
+
 export async function deleteBlobsBefore(q: Queryable, beforeMs: number, kinds?: readonly string[]): Promise<void> {
   if (kinds) await q.query(`DELETE FROM batch_blobs WHERE window_end < $1 AND kind = ANY($2::text[])`, [new Date(beforeMs), [...kinds]]);
   else await q.query(`DELETE FROM batch_blobs WHERE window_end < $1`, [new Date(beforeMs)]);

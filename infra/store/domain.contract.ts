@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { claimBatchRun, finishBatchRun, failBatchRun, latestBatchRun, latestNowcast, ledgerState, writeNowcasts, writeShardNowcasts } from './nowcasts.ts';
 import { claimTask, createTasks, finishTask, phaseProgress, releaseTask } from './batch-tasks.ts';
-import { getBlobs, putBlobs, shardBlobsSince } from './batch-blobs.ts';
+import { getBlobs, newestShardBlob, putBlobs, shardBlobsSince } from './batch-blobs.ts';
 import { failWindow, finishWindow, latestDoneBefore, nextOpenWindow, openWindow, restartWindow } from './batch-ledger.ts';
 import { readingColumns } from './reading-window.ts';
 import { insertReadings } from './readings.ts';
@@ -98,7 +98,7 @@ export function runDomainContract(name: string, makeStore: () => Promise<Contrac
       assert.deepEqual((await getBlobs(store, end, 'obs', ['b'])).map((g) => g.shard), ['b']);
     });
 
-    test("one shard's blobs of a kind since a time, oldest first", async () => {
+    test("one shard's blobs of a kind since a time, oldest first, and its newest", async () => {
       const end = Date.UTC(2026, 0, 7, 10, 0);
       const W = 300_000;
       await putBlobs(store, [
@@ -112,6 +112,9 @@ export function runDomainContract(name: string, makeStore: () => Promise<Contrac
       const got = await shardBlobsSince(store, 'flags', 's1', end - 3 * W);
       assert.deepEqual(got.map((g) => [g.windowEndMs, [...g.body]]), [[end - 2 * W, [1]], [end - W, [2]], [end, [3]]]);
       assert.deepEqual(await shardBlobsSince(store, 'flags', 's3', 0), []);
+      const newest = await newestShardBlob(store, 'flags', 's1');
+      assert.deepEqual(newest && [newest.windowEndMs, [...newest.body]], [end, [3]]);
+      assert.equal(await newestShardBlob(store, 'flags', 's3'), null);
     });
 
     test('the window ledger: open once, the oldest open window first, failures wait for their retry, one restart', async () => {

@@ -56,7 +56,7 @@ export { insertDeadLetters, type DeadLetter } from './dead-letters.ts';
 export { readingsInWindow, readingColumns, parseReadingLines, type WindowReadings, type ReadingColumns } from './reading-window.ts';
 export { writeNowcasts, writeShardNowcasts, dropNowcastsBefore, latestNowcast, claimBatchRun, finishBatchRun, failBatchRun, latestBatchRun, type NowcastRow, type StoredNowcast, type BatchRun } from './nowcasts.ts';
 export { createTasks, resetTasks, claimTask, renewLease, finishTask, releaseTask, phaseProgress, deleteTasksBefore, type TaskClaim, type TaskPhase, type PhaseProgress } from './batch-tasks.ts';
-export { putBlobs, getBlobs, shardBlobsSince, deleteBlobsBefore, type Blob } from './batch-blobs.ts';
+export { putBlobs, getBlobs, shardBlobsSince, newestShardBlob, deleteBlobsBefore, type Blob } from './batch-blobs.ts';
 export { openWindow, nextOpenWindow, newestWindowEnd, latestDoneBefore, restartWindow, finishWindow, failWindow, lateReadingsAfterRun, markRevisit, type WindowRow, type WindowOutcome } from './batch-ledger.ts';
 export {
   insertStation, ensureStations, getStation, stationCredentials, stationsByIds, updateStation, bindEcowittPasskey, lastReading, readingsOf,
