@@ -73,7 +73,7 @@ export const httpStallsBenchmark: Benchmark = {
     const app = createApp({ store, bus: { publish: async () => undefined }, log, config, live, modules: [modelsModule(models)] });
     const server: Server = await new Promise((resolve) => { const s = createServer(app).listen(0, '127.0.0.1', () => resolve(s)); });
     const a = server.address();
-    const modelsUrl = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+    const appUrl = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
     try {
       const post = (path: string, body: unknown, headers: Record<string, string> = {}) => fetch(`${sub.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
       const partner = (await (await post('/v1/partners', { name: 'bench' }, { authorization: `Bearer ${admin}` })).json()) as { token: string };
@@ -102,7 +102,7 @@ export const httpStallsBenchmark: Benchmark = {
       } });
       const predicts: { ms: number; stallMs: number }[] = [];
       for (let run = 0; run <= o.runs; run++) {
-        const t = await timed(() => fetch(`${modelsUrl}/v1/models/bilstm/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: predictBody }));
+        const t = await timed(() => fetch(`${appUrl}/v1/models/bilstm/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: predictBody }));
         if (t.status !== 200) throw new Error(`the prediction was answered ${t.status}`);
         progress(`prediction for ${cells} cells: ${t.ms.toFixed(0)} ms, longest stall ${t.stallMs.toFixed(0)} ms${run === 0 ? ' (warm-up)' : ''}`);
         if (run > 0) predicts.push(t);
@@ -124,7 +124,7 @@ export const httpStallsBenchmark: Benchmark = {
       const boxes: { ms: number; stallMs: number }[] = [];
       let boxCells = 0;
       for (let run = 0; run <= o.runs; run++) {
-        const t = await timed(() => fetch(`${modelsUrl}/v1/cells?bbox=${bbox}&lead=30`));
+        const t = await timed(() => fetch(`${appUrl}/v1/cells?bbox=${bbox}&lead=30`));
         if (t.status !== 200) throw new Error(`the box was answered ${t.status}`);
         // Read after the timing: this thread is also the server's.
         const n = (JSON.parse(new TextDecoder().decode(t.body)) as { features: unknown[] }).features.length;
