@@ -206,6 +206,40 @@ describe('api', () => {
     assert.equal(two[1]!.current()!.variables(0)!.unit(), 9); // Unit.fahrenheit
   });
 
+  it('format=csv in Open-Meteo\'s layout holds the JSON answer\'s values, one block per section; several points get location_id', async () => {
+    const q = 'hourly=temperature_2m&current=temperature_2m&minutely_15=temperature_2m&daily=temperature_2m_max&forecast_hours=3&past_hours=1&forecast_minutely_15=4&forecast_days=1&timezone=auto';
+    const r = await fetch(`${base}/v1/forecast?latitude=52.52&longitude=13.405&${q}&format=csv`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'text/csv; charset=utf-8');
+    assert.match(r.headers.get('content-disposition') ?? '', /^attachment; filename="nowcast-52\.52N13\.4\dE\.csv"$/);
+    const j = (await getJson(`${base}/v1/forecast?latitude=52.52&longitude=13.405&${q}`)).body;
+    const blocks = (await r.text()).trimEnd().split('\n\n').map((b) => b.split('\n').map((line) => line.split(',')));
+    assert.deepEqual(blocks[0], [
+      ['latitude', 'longitude', 'elevation', 'utc_offset_seconds', 'timezone', 'timezone_abbreviation'],
+      [String(j.latitude), String(j.longitude), 'NaN', '3600', 'Europe/Berlin', j.timezone_abbreviation],
+    ]);
+    const csvValue = (v: number | null) => (v === null ? 'NaN' : v.toFixed(2));
+    const expect = (times: (string | number)[], cols: Record<string, (number | null)[]>) => [
+      ['time', ...Object.keys(cols).map((k) => `${k} (°C)`)],
+      ...times.map((t, k) => [String(t), ...Object.values(cols).map((vs) => csvValue(vs[k]!))]),
+    ];
+    assert.deepEqual(blocks[1], expect([j.current.time], { temperature_2m: [j.current.temperature_2m], temperature_2m_sigma: [j.current.temperature_2m_sigma] }));
+    assert.deepEqual(blocks[2], expect(j.minutely_15.time, { temperature_2m: j.minutely_15.temperature_2m, temperature_2m_sigma: j.minutely_15.temperature_2m_sigma }));
+    assert.deepEqual(blocks[3], expect(j.hourly.time, { temperature_2m: j.hourly.temperature_2m, temperature_2m_sigma: j.hourly.temperature_2m_sigma }));
+    assert.deepEqual(blocks[4]![0], ['time', 'temperature_2m_max']);
+    assert.deepEqual(blocks[4]!.slice(1).map((row) => row[0]), j.daily.time, 'days as dates');
+    assert.equal(blocks.length, 5);
+    assert.deepEqual(blocks[3]!.slice(1).map((row) => row[1]), ['3.00', '4.00', '7.00', '8.00']);
+    // Several points: location_id first, ids from 0; unixtime; no location block on request.
+    const two = await (await fetch(`${base}/v1/forecast?latitude=52.52,${corner.lat}&longitude=13.405,${corner.lon}&current=temperature_2m&timeformat=unixtime&format=csv&location_information=omit`)).text();
+    const t = Math.floor(now / (5 * MINUTE_MS)) * 5 * MINUTE_MS / 1000;
+    assert.equal(two, `location_id,time,temperature_2m (°C),temperature_2m_sigma (°C)\n0,${t},4.00,0.50\n1,${t},4.00,0.50\n`);
+    const withIds = (await (await fetch(`${base}/v1/forecast?latitude=52.52,${corner.lat}&longitude=13.405,${corner.lon}&current=temperature_2m&format=csv`)).text()).split('\n');
+    assert.equal(withIds[0], 'location_id,latitude,longitude,elevation,utc_offset_seconds,timezone,timezone_abbreviation');
+    assert.match(withIds[1]!, /^0,52\.5\d*,13\.4\d*,NaN,0,GMT,GMT$/);
+    assert.match(withIds[2]!, /^1,52\.3\d*,13\.0\d*,NaN,0,GMT,GMT$/);
+  });
+
   it('INVALID_PARAMETER for bad input, with Open-Meteo\'s reasons', async () => {
     const cases: [string, RegExp][] = [
       ['', /latitude/], ['latitude=52.5', /longitude/], ['latitude=abc&longitude=13.4', /latitude/],
@@ -214,7 +248,7 @@ describe('api', () => {
       ['latitude=52.5,52.6&longitude=13.4', /same number/], ['latitude=52.5&longitude=13.4&hourly=tempp', /invalid String value tempp for key hourly/],
       ['latitude=52.5&longitude=13.4&temperature_unit=kelvin', /TemperatureUnit/], ['latitude=52.5&longitude=13.4&timezone=Mars/Base', /timezone/],
       ['latitude=52.5&longitude=13.4&forecast_days=17', /Forecast days is invalid/], ['latitude=52.5&longitude=13.4&start_date=2026-11-01', /must both be set/],
-      ['latitude=52.5&longitude=13.4&format=csv', /ForecastResultFormat/], [`latitude=${Array(1001).fill('52.5').join(',')}&longitude=13.4`, /more than 1000/],
+      ['latitude=52.5&longitude=13.4&format=xlsx', /ForecastResultFormat/], ['latitude=52.5&longitude=13.4&format=csv&location_information=top', /OutputLocationInformation/], [`latitude=${Array(1001).fill('52.5').join(',')}&longitude=13.4`, /more than 1000/],
       [`latitude=52.5&longitude=13.4&hourly=${'x'.repeat(5000)}`, /invalid String value/],
       ['latitude=52.5&longitude=13.4&start_hour=2026-11-01T10:00', /^Parameter 'start_hour' and 'end_hour' must both be set\.$/],
       ['latitude=52.5&longitude=13.4&start_minutely_15=2026-11-01T10:00&end_minutely_15=2026-11-01T09:00', /^Parameter 'end_minutely_15' must not be before 'start_minutely_15'\.$/],

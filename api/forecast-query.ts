@@ -159,7 +159,8 @@ export const forecastQuery = z.object({
   start_minutely_15: isoDate('start_minutely_15', MINUTE, 'yyyy-mm-ddThh:mm').describe('First 15-minute step (local)'),
   end_minutely_15: isoDate('end_minutely_15', MINUTE, 'yyyy-mm-ddThh:mm').describe('Last 15-minute step (local)'),
   models: optionalOnce('models').describe('Accepted and ignored: one model serves'),
-  format: oneOf('format', ['json', 'flatbuffers'] as const, 'ForecastResultFormat').describe('json (default) or flatbuffers (the Open-Meteo SDKs)'),
+  format: oneOf('format', ['json', 'flatbuffers', 'csv'] as const, 'ForecastResultFormat').describe('json (default), flatbuffers (the Open-Meteo SDKs) or csv (laid out as Open-Meteo\'s)'),
+  location_information: oneOf('location_information', ['section', 'omit'] as const, 'OutputLocationInformation').describe('csv: the location block first (section, default) or not (omit)'),
   apikey: optionalOnce('apikey').describe('Key for a rate-limit budget of its own (else the address)'),
 });
 

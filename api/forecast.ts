@@ -12,6 +12,7 @@ import type { Snapshot, Valued } from './snapshot.ts';
 import type { SnapshotStatus } from './live-snapshot.ts';
 import { resolveZone, isoMinute, type Zone } from './timezone.ts';
 import { encodeForecastFlatbuffers } from './flatbuffers.ts';
+import { csvFilename, forecastCsv } from './forecast-csv.ts';
 import type { HttpAnswer } from './http-answer.ts';
 
 export interface SnapshotView {
@@ -303,13 +304,18 @@ export function forecastAnswer(query: unknown, deps: ForecastDeps): HttpAnswer {
     const body = encodeForecastFlatbuffers(a, q, performance.now() - t0);
     return { status: 200, headers: { 'Content-Type': 'application/octet-stream' }, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) };
   }
+  if (q.format === 'csv') {
+    const unit = a.fahrenheit ? '°F' : '°C';
+    const body = forecastCsv(a, { locationHeader: q.location_information !== 'omit', unitOf: (name) => unitOf(name, unit) });
+    return { status: 200, headers: { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${csvFilename(a)}"`, 'X-Run-Time': new Date(a.points[0]!.runTimeMs).toISOString() }, body };
+  }
   const ms = Number((performance.now() - t0).toFixed(3));
   const formatted = new Map<number[], unknown[]>();
   const bodies = a.points.map((pf) => pointJson(a, pf, ms, formatted));
   return { status: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: JSON.stringify(q.latitude.length > 1 ? bodies : bodies[0]) };
 }
 
-/** Adds temperature_2m_sigma to each requested JSON section listing temperature_2m (flatbuffers gets exactly what was asked). */
+/** Adds temperature_2m_sigma to each requested JSON (and CSV) section listing temperature_2m (flatbuffers gets exactly what was asked). */
 function withSigmaValues(q: ForecastQuery): ForecastQuery {
   if (q.format === 'flatbuffers') return q;
   if (q.current === undefined && q.minutely_5 === undefined && q.minutely_15 === undefined && q.hourly === undefined) return q;
