@@ -6,6 +6,7 @@
  * (If-None-Match → 304) and Cache-Control as the tiles'. The GeoJSON is written a slice of
  * features at a time (other requests run between slices), from outlines kept per grid.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Request, Response } from 'express';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { z } from 'zod';
@@ -111,7 +112,7 @@ export async function writeFeatures(res: Sink, s: Snapshot, picked: readonly num
     let more = res.write(`{"type":"FeatureCollection","run_time":"${new Date(s.runTimeMs).toISOString()}","lead_min":${leadMin},"features":[`);
     for (let from = 0; from < picked.length; from += FEATURES_PER_SLICE) {
       if (from > 0) {
-        await (more ? new Promise((r) => setImmediate(r)) : drainedOrClosed(res));
+        await (more ? nextTurn() : drainedOrClosed(res));
         if (res.destroyed) return;
       }
       const parts: string[] = [];
