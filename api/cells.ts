@@ -69,7 +69,7 @@ export function cellsHandler(deps: { live: SnapshotView; resolution: number; bat
     const etag = `"${s.runTimeMs.toString(36)}-${k}-${arrow ? 'a' : 'g'}"`;
     res.setHeader('ETag', etag);
     res.setHeader('Cache-Control', runCacheControl(s.runTimeMs, deps.batchIntervalMs, (deps.now ?? Date.now)()));
-    res.setHeader('Vary', 'Accept');
+    res.vary('Accept'); // appended: other middleware (compression) adds its own
     if (req.get('if-none-match') === etag) {
       res.status(304).end();
       return;
